@@ -1,0 +1,79 @@
+"""Facilities: mines, concentrators, separation plants, metal and magnet makers, recyclers."""
+
+from __future__ import annotations
+
+from typing import Literal
+
+from pydantic import Field, model_validator
+
+from rareflow.model.elements import Element, Stage
+from rareflow.model.sourced import Sourced
+
+FacilityStatus = Literal["operating", "under_construction", "announced", "idle", "closed"]
+
+
+class Facility(Sourced):
+    """One facility (or an aggregate of a country's capacity at one stage).
+
+    Units: ``nameplate_t`` is t REO per year for mining, concentration, separation, metal and
+    recycling; t of magnet per year for the magnet stage. Capacity in a year is
+    ``capacity_t[year]`` when given (step function: the latest anchor at or before the year),
+    otherwise the nameplate scaled by a linear ramp from ``start_year`` over ``ramp_years``.
+    """
+
+    id: str = Field(pattern=r"^[a-z0-9_]+$")
+    name: str
+    operator: str
+    country: str
+    stage: Stage
+    status: FacilityStatus
+    nameplate_t: float = Field(ge=0, description="t/y at full ramp (t REO, or t magnet)")
+    start_year: int = Field(ge=1950, le=2100, description="first year of output")
+    ramp_years: int = Field(default=0, ge=0, le=15, description="years from start to nameplate")
+    end_year: int | None = Field(default=None, description="last year of output, if any")
+    capacity_t: dict[int, float] = Field(
+        default_factory=dict, description="explicit capacity anchors by year (t/y), step-wise"
+    )
+    deposit: str | None = Field(default=None, description="mined deposit (mining stage)")
+    feeds: tuple[str, ...] = Field(
+        default=(), description="deposit ids or deposit classes it can process ('*' = any)"
+    )
+    elements: tuple[Element, ...] | None = Field(
+        default=None, description="elements it can separate or reduce; None = all"
+    )
+    purity_pct: float | None = Field(default=None, ge=80, le=100, description="oxide purity")
+    recovery: float = Field(default=0.95, gt=0, le=1, description="mass yield of the step")
+    unit_cost_usd_per_kg: float = Field(ge=0, description="operating cost per kg of output")
+    magnet_grades: tuple[str, ...] = Field(default=(), description="magnet grades it can make")
+    uses_chinese_technology: bool = Field(
+        default=False, description="needs Chinese process technology (exposed to tech controls)"
+    )
+
+    @model_validator(mode="after")
+    def _stage_fields(self) -> Facility:
+        if any(value < 0 for value in self.capacity_t.values()):
+            raise ValueError("capacity_t values must be non-negative")
+        if self.stage == "mining" and not self.deposit:
+            raise ValueError("a mining facility needs a 'deposit'")
+        if self.stage in ("concentration", "separation") and not self.feeds:
+            raise ValueError(f"a {self.stage} facility needs 'feeds'")
+        if self.stage == "magnet" and not self.magnet_grades:
+            raise ValueError("a magnet facility needs 'magnet_grades'")
+        if self.end_year is not None and self.end_year < self.start_year:
+            raise ValueError("end_year is before start_year")
+        return self
+
+    def capacity_in(self, year: int, delay_years: int = 0) -> float:
+        """Capacity (t/y) available in ``year``, after shifting the schedule by ``delay_years``."""
+        if self.status == "closed":
+            return 0.0
+        start = self.start_year + delay_years
+        if year < start or (self.end_year is not None and year > self.end_year + delay_years):
+            return 0.0
+        anchors = [y for y in self.capacity_t if y + delay_years <= year]
+        if anchors:
+            return self.capacity_t[max(anchors)]
+        if self.ramp_years == 0:
+            return self.nameplate_t
+        fraction = min(1.0, (year - start + 1) / (self.ramp_years + 1))
+        return self.nameplate_t * fraction

@@ -1,0 +1,70 @@
+"""Market facts: trade costs, reference prices, and reported mine production for calibration."""
+
+from __future__ import annotations
+
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from rareflow.model.elements import Element
+from rareflow.model.sourced import Sourced
+
+TradedProduct = Literal["concentrate", "oxide", "metal", "magnet"]
+
+
+class TradeCosts(Sourced):
+    """Cost of moving a product between two different regions (USD/kg), plus standing tariffs.
+
+    ``tariffs`` are ad-valorem-equivalent charges in USD/kg keyed ``"EXPORTER>IMPORTER:product"``.
+    """
+
+    transport_usd_per_kg: dict[TradedProduct, float]
+    tariffs_usd_per_kg: dict[str, float] = Field(default_factory=dict)
+
+
+class ReferencePrice(Sourced):
+    """An observed price (USD/kg of oxide) used to calibrate and check the market."""
+
+    element: Element
+    market: Literal["china", "outside_china"]
+    year: int
+    usd_per_kg: float = Field(gt=0)
+
+
+class MineProduction(Sourced):
+    """Reported mine production of one country in one year (t REO), from a named vintage."""
+
+    country: str
+    year: int
+    t_reo: float = Field(ge=0)
+    vintage: str = Field(description="e.g. 'USGS MCS 2025'")
+    reserves_t_reo: float | None = Field(default=None, ge=0)
+
+
+class StageShare(Sourced):
+    """A published share of world output or capacity at one stage held by one country."""
+
+    country: str
+    stage: Literal["mining", "separation", "metal", "magnet"]
+    year: int
+    share: float = Field(ge=0, le=1)
+    tolerance: float = Field(gt=0, le=0.2, description="absolute tolerance used in checks")
+
+
+class Stockpile(Sourced):
+    """A strategic stock of one element held in one region at the start of the base year."""
+
+    region: str
+    element: Element
+    initial_t: float = Field(ge=0)
+    capacity_t: float = Field(ge=0)
+
+
+class Provenance(BaseModel):
+    """Name and version of a dataset, recorded with every run."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    name: str
+    version: str
+    base_year: int
