@@ -1,0 +1,427 @@
+"""The supply network of a world as LP families: which flows can exist and how they balance.
+
+Built once per world. Stages and products:
+
+* ``mine`` (t REO of ore by deposit) → ``concentrate`` (same region; ore is not traded) →
+  concentrate shipped by deposit (feed type) → ``separate`` into oxides by element, so that
+  oxide output is ``Σ_feed input × element share × recovery`` (linear, no mixing);
+* oxides carry an origin tag (``china`` when mined or processed in China) and a purity grade
+  (``hi`` ≥ 99 %, else ``lo``); metal plants take ``hi`` oxide, oxide end uses take any;
+* ``metal_make`` reduces oxide to metal; ``magnet_make`` turns metal into magnets by recipe,
+  split into *clean* magnets (origin ``other``: may draw only non-China metal) and *tainted*
+  ones (origin ``china``: may draw any) so that de-minimis rules can act on the tainted part;
+* magnets serve sector demand blocks (or a priced substitute); oxides serve oxide demand;
+* magnet swarf and end-of-life scrap feed recyclers, whose oxide re-enters the oxide balance;
+* strategic stockpiles release or absorb oxide; surplus oxide (La/Ce) is disposed of at a cost.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+
+from rareflow.engine.lpcore import Family, LinearProgram
+from rareflow.model.elements import DEPOSIT_CLASSES, ELEMENTS, MAGNET_ELEMENTS, ORIGINS
+from rareflow.model.world import World
+
+#: Share of metal lost as swarf (grinding and machining scrap) when making sintered NdFeB.
+#: Assumption: industry yields of 70–80 % (Argus reports most recycled REO in China comes from
+#: such swarf); 0.25 reproduces China's ≈ 34 kt REO recycled in 2024 with its magnet output.
+SWARF_SHARE = 0.25
+GRADES = ("hi", "lo")
+HIGH_PURITY_PCT = 99.0
+
+
+@dataclass(frozen=True)
+class Network:
+    """World-derived tables and the LP families of the market (built once per world)."""
+
+    world: World
+    lp: LinearProgram
+    facilities: pd.DataFrame
+    shares: pd.DataFrame
+    recipes: pd.DataFrame
+    magnet_mix: pd.DataFrame
+    china: str
+
+    def col(self, name: str) -> Family:
+        """The column family ``name``."""
+        return self.lp.columns[name]
+
+    def row(self, name: str) -> Family:
+        """The row family ``name``."""
+        return self.lp.rows[name]
+
+
+def origin_of(region: pd.Series, china: str) -> pd.Series:
+    """Origin tag of material mined or processed in ``region``."""
+    return pd.Series(np.where(region == china, "china", "other"), index=region.index)
+
+
+def _facility_table(world: World) -> pd.DataFrame:
+    rows = [
+        {
+            "facility": f.id,
+            "region": f.country,
+            "stage": f.stage,
+            "recovery": f.recovery,
+            "unit_cost": f.unit_cost_usd_per_kg,
+            "grade": "hi" if (f.purity_pct or HIGH_PURITY_PCT) >= HIGH_PURITY_PCT else "lo",
+            "deposit": f.deposit,
+        }
+        for f in world.facilities
+    ]
+    return pd.DataFrame(rows)
+
+
+def _share_table(world: World) -> pd.DataFrame:
+    rows = [
+        {"deposit": d.id, "deposit_region": d.country, "deposit_class": d.deposit_class,
+         "element": e, "share": d.shares.get(e, 0.0)}
+        for d in world.deposits
+        for e in ELEMENTS
+    ]
+    return pd.DataFrame(rows)
+
+
+def _feed_table(world: World, stage: str) -> pd.DataFrame:
+    """Which deposits each facility of ``stage`` can process (feeds name ids, classes or '*')."""
+    by_class: dict[str, list[str]] = {
+        c: [d.id for d in world.deposits if d.deposit_class == c] for c in DEPOSIT_CLASSES
+    }
+    all_ids = [d.id for d in world.deposits]
+    rows = []
+    for f in world.facilities:
+        if f.stage != stage:
+            continue
+        accepted: set[str] = set()
+        for feed in f.feeds:
+            accepted |= set(all_ids) if feed == "*" else set(by_class.get(feed, [feed]))
+        rows += [{"facility": f.id, "region": f.country, "deposit": d} for d in sorted(accepted)
+                 if d in all_ids]
+    return pd.DataFrame(rows, columns=["facility", "region", "deposit"])
+
+
+def _element_table(world: World, stage: str, allowed: tuple[str, ...]) -> pd.DataFrame:
+    rows = [
+        {"facility": f.id, "region": f.country, "element": e}
+        for f in world.facilities
+        if f.stage == stage
+        for e in (f.elements or allowed)
+        if e in allowed
+    ]
+    return pd.DataFrame(rows, columns=["facility", "region", "element"])
+
+
+def _cross(*tables: pd.DataFrame) -> pd.DataFrame:
+    result = tables[0]
+    for table in tables[1:]:
+        result = result.merge(table, how="cross")
+    return result
+
+
+def _frame(**values: object) -> pd.DataFrame:
+    return pd.DataFrame(values)
+
+
+def _arcs(exporters: set[str], importers: set[str]) -> pd.DataFrame:
+    pairs = [(a, b) for a in sorted(exporters) for b in sorted(importers) if a != b]
+    return pd.DataFrame(pairs, columns=["exporter", "importer"])
+
+
+def build_network(world: World) -> Network:
+    """Declare every column and row family of the market LP for ``world``."""
+    lp = LinearProgram()
+    china = world.china
+    fac = _facility_table(world)
+    shares = _share_table(world)
+    elements = _frame(element=list(ELEMENTS))
+    origins = _frame(origin=list(ORIGINS))
+    magnet_elements = _frame(element=list(MAGNET_ELEMENTS))
+
+    recipes = pd.DataFrame(
+        [
+            {"grade_id": g.id, "element": e, "content": g.content_kg_reo_per_t.get(e, 0.0) / 1000}
+            for g in world.magnet_grades
+            for e in MAGNET_ELEMENTS
+        ]
+    )
+    mix = pd.DataFrame(
+        [
+            {"sector": s.id, "grade_id": k, "mix": share}
+            for s in world.sectors
+            if s.kind == "magnet"
+            for k, share in s.magnet_mix.items()
+        ],
+        columns=["sector", "grade_id", "mix"],
+    )
+
+    # --- mining and concentration -------------------------------------------------------
+    mines = fac.loc[fac.stage == "mining", ["facility", "region", "deposit"]]
+    lp.add_columns("mine", mines)
+    mined_pairs = mines[["region", "deposit"]].drop_duplicates()
+    # Ore is not traded: a concentrator only takes deposits mined in its own region.
+    conc_feeds = _feed_table(world, "concentration").merge(mined_pairs)
+    lp.add_columns("concentrate", conc_feeds)
+    served_pairs = conc_feeds[["region", "deposit"]].drop_duplicates()
+    direct = mined_pairs.merge(served_pairs, how="left", indicator=True)
+    unserved = direct.loc[direct["_merge"] == "left_only", ["region", "deposit"]]
+    lp.add_columns("conc_direct", unserved)
+
+    sep_feeds = _feed_table(world, "separation")
+    deposit_home = shares[["deposit", "deposit_region"]].drop_duplicates()
+    # Concentrate moves from its mining country to separation plants abroad. Chinese
+    # concentrate is not exported (China is a net importer; its quota is processed at home).
+    ship = sep_feeds[["region", "deposit"]].drop_duplicates().merge(deposit_home, on="deposit")
+    ship = ship.loc[(ship.region != ship.deposit_region) & (ship.deposit_region != china)]
+    ship = ship.rename(columns={"region": "importer", "deposit_region": "exporter"})
+    ship = ship.merge(mined_pairs, left_on=["exporter", "deposit"], right_on=["region", "deposit"])
+    lp.add_columns("conc_ship", ship[["deposit", "exporter", "importer"]])
+    lp.add_columns("conc_store", mined_pairs)
+    lp.add_columns("separate", sep_feeds)
+
+    # --- oxide nodes: produced by separation/recycling, held in stockpiles ----------------
+    sep = sep_feeds.merge(deposit_home, on="deposit").merge(fac[["facility", "grade"]])
+    sep["origin"] = np.where(
+        (sep.region == china) | (sep.deposit_region == china), "china", "other"
+    )
+    recycler_regions = set(fac.loc[fac.stage == "recycling", "region"])
+    stock_regions = {s.region for s in world.stockpiles}
+    oxide_holders = set(sep.region) | recycler_regions | stock_regions
+    metal_regions = set(fac.loc[fac.stage == "metal", "region"])
+    oxide_sector_regions = {
+        d.region for d in world.demand if world.sector(d.sector).kind == "oxide"
+    }
+    oxide_users = metal_regions | oxide_sector_regions | stock_regions
+    oxide_regions = sorted(oxide_holders | oxide_users)
+    grades_frame = _frame(grade=list(GRADES))
+    oxide_nodes = _cross(_frame(region=oxide_regions), elements, origins, grades_frame)
+    lp.add_rows("oxide_balance", oxide_nodes)
+    exporters = oxide_holders
+    lp.add_columns(
+        "oxide_ship",
+        _cross(_arcs(exporters, oxide_users | oxide_holders), elements, origins,
+               _frame(grade=list(GRADES))),
+    )
+    lp.add_columns("oxide_downgrade", _cross(_frame(region=oxide_regions), elements, origins))
+    lp.add_columns("oxide_dispose", oxide_nodes)
+
+    # --- metal -------------------------------------------------------------------------
+    metal_plants = _element_table(world, "metal", MAGNET_ELEMENTS)
+    lp.add_columns("metal_make", _cross(metal_plants, origins))
+    magnet_regions = set(fac.loc[fac.stage == "magnet", "region"])
+    metal_nodes = _cross(_frame(region=sorted(metal_regions | magnet_regions)), magnet_elements,
+                         origins)
+    lp.add_rows("metal_balance", metal_nodes)
+    lp.add_columns("metal_ship", _cross(_arcs(metal_regions, magnet_regions), magnet_elements,
+                                        origins))
+
+    # --- magnets -----------------------------------------------------------------------
+    magnet_plants = pd.DataFrame(
+        [
+            {"facility": f.id, "region": f.country, "grade_id": k}
+            for f in world.facilities
+            if f.stage == "magnet"
+            for k in f.magnet_grades
+        ],
+        columns=["facility", "region", "grade_id"],
+    )
+    lp.add_columns("magnet_make", _cross(magnet_plants, origins))
+    plant_elements = magnet_plants[["facility", "region"]].drop_duplicates()
+    lp.add_columns("magnet_metal_use", _cross(plant_elements, magnet_elements, origins))
+    demand_regions = sorted(
+        {d.region for d in world.demand if world.sector(d.sector).kind == "magnet"}
+    )
+    grades = _frame(grade_id=[g.id for g in world.magnet_grades])
+    magnet_nodes = _cross(_frame(region=sorted(magnet_regions | set(demand_regions))), grades,
+                          origins)
+    lp.add_rows("magnet_balance", magnet_nodes)
+    lp.add_columns("magnet_ship", _cross(_arcs(magnet_regions, set(demand_regions)), grades,
+                                         origins))
+    sector_regions = pd.DataFrame(
+        sorted({(d.region, d.sector) for d in world.demand
+                if world.sector(d.sector).kind == "magnet"}),
+        columns=["region", "sector"],
+    )
+    lp.add_columns("magnet_use", sector_regions.merge(mix[["sector", "grade_id"]]).merge(origins,
+                                                                                        how="cross"))
+    max_blocks = max((len(s.blocks) for s in world.sectors if s.kind == "magnet"), default=0)
+    lp.add_columns("demand_block", _cross(sector_regions, _frame(block=range(max_blocks))))
+    lp.add_columns("substitute", sector_regions)
+
+    # --- oxide end uses ----------------------------------------------------------------
+    oxide_demand = pd.DataFrame(
+        sorted({(d.region, d.sector, d.element) for d in world.demand if d.element is not None}),
+        columns=["region", "sector", "element"],
+    )
+    max_oxide_blocks = max(
+        (len(b) for s in world.sectors if s.kind == "oxide" for b in s.oxide_blocks.values()),
+        default=0,
+    )
+    lp.add_columns("oxide_block", _cross(oxide_demand, _frame(block=range(max_oxide_blocks))))
+    lp.add_columns("oxide_use", _cross(oxide_demand, origins, _frame(grade=list(GRADES))))
+
+    # --- recycling and stockpiles --------------------------------------------------------
+    recyclers = _element_table(world, "recycling", ELEMENTS)
+    lp.add_columns("recycle", _cross(recyclers, origins))
+    scrap_regions = sorted(recycler_regions | magnet_regions | set(demand_regions))
+    scrap_nodes = _cross(_frame(region=scrap_regions), elements, origins)
+    lp.add_columns("scrap_dispose", scrap_nodes)
+    stock_nodes = _cross(_frame(region=sorted(stock_regions)), elements, origins)
+    lp.add_columns("stock_release", stock_nodes)
+    lp.add_columns("stock_fill", stock_nodes)
+
+    _declare_rows(lp, fac, mix, sector_regions, oxide_demand, scrap_nodes)
+    network = Network(world, lp, fac, shares, recipes, mix, china)
+    _link(network, sep)
+    return network
+
+
+def _declare_rows(
+    lp: LinearProgram,
+    fac: pd.DataFrame,
+    mix: pd.DataFrame,
+    sector_regions: pd.DataFrame,
+    oxide_demand: pd.DataFrame,
+    scrap_nodes: pd.DataFrame,
+) -> None:
+    lp.add_rows("ore_balance", lp.columns["mine"].keys[["region", "deposit"]])
+    conc_nodes = pd.concat([
+        lp.columns["conc_store"].keys,
+        lp.columns["separate"].keys[["region", "deposit"]],
+    ])
+    lp.add_rows("concentrate_balance", conc_nodes)
+    for stage in ("concentration", "separation", "metal", "magnet", "recycling"):
+        lp.add_rows(f"{stage}_capacity", fac.loc[fac.stage == stage, ["facility"]])
+    lp.add_rows("mining_capacity", fac.loc[fac.stage == "mining", ["facility"]])
+    lp.add_rows("magnet_recipe", lp.columns["magnet_metal_use"].keys[["facility", "region",
+                                                                       "element"]])
+    lp.add_rows("magnet_clean", lp.columns["magnet_metal_use"].keys[["facility", "element"]])
+    lp.add_rows("sector_mix", sector_regions.merge(mix[["sector", "grade_id"]]))
+    lp.add_rows("substitute_limit", sector_regions)
+    lp.add_rows("oxide_demand", oxide_demand)
+    lp.add_rows("scrap_balance", scrap_nodes)
+
+
+def _link(net: Network, sep: pd.DataFrame) -> None:
+    """Fill the matrix: every balance and capacity row with its terms."""
+    lp, fac, shares, china = net.lp, net.facilities, net.shares, net.china
+    rec = fac.set_index("facility")["recovery"]
+    col, row = net.col, net.row
+
+    # ore: mined = concentrated (+ direct where no concentrator)
+    lp.link(row("ore_balance"), col("mine"), ["region", "deposit"], 1.0)
+    lp.link(row("ore_balance"), col("concentrate"), ["region", "deposit"], -1.0)
+    lp.link(row("ore_balance"), col("conc_direct"), ["region", "deposit"], -1.0)
+    lp.link(row("mining_capacity"), col("mine"), ["facility"], 1.0)
+    lp.link(row("concentration_capacity"), col("concentrate"), ["facility"], 1.0)
+
+    # concentrate at each region: produced + imported = separated + exported + stored
+    conc = col("concentrate").labelled("col")
+    conc["coef"] = conc.facility.map(rec)
+    lp.link(row("concentrate_balance"), conc, ["region", "deposit"], "coef")
+    lp.link(row("concentrate_balance"), col("conc_direct"), ["region", "deposit"], 1.0)
+    lp.link(row("concentrate_balance"), col("conc_ship"), {"region": "importer",
+                                                           "deposit": "deposit"}, 1.0)
+    lp.link(row("concentrate_balance"), col("conc_ship"), {"region": "exporter",
+                                                           "deposit": "deposit"}, -1.0)
+    lp.link(row("concentrate_balance"), col("separate"), ["region", "deposit"], -1.0)
+    lp.link(row("concentrate_balance"), col("conc_store"), ["region", "deposit"], -1.0)
+    lp.link(row("separation_capacity"), col("separate"), ["facility"], 1.0)
+
+    # separation output by element into oxide nodes (only elements the plant separates)
+    separable = _element_table(net.world, "separation", ELEMENTS)
+    out = col("separate").labelled("col").merge(sep[["facility", "deposit", "origin", "grade"]])
+    out = out.merge(shares[["deposit", "element", "share"]]).merge(separable)
+    out["coef"] = out.share * out.facility.map(rec)
+    lp.link(row("oxide_balance"), out[["region", "element", "origin", "grade", "col", "coef"]],
+            ["region", "element", "origin", "grade"], "coef")
+
+    # oxide trade, downgrade (hi → lo), disposal
+    oxide_ship = col("oxide_ship")
+    lp.link(row("oxide_balance"), oxide_ship,
+            {"region": "importer", "element": "element", "origin": "origin", "grade": "grade"}, 1.0)
+    lp.link(row("oxide_balance"), oxide_ship,
+            {"region": "exporter", "element": "element", "origin": "origin", "grade": "grade"},
+            -1.0)
+    down = col("oxide_downgrade").labelled("col")
+    lp.link(row("oxide_balance"), down.assign(grade="hi"), ["region", "element", "origin",
+                                                           "grade"], -1.0)
+    lp.link(row("oxide_balance"), down.assign(grade="lo"), ["region", "element", "origin",
+                                                           "grade"], 1.0)
+    lp.link(row("oxide_balance"), col("oxide_dispose"), ["region", "element", "origin", "grade"],
+            -1.0)
+
+    # metal: hi oxide in, metal out (origin becomes china if reduced in China)
+    metal = col("metal_make").labelled("col")
+    lp.link(row("oxide_balance"), metal.assign(grade="hi"), ["region", "element", "origin",
+                                                            "grade"], -1.0)
+    metal["out_origin"] = np.where(metal.region == china, "china", metal.origin)
+    metal["coef"] = metal.facility.map(rec)
+    lp.link(row("metal_balance"), metal.drop(columns="origin").rename(
+        columns={"out_origin": "origin"}), ["region", "element", "origin"], "coef")
+    lp.link(row("metal_capacity"), col("metal_make"), ["facility"], 1.0)
+    lp.link(row("metal_balance"), col("metal_ship"),
+            {"region": "importer", "element": "element", "origin": "origin"}, 1.0)
+    lp.link(row("metal_balance"), col("metal_ship"),
+            {"region": "exporter", "element": "element", "origin": "origin"}, -1.0)
+    lp.link(row("metal_balance"), col("magnet_metal_use"), ["region", "element", "origin"], -1.0)
+
+    # magnets: recipe rows tie metal use to magnets made (gross of swarf); clean magnets draw
+    # only non-China metal; made-in-China magnets are always tainted (bounded in set_year).
+    gross = 1.0 / (1.0 - SWARF_SHARE)
+    make = col("magnet_make").labelled("col").merge(net.recipes, on="grade_id")
+    make["need"] = make.content * gross
+    lp.link(row("magnet_recipe"), col("magnet_metal_use"), ["facility", "region", "element"], 1.0)
+    lp.link(row("magnet_recipe"), make.assign(coef=-make.need), ["facility", "region", "element"],
+            "coef")
+    clean_use = col("magnet_metal_use").labelled("col")
+    lp.link(row("magnet_clean"), clean_use.loc[clean_use.origin == "other"],
+            ["facility", "element"], 1.0)
+    clean_make = make.loc[make.origin == "other"]
+    lp.link(row("magnet_clean"), clean_make.assign(coef=-clean_make.need),
+            ["facility", "element"], "coef")
+    lp.link(row("magnet_capacity"), col("magnet_make"), ["facility"], 1.0)
+    lp.link(row("magnet_balance"), col("magnet_make"), ["region", "grade_id", "origin"], 1.0)
+    lp.link(row("magnet_balance"), col("magnet_ship"),
+            {"region": "importer", "grade_id": "grade_id", "origin": "origin"}, 1.0)
+    lp.link(row("magnet_balance"), col("magnet_ship"),
+            {"region": "exporter", "grade_id": "grade_id", "origin": "origin"}, -1.0)
+    lp.link(row("magnet_balance"), col("magnet_use"), ["region", "grade_id", "origin"], -1.0)
+
+    # sectors: magnets of each grade in the sector's mix = mix × (served − substituted)
+    lp.link(row("sector_mix"), col("magnet_use"), ["region", "sector", "grade_id"], 1.0)
+    blocks = col("demand_block").labelled("col").merge(net.magnet_mix, on="sector")
+    lp.link(row("sector_mix"), blocks.assign(coef=-blocks.mix), ["region", "sector", "grade_id"],
+            "coef")
+    subs = col("substitute").labelled("col").merge(net.magnet_mix, on="sector")
+    lp.link(row("sector_mix"), subs.assign(coef=subs.mix), ["region", "sector", "grade_id"],
+            "coef")
+    lp.link(row("substitute_limit"), col("substitute"), ["region", "sector"], 1.0)
+
+    # oxide end uses draw oxide of any origin and grade
+    lp.link(row("oxide_demand"), col("oxide_use"), ["region", "sector", "element"], 1.0)
+    lp.link(row("oxide_demand"), col("oxide_block"), ["region", "sector", "element"], -1.0)
+    lp.link(row("oxide_balance"), col("oxide_use"), ["region", "element", "origin", "grade"], -1.0)
+
+    # recycling: scrap (swarf + end-of-life, RHS) → hi oxide
+    swarf = make.assign(coef=make.content * (gross - 1.0))
+    lp.link(row("scrap_balance"), swarf.assign(coef=-swarf.coef), ["region", "element", "origin"],
+            "coef")
+    lp.link(row("scrap_balance"), col("recycle"), ["region", "element", "origin"], 1.0)
+    lp.link(row("scrap_balance"), col("scrap_dispose"), ["region", "element", "origin"], 1.0)
+    recycle = col("recycle").labelled("col")
+    recycle["out_origin"] = np.where(recycle.region == china, "china", recycle.origin)
+    recycle["coef"] = recycle.facility.map(rec)
+    lp.link(row("oxide_balance"), recycle.drop(columns="origin").rename(
+        columns={"out_origin": "origin"}).assign(grade="hi"),
+        ["region", "element", "origin", "grade"], "coef")
+    lp.link(row("recycling_capacity"), col("recycle"), ["facility"], 1.0)
+
+    # stockpiles hold hi oxide
+    lp.link(row("oxide_balance"), col("stock_release").labelled("col").assign(grade="hi"),
+            ["region", "element", "origin", "grade"], 1.0)
+    lp.link(row("oxide_balance"), col("stock_fill").labelled("col").assign(grade="hi"),
+            ["region", "element", "origin", "grade"], -1.0)
