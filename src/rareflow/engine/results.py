@@ -73,24 +73,29 @@ def to_dataset(model: MarketModel, solution: Solution, year: int) -> xr.Dataset:
     def v(name: str) -> pd.DataFrame:
         return _values(model, solution, name)
 
+    recovery = fac.recovery.astype(float)
+
+    def recovered(table: pd.DataFrame) -> np.ndarray:
+        return np.asarray(table.value * table.facility.map(recovery).to_numpy(dtype=float))
+
     def origin(region: pd.Series) -> np.ndarray:
         return np.where(region == china, "china", "other")
 
     mine = v("mine").merge(shares, on="deposit")
     mine = mine.assign(value=mine.value * mine.share, origin=origin(mine.region))
     conc = pd.concat([
-        v("concentrate").assign(value=lambda t: t.value * t.facility.map(fac.recovery)),
+        v("concentrate").assign(value=recovered),
         v("conc_direct"),
     ]).merge(shares, on="deposit")
     conc = conc.assign(value=conc.value * conc.share, origin=origin(conc.deposit_region))
     separated = _separated(model, solution)
     metal = v("metal_make")
-    metal = metal.assign(value=metal.value * metal.facility.map(fac.recovery),
+    metal = metal.assign(value=recovered(metal),
                          origin=np.where(metal.region == china, "china", metal.origin))
     magnets = v("magnet_make").merge(recipes, on="grade_id")
     magnets = magnets.assign(value=magnets.value * magnets.content)
     recycled = v("recycle")
-    recycled = recycled.assign(value=recycled.value * recycled.facility.map(fac.recovery),
+    recycled = recycled.assign(value=recovered(recycled),
                                origin=np.where(recycled.region == china, "china",
                                                recycled.origin))
     production = xr.concat(
@@ -157,11 +162,18 @@ def to_dataset(model: MarketModel, solution: Solution, year: int) -> xr.Dataset:
         "stockpile_level": level,
         "stockpile_release": _array(net_release, ["region", "element"], coords),
         "disposal": _array(v("oxide_dispose"), ["region", "element"], coords),
+        "concentrate_stored": _array(_stored(model, solution, shares), ["region", "element"],
+                                     coords),
         "surplus": xr.DataArray(-solution.objective / 1000.0),
     }
     dataset = xr.Dataset(data).expand_dims(year=[year])
     _annotate(dataset)
     return dataset
+
+
+def _stored(model: MarketModel, solution: Solution, shares: pd.DataFrame) -> pd.DataFrame:
+    stored = _values(model, solution, "conc_store").merge(shares, on="deposit")
+    return stored.assign(value=stored.value * stored.share)
 
 
 def _separated(model: MarketModel, solution: Solution) -> pd.DataFrame:
@@ -281,6 +293,7 @@ UNITS = {
     "stockpile_level": "t REO",
     "stockpile_release": "t REO",
     "disposal": "t REO",
+    "concentrate_stored": "t REO",
     "surplus": "USD million",
 }
 
