@@ -14,7 +14,8 @@ def _net_imports(ds: xr.Dataset, product: str) -> xr.DataArray:
     trade = ds.trade.sel(product=product).sum("origin")
     imports = trade.sum("exporter").rename(importer="region")
     exports = trade.sum("importer").rename(exporter="region")
-    return imports - exports
+    net: xr.DataArray = imports - exports
+    return net
 
 
 def balance_residuals(ds: xr.Dataset) -> dict[str, xr.DataArray]:

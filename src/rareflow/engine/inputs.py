@@ -29,7 +29,8 @@ class YearInputs:
     * ``oxide_demand``: region, sector, element, quantity (t REO);
     * ``scrap``: region, element, origin, t (end-of-life scrap collected, t REO);
     * ``stock``: region, element, origin, level, capacity, release_price, fill_min, fill_max;
-    * ``substitution_available``: sector → share of demand a substitute may serve this year.
+    * ``substitution_available``: sector → share of demand a substitute may serve this year;
+    * ``substitution_cost``: sector → USD per kg of magnet demand the substitute replaces.
     """
 
     year: int
@@ -39,6 +40,7 @@ class YearInputs:
     scrap: pd.DataFrame
     stock: pd.DataFrame
     substitution_available: pd.Series
+    substitution_cost: pd.Series
 
     def with_capacity(self, capacity: pd.Series) -> YearInputs:
         """A copy with ``capacity`` replaced."""
@@ -89,7 +91,11 @@ def default_inputs(world: World, year: int) -> YearInputs:
         },
         dtype=float,
     )
+    substitution_cost = pd.Series(
+        {s.id: s.substitution.cost_usd_per_kg for s in world.sectors if s.substitution},
+        dtype=float,
+    )
     scrap = pd.DataFrame(columns=["region", "element", "origin", "t"])
     return YearInputs(year, capacity, magnet.groupby(["region", "sector"], as_index=False).sum(),
                       oxide.groupby(["region", "sector", "element"], as_index=False).sum(),
-                      scrap, stock, substitution)
+                      scrap, stock, substitution, substitution_cost)

@@ -164,8 +164,8 @@ class MarketModel:
         cost[ids] = -blocks.price.to_numpy(dtype=float)
 
         subs = col("substitute")
-        sub_cost = {s.id: s.substitution.cost_usd_per_kg for s in world.sectors if s.substitution}
-        cost[subs.ids] = subs.keys.sector.map(sub_cost).fillna(0.0).to_numpy(dtype=float)
+        sub_cost = subs.keys.sector.map(inputs.substitution_cost).fillna(0.0)
+        cost[subs.ids] = sub_cost.to_numpy(dtype=float)
         limit = row("substitute_limit")
         quantity = limit.keys.merge(inputs.magnet_demand, on=["region", "sector"], how="left")
         share = limit.keys.sector.map(inputs.substitution_available).fillna(0.0)

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field, replace
+from typing import Protocol
 
 import numpy as np
 import pandas as pd
@@ -18,6 +19,7 @@ import xarray as xr
 from rareflow import __version__
 from rareflow.engine.inputs import YearInputs, default_inputs
 from rareflow.engine.market import Adjustments, MarketModel
+from rareflow.engine.network import Network, build_network
 from rareflow.engine.results import to_dataset
 from rareflow.engine.stock import MagnetStock, NormalLifetime, historic_inflows
 from rareflow.model.world import World
@@ -28,8 +30,26 @@ HISTORY_YEARS = 30
 #: 6–8 %/y over 2005–2024; assumption — no single source covers the whole period).
 HISTORIC_GROWTH = 0.07
 
-#: A hook that turns a year's inputs and the state into adjusted inputs and policy adjustments.
-PolicyHook = Callable[[YearInputs, "SimulationState"], tuple[YearInputs, Adjustments | None]]
+
+
+class PolicyProgram(Protocol):
+    """How a scenario's policies act on the market (implemented in ``rareflow.policy``).
+
+    ``declare`` adds policy rows (quotas, caps, targets) to the network before the LP is built;
+    ``adjust`` changes a year's inputs and returns bounds/cost adjustments; ``account`` adds
+    policy outcomes (e.g. ``fiscal_cost``) to the year's result dataset.
+    """
+
+    def declare(self, network: Network) -> None:
+        """Add policy rows and coefficients to ``network.lp`` (before the LP is built)."""
+
+    def adjust(
+        self, inputs: YearInputs, state: SimulationState
+    ) -> tuple[YearInputs, Adjustments | None]:
+        """Return the year's adjusted inputs and policy adjustments."""
+
+    def account(self, result: xr.Dataset, state: SimulationState) -> xr.Dataset:
+        """Return ``result`` with policy outcomes added."""
 
 
 @dataclass
@@ -120,7 +140,7 @@ def simulate(
     years: Iterable[int] = range(2024, 2041),
     *,
     schedule: Schedule | None = None,
-    policy: PolicyHook | None = None,
+    policy: PolicyProgram | None = None,
     model: MarketModel | None = None,
     progress: Callable[[int], None] | None = None,
     attrs: dict[str, str] | None = None,
@@ -133,7 +153,7 @@ def simulate(
     """
     year_list = list(years)
     schedule = schedule or Schedule()
-    market = model if model is not None else MarketModel(world)
+    market = model if model is not None else build_market(world, policy)
     magnets = MagnetsInUse(world, year_list)
     state = SimulationState(year=year_list[0])
     results = []
@@ -146,10 +166,12 @@ def simulate(
             inputs = replace(inputs, stock=_carry_stock(inputs.stock, state.stock_levels))
         adjustments = None
         if policy is not None:
-            inputs, adjustments = policy(inputs, state)
+            inputs, adjustments = policy.adjust(inputs, state)
         market.set_year(inputs, adjustments)
         solution = market.solve()
         result = to_dataset(market, solution, year)
+        if policy is not None:
+            result = policy.account(result, state)
         magnets.record(index, result.served.isel(year=0))
         result["magnets_in_use"] = _in_use_array(magnets, index, world, year)
         state.previous = result
@@ -164,6 +186,14 @@ def simulate(
     if attrs:
         dataset.attrs.update(attrs)
     return dataset
+
+
+def build_market(world: World, policy: PolicyProgram | None = None) -> MarketModel:
+    """Build the market LP for ``world`` with the policy rows of ``policy`` declared."""
+    network = build_network(world)
+    if policy is not None:
+        policy.declare(network)
+    return MarketModel(world, network)
 
 
 def _carry_stock(stock: pd.DataFrame, levels: pd.DataFrame) -> pd.DataFrame:
