@@ -1,0 +1,258 @@
+"""The "answers" table: plain-language results of one run, one row per question.
+
+Each row has a stable ``question`` (no numbers from the run in it, so two runs can be joined on
+it), a plain-language ``answer``, the numeric ``value`` behind it and its ``unit``.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any, Protocol
+
+import pandas as pd
+import xarray as xr
+
+from rareflow.metrics.crma import crma_compliance
+from rareflow.metrics.demand import unmet_demand
+from rareflow.metrics.fiscal import fiscal_cost
+from rareflow.metrics.origin import china_origin_content
+from rareflow.metrics.prices import prices
+from rareflow.metrics.recycling import recycled_share
+from rareflow.metrics.reliance import format_reliance, net_import_reliance
+from rareflow.metrics.shares import hhi, market_share
+from rareflow.metrics.stockpile import stockpile_cover_months
+from rareflow.metrics.sufficiency import self_sufficiency_year
+from rareflow.model.world import World
+
+COLUMNS: tuple[str, ...] = ("question", "answer", "value", "unit")
+
+
+class WorldLike(Protocol):
+    """What the answers need to know about regions: China's id and group membership.
+
+    :class:`rareflow.model.world.World` satisfies it; :class:`Groups` does without loading data.
+    """
+
+    @property
+    def china(self) -> str:
+        """Id of the China region."""
+        ...
+
+    def group_members(self, group: str) -> list[str]:
+        """Region ids in ``group`` (a region id is a group of one)."""
+        ...
+
+
+@dataclass(frozen=True)
+class Groups:
+    """Region groupings given directly: ``Groups(china="CHN", groups={"EU": ["DEU", "FRA"]})``.
+
+    A name that is not a group is taken as a single region id.
+    """
+
+    china: str = "CHN"
+    groups: Mapping[str, Sequence[str]] = field(default_factory=dict)
+
+    def group_members(self, group: str) -> list[str]:
+        """Members of ``group``, or ``[group]`` when it is not a known group."""
+        return list(self.groups.get(group, [group]))
+
+
+def answers(
+    ds: xr.Dataset,
+    world_or_ids: WorldLike,
+    *,
+    region: str = "USA",
+    allies: str | None = "allies",
+    bloc: str | None = "EU",
+    element: str = "NdPr",
+    heavy: str = "Dy",
+    years: Sequence[int] | None = None,
+    threshold: float = 0.9,
+    fiscal_period: tuple[int, int] | None = None,
+) -> pd.DataFrame:
+    """Plain-language answers for one run (no ``draw`` dim), as a DataFrame.
+
+    Columns: ``question``, ``answer``, ``value``, ``unit``. Rows (skipped when the data for them
+    is absent): self-sufficiency year of ``region`` for ``element`` magnets (domestic, and
+    domestic + imports from ``allies``); per year in ``years`` that the run has (default: its
+    first and last year): defence shortfall (t magnet, and t ``heavy`` when a :class:`World`
+    gives the recipes), China's share of production per stage and the HHI of separation and
+    magnets, ``region``'s net import reliance for oxide, metal and magnets, China-origin content
+    of its magnets, recycled share, ``heavy`` stockpile cover, ``element`` oxide price
+    inside/outside China and the ``bloc``'s CRMA 65 % check; fiscal cost per instrument and in
+    total over ``fiscal_period`` (default: the whole run). Percentages are stored as percent in
+    ``value`` (unit ``%``).
+    """
+    if "draw" in ds.dims:
+        raise ValueError("answers takes one run; select a draw or use rareflow.metrics.ensemble")
+    all_years = sorted(int(year) for year in ds["year"].values)
+    regions = {str(r) for r in ds["region"].values}
+    members = [r for r in _members(world_or_ids, region) if r in regions]
+    allied = [r for r in _members(world_or_ids, allies) if r in regions and r not in members]
+    context = _Context(
+        ds=ds,
+        china=world_or_ids.china if world_or_ids.china in regions else None,
+        region=region,
+        members=members,
+        element=element,
+        heavy=heavy,
+        rows=[],
+    )
+    if members:
+        _sufficiency_rows(context, threshold, allied)
+    defence = _defence_content(world_or_ids, heavy)
+    eu = [r for r in _members(world_or_ids, bloc) if r in regions]
+    chosen = set(years) & set(all_years) if years is not None else {all_years[0], all_years[-1]}
+    for year in sorted(chosen):
+        if members:
+            _region_rows(context, year, defence)
+        _world_rows(context, year)
+        if eu and bloc:
+            _crma_rows(context, year, bloc, eu)
+    if ds.sizes.get("instrument", 0):
+        _fiscal_rows(context, fiscal_period or (all_years[0], all_years[-1]))
+    return pd.DataFrame(context.rows, columns=list(COLUMNS))
+
+
+@dataclass
+class _Context:
+    ds: xr.Dataset
+    china: str | None
+    region: str
+    members: list[str]
+    element: str
+    heavy: str
+    rows: list[dict[str, object]]
+
+    def add(self, question: str, answer: str, value: float, unit: str) -> None:
+        self.rows.append({"question": question, "answer": answer, "value": value, "unit": unit})
+
+
+def _sufficiency_rows(ctx: _Context, threshold: float, allied: list[str]) -> None:
+    variants: list[tuple[str, list[str] | None]] = [("domestic", None)]
+    if allied:
+        variants.append(("domestic+allied", allied))
+    for label, partners in variants:
+        first = self_sufficiency_year(
+            ctx.ds, ctx.members, "magnet", ctx.element, threshold, allied_members=partners
+        )
+        ctx.add(
+            f"{ctx.region} {ctx.element} magnets: first year self-sufficient "
+            f"(≥ {100 * threshold:.0f} % {label})",
+            f"self-sufficient from {first}" if first is not None else "not self-sufficient",
+            float(first) if first is not None else math.nan,
+            "year",
+        )
+
+
+def _region_rows(ctx: _Context, year: int, defence_content: float | None) -> None:
+    ds, members, region = ctx.ds, ctx.members, ctx.region
+    if "defence" in ds["sector"].values:
+        short = float(unmet_demand(ds, members).sel(sector="defence", year=year))
+        ctx.add(f"{region} defence magnet shortfall {year}", _tonnes(short, "t magnet"), short,
+                "t magnet")
+        if defence_content is not None:
+            content = short * defence_content
+            ctx.add(f"{region} defence {ctx.heavy} shortfall {year}", _tonnes(content, "t"),
+                    content, "t REO")
+    for stage, product in (("separation", "oxide"), ("metal", "metal"), ("magnet", "magnets")):
+        nir = float(net_import_reliance(ds, stage, members, "total").sel(year=year))
+        answer = format_reliance(nir)
+        ctx.add(f"{region} import reliance for {product} {year}",
+                "E (net exporter)" if answer == "E" else answer, 100 * nir, "%")
+    origin = float(china_origin_content(ds, members).sel(year=year))
+    ctx.add(f"{region} magnets that may contain China-origin material {year}", _percent(origin),
+            100 * origin, "%")
+    recycled = float(recycled_share(ds, members, "total").sel(year=year))
+    ctx.add(f"{region} recycled share of oxide consumption {year}", _percent(recycled),
+            100 * recycled, "%")
+    if ctx.heavy in ds["element"].values:
+        cover = float(stockpile_cover_months(ds, members, ctx.heavy).sel(year=year))
+        ctx.add(f"{region} {ctx.heavy} stockpile cover {year}",
+                _number(cover, ".1f", " months"), cover, "months")
+
+
+def _world_rows(ctx: _Context, year: int) -> None:
+    ds, china = ctx.ds, ctx.china
+    for stage in ("mining", "separation", "metal", "magnet"):
+        if china is not None:
+            share = float(market_share(ds, stage).sel(region=china, year=year))
+            ctx.add(f"China share of {stage} {year}", _percent(share), 100 * share, "%")
+    for stage in ("separation", "magnet"):
+        index = float(hhi(ds, stage).sel(year=year))
+        ctx.add(f"HHI of {stage} {year}", _number(index, ",.0f"), index, "HHI (0-10000)")
+    if china is not None and ctx.element in ds["element"].values:
+        two_tier = prices(ds, "separation", ctx.element, china=china).sel(year=year)
+        for market in ("inside_china", "outside_china"):
+            price = float(two_tier.sel(market=market))
+            ctx.add(f"{ctx.element} oxide price {market.replace('_', ' ')} {year}",
+                    _number(price, ",.1f", " USD/kg"), price, "USD/kg")
+
+
+def _crma_rows(ctx: _Context, year: int, bloc: str, members: list[str]) -> None:
+    check = crma_compliance(ctx.ds, members, "separation").sel(year=year)
+    largest = float(check["largest_share"])
+    supplier = str(check["largest_supplier"].values) or "none"
+    verdict = "within" if bool(check["within_cap"]) else "above"
+    ctx.add(f"{bloc} largest single third-country share of separation {year}",
+            f"{_percent(largest)} ({supplier}; {verdict} the 65 % cap)", 100 * largest, "%")
+
+
+def _fiscal_rows(ctx: _Context, period: tuple[int, int]) -> None:
+    start, end = period
+    costs = fiscal_cost(ctx.ds, start, end)
+    for instrument in costs["instrument"].values:
+        cost = float(costs.sel(instrument=instrument))
+        ctx.add(f"Fiscal cost of {instrument} {start}–{end}", _money(cost), cost, "USD million")
+    total = float(costs.sum())
+    ctx.add(f"Total fiscal cost {start}–{end}", _money(total), total, "USD million")
+
+
+def _members(world: WorldLike, name: str | None) -> list[str]:
+    if name is None:
+        return []
+    try:
+        return world.group_members(name)
+    except ValueError:
+        return []
+
+
+def _defence_content(world: WorldLike, element: str) -> float | None:
+    """Tonnes REO of ``element`` per t of defence magnet from the recipes (None if unknown)."""
+    if not isinstance(world, World):
+        return None
+    try:
+        sector = world.sector("defence")
+        return sum(
+            share * _content(world.magnet_grade(grade).content_kg_reo_per_t, element)
+            for grade, share in sector.magnet_mix.items()
+        ) / 1000.0
+    except ValueError:
+        return None
+
+
+def _content(content: Mapping[Any, float], element: str) -> float:
+    return float(content.get(element, 0.0))
+
+
+def _format(value: float, render: Callable[[float], str]) -> str:
+    return "n/a" if math.isnan(value) else render(value)
+
+
+def _percent(share: float) -> str:
+    return _format(share, lambda v: f"{100 * v:.0f} %")
+
+
+def _tonnes(value: float, unit: str) -> str:
+    return _format(value, lambda v: f"{v:,.0f} {unit}")
+
+
+def _money(value: float) -> str:
+    return _format(value, lambda v: f"${v:,.0f} M")
+
+
+def _number(value: float, spec: str, suffix: str = "") -> str:
+    return _format(value, lambda v: f"{v:{spec}}{suffix}")

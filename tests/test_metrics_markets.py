@@ -1,0 +1,98 @@
+"""unmet_demand, prices, fiscal_cost."""
+
+import math
+
+import numpy as np
+import pytest
+
+from rareflow.metrics import fiscal_cost, prices, unmet_demand
+from rareflow.metrics.testing import empty_result, put
+
+REGIONS = ["CHN", "USA", "JPN", "DEU"]
+
+
+def test_unmet_demand_puts_defence_first():
+    ds = empty_result([2026, 2027], REGIONS)
+    put(ds, "unmet", 5.0, year=2026, region="USA", sector="defence")
+    put(ds, "unmet", 7.0, year=2026, region="JPN", sector="defence")
+    put(ds, "unmet", 100.0, year=2026, region="USA", sector="ev")
+    world = unmet_demand(ds)
+    assert list(world["sector"].values) == [
+        "defence", "ev", "wind", "electronics", "industrial_motors", "other"
+    ]
+    assert float(world.sel(year=2026, sector="defence")) == 12.0
+    us = unmet_demand(ds, "USA").sel(year=2026)
+    np.testing.assert_array_equal(us.values[:2], [5.0, 100.0])
+    group = unmet_demand(ds, ["USA", "JPN"]).sel(year=2026, sector="defence")
+    assert float(group) == 12.0
+    assert float(unmet_demand(ds, "USA").sel(year=2027, sector="defence")) == 0.0
+    assert world.attrs["units"] == "t (magnet t or t REO)"
+
+
+def test_unmet_demand_without_a_defence_sector_keeps_order():
+    ds = empty_result([2026], REGIONS, sectors=["ev", "wind"])
+    assert list(unmet_demand(ds)["sector"].values) == ["ev", "wind"]
+
+
+@pytest.fixture
+def priced():
+    ds = empty_result([2030], REGIONS)
+    at = {"year": 2030, "stage": "separation", "element": "NdPr"}
+    put(ds, "price", 60.0, region="CHN", origin="china", **at)
+    put(ds, "price", 0.0, region="CHN", origin="other", **at)
+    put(ds, "price", 100.0, region="USA", origin="other", **at)
+    put(ds, "price", 90.0, region="USA", origin="china", **at)
+    put(ds, "price", 80.0, region="JPN", origin="other", **at)
+    put(ds, "price", 500.0, region="DEU", origin="other", **at)
+    put(ds, "consumption", 10.0, region="USA", **at)
+    put(ds, "consumption", 30.0, region="JPN", **at)
+    put(ds, "consumption", 1000.0, region="CHN", **at)
+    return ds
+
+
+def test_prices_inside_and_outside_china(priced):
+    two_tier = prices(priced).sel(year=2030)
+    assert list(two_tier["market"].values) == ["inside_china", "outside_china"]
+    assert float(two_tier.sel(market="inside_china")) == 60.0
+    # weights 10 (USA at 100), 30 (JPN at 80), 0 (DEU): (1000 + 2400) / 40
+    assert float(two_tier.sel(market="outside_china")) == pytest.approx(85.0)
+    assert two_tier.attrs["units"] == "USD/kg"
+
+
+def test_prices_for_a_given_region_and_origin(priced):
+    assert float(prices(priced, region="DEU").sel(year=2030, market="outside_china")) == 500.0
+    by_origin = prices(priced, origin="china").sel(year=2030)
+    assert float(by_origin.sel(market="inside_china")) == 60.0
+    assert float(by_origin.sel(market="outside_china")) == pytest.approx((900.0 + 0.0) / 40.0)
+
+
+def test_nan_duals_are_left_out_of_the_outside_mean(priced):
+    put(priced, "price", float("nan"), region="JPN", stage="separation", element="NdPr")
+    put(priced, "price", float("nan"), region="CHN", stage="separation", element="NdPr",
+        origin="other")
+    two_tier = prices(priced).sel(year=2030)
+    assert float(two_tier.sel(market="inside_china")) == 60.0
+    assert float(two_tier.sel(market="outside_china")) == 100.0  # only USA is priced
+    put(priced, "price", float("nan"), stage="separation", element="NdPr")
+    assert np.isnan(prices(priced).values).all()
+
+
+def test_prices_with_no_consumption_outside_china_are_nan(priced):
+    put(priced, "consumption", 0.0, stage="separation", element="NdPr")
+    outside = prices(priced).sel(year=2030, market="outside_china")
+    assert math.isnan(float(outside))
+
+
+def test_fiscal_cost_sums_inclusive_years_by_instrument():
+    ds = empty_result(list(range(2024, 2036)), ["USA"], instruments=["ndpr_floor", "offtake_10x"])
+    put(ds, "fiscal_cost", 10.0, instrument="ndpr_floor")
+    put(ds, "fiscal_cost", 2.5, instrument="offtake_10x", year=2030)
+    cost = fiscal_cost(ds, 2025, 2034)
+    assert float(cost.sel(instrument="ndpr_floor")) == 100.0
+    assert float(cost.sel(instrument="offtake_10x")) == 2.5
+    assert cost.attrs["units"] == "USD million"
+    only = fiscal_cost(ds, 2020, 2024, instruments=["ndpr_floor"])
+    assert only["instrument"].values.tolist() == ["ndpr_floor"]
+    assert float(only.sum()) == 10.0
+    with pytest.raises(ValueError, match="after"):
+        fiscal_cost(ds, 2030, 2025)

@@ -1,0 +1,95 @@
+"""recycled_share, stockpile_cover_months, crma_compliance."""
+
+import math
+
+import numpy as np
+import pytest
+
+from rareflow.metrics import crma_compliance, recycled_share, stockpile_cover_months
+from rareflow.metrics.testing import empty_result, put, ship
+
+REGIONS = ["CHN", "USA", "DEU", "FRA", "EST", "AUS"]
+EU = ["DEU", "FRA", "EST"]
+
+
+def test_recycled_share_of_oxide_consumption():
+    ds = empty_result([2030], REGIONS)
+    put(ds, "recycled", 5.0, region="USA", element="NdPr")
+    put(ds, "recycled", 1.0, region="USA", element="Dy")
+    put(ds, "consumption", 20.0, stage="separation", region="USA", element="NdPr")
+    put(ds, "consumption", 4.0, stage="separation", region="USA", element="Dy")
+    put(ds, "consumption", 999.0, stage="magnet", region="USA", element="NdPr")
+    assert float(recycled_share(ds, "USA", "NdPr").sel(year=2030)) == 0.25
+    assert float(recycled_share(ds, "USA", "total").sel(year=2030)) == 0.25
+    per_element = recycled_share(ds, "USA").sel(year=2030)
+    assert math.isnan(float(per_element.sel(element="Tb")))
+    assert math.isnan(float(recycled_share(ds, "DEU", "total").sel(year=2030)))
+
+
+def test_stockpile_cover_in_months():
+    ds = empty_result([2030, 2031], REGIONS)
+    put(ds, "stockpile_level", 50.0, region="USA", element="Dy")
+    put(ds, "consumption", 600.0, year=2030, stage="separation", region="USA", element="Dy")
+    cover = stockpile_cover_months(ds, "USA", "Dy")
+    assert float(cover.sel(year=2030)) == 1.0
+    assert math.isnan(float(cover.sel(year=2031)))  # zero consumption
+    assert cover.attrs["units"] == "months"
+
+
+@pytest.fixture
+def eu():
+    ds = empty_result([2030], REGIONS)
+    at = {"year": 2030, "element": "NdPr"}
+    put(ds, "consumption", 60.0, stage="separation", region="DEU", **at)
+    put(ds, "consumption", 40.0, stage="separation", region="FRA", **at)
+    ship(ds, "oxide", "CHN", "DEU", 50.0, origin="china", year=2030)
+    ship(ds, "oxide", "CHN", "FRA", 20.0, origin="china", year=2030)
+    ship(ds, "oxide", "AUS", "FRA", 10.0, year=2030)
+    ship(ds, "oxide", "EST", "DEU", 20.0, year=2030)  # intra-EU: not a third country
+    put(ds, "production", 20.0, stage="separation", region="EST", origin="other", **at)
+    put(ds, "recycled", 5.0, region="FRA", element="NdPr")
+    return ds
+
+
+def test_crma_single_supplier_cap(eu):
+    check = crma_compliance(eu, EU, "separation").sel(year=2030)
+    assert float(check["largest_share"]) == pytest.approx(0.70)
+    assert str(check["largest_supplier"].values) == "CHN"
+    assert not bool(check["within_cap"])
+    assert bool(crma_compliance(eu, EU, "separation", cap=0.7).sel(year=2030)["within_cap"])
+
+
+def test_crma_processing_and_recycling_benchmarks(eu):
+    check = crma_compliance(eu, EU, "separation").sel(year=2030)
+    assert float(check["processing_share"]) == pytest.approx(0.20)
+    assert not bool(check["processing_ok"])
+    assert float(check["recycling_share"]) == pytest.approx(0.05)
+    assert not bool(check["recycling_ok"])
+    put(eu, "production", 40.0, year=2030, stage="separation", region="FRA", element="La",
+        origin="other")
+    put(eu, "recycled", 25.0, region="DEU", element="NdPr")
+    better = crma_compliance(eu, EU, "separation").sel(year=2030)
+    assert bool(better["processing_ok"])  # 60 / 100 (all elements)
+    assert bool(better["recycling_ok"])  # 30 / 100
+    assert float(crma_compliance(eu, EU, "separation", element="NdPr")
+                 .sel(year=2030)["processing_share"]) == pytest.approx(0.2)
+
+
+def test_crma_without_imports_or_consumption(eu):
+    check = crma_compliance(eu, EU, "metal").sel(year=2030)
+    assert math.isnan(float(check["largest_share"]))
+    assert str(check["largest_supplier"].values) == ""
+    assert not bool(check["within_cap"])
+    everyone = crma_compliance(eu, REGIONS, "separation").sel(year=2030)
+    assert float(everyone["largest_share"]) == 0.0
+    assert bool(everyone["within_cap"])
+
+
+def test_crma_draws_pass_through():
+    ds = empty_result([2030], REGIONS, draws=2)
+    put(ds, "consumption", 10.0, stage="separation", region="DEU", element="NdPr")
+    ship(ds, "oxide", "CHN", "DEU", 8.0, draw=0)
+    ship(ds, "oxide", "AUS", "DEU", 5.0, draw=1)
+    check = crma_compliance(ds, EU, "separation").sel(year=2030)
+    np.testing.assert_allclose(check["largest_share"], [0.8, 0.5])
+    assert check["largest_supplier"].values.tolist() == ["CHN", "AUS"]

@@ -1,0 +1,49 @@
+import numpy as np
+import pytest
+
+from rareflow.metrics import RESULT_VARIABLES, contract_problems
+from rareflow.metrics.testing import empty_result, put, ship
+
+
+def test_empty_result_follows_the_contract():
+    ds = empty_result([2030, 2031], ["CHN", "USA"], instruments=["floor"], facilities=["mp"])
+    assert contract_problems(ds) == []
+    assert list(ds.data_vars) == list(RESULT_VARIABLES)
+    assert contract_problems(ds.drop_vars("magnets_in_use")) == []  # simulations only
+    assert ds["trade"].dims == ("year", "product", "exporter", "importer", "element", "origin")
+    assert ds["surplus"].attrs["units"] == "USD million"
+    assert float(ds["production"].sum()) == 0.0
+    assert set(ds.attrs) >= {"scenario", "data_version", "code_version", "seed"}
+
+
+def test_ensemble_result_has_a_leading_draw_dim():
+    ds = empty_result([2030], ["CHN"], draws=3)
+    assert all(ds[name].dims[0] == "draw" for name in RESULT_VARIABLES)
+    assert ds.sizes["draw"] == 3
+    assert contract_problems(ds) == []
+
+
+def test_contract_problems_names_what_is_wrong():
+    ds = empty_result([2030], ["CHN"]).drop_vars("surplus")
+    ds["price"].attrs["units"] = "USD/t"
+    problems = contract_problems(ds)
+    assert "missing variable 'surplus'" in problems
+    assert any(p.startswith("price: units") for p in problems)
+
+
+def test_put_and_ship_set_values_in_place():
+    ds = empty_result([2030, 2031], ["CHN", "USA"])
+    put(ds, "unmet", 5.0, region="USA", sector="defence")
+    ship(ds, "oxide", "CHN", "USA", 7.0, year=2031)
+    np.testing.assert_array_equal(ds["unmet"].sel(region="USA", sector="defence"), [5.0, 5.0])
+    assert float(ds["trade"].sum()) == 7.0
+    assert float(ds["trade"].sel(year=2031, product="oxide", exporter="CHN", importer="USA",
+                                 element="NdPr", origin="other")) == 7.0
+
+
+def test_missing_variable_raises_a_clear_error():
+    from rareflow.metrics import net_import_reliance
+
+    ds = empty_result([2030], ["USA"]).drop_vars("trade")
+    with pytest.raises(KeyError, match="trade"):
+        net_import_reliance(ds, "separation", "USA")
