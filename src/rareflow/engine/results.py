@@ -168,7 +168,17 @@ def to_dataset(model: MarketModel, solution: Solution, year: int) -> xr.Dataset:
     }
     dataset = xr.Dataset(data).expand_dims(year=[year])
     _annotate(dataset)
-    return dataset
+    return _plain_coords(dataset)
+
+
+def _plain_coords(dataset: xr.Dataset) -> xr.Dataset:
+    """Label coordinates as plain numpy unicode arrays (not pandas' string extension dtype)."""
+    labels = {
+        name: np.asarray([str(v) for v in coord.values], dtype=str)
+        for name, coord in dataset.coords.items()
+        if coord.dtype.kind not in "iuf"
+    }
+    return dataset.assign_coords(labels)
 
 
 def _stored(model: MarketModel, solution: Solution, shares: pd.DataFrame) -> pd.DataFrame:

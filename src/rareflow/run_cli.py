@@ -1,0 +1,84 @@
+"""``rareflow run``: simulate a scenario with a progress bar, store it, print the answers."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import click
+from rich.console import Console
+from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
+from rich.table import Table
+
+from rareflow.metrics import answers
+from rareflow.model.errors import DataError
+from rareflow.runner import DEFAULT_END, DEFAULT_START, RunOutcome, run_scenario
+
+
+def _years(text: str | None) -> list[int] | None:
+    if text is None:
+        return None
+    start, _, end = text.partition("-")
+    try:
+        first, last = int(start), int(end or start)
+    except ValueError:
+        raise click.BadParameter(f"expected YEAR or START-END, got '{text}'") from None
+    if last < first:
+        raise click.BadParameter(f"end year {last} is before start year {first}")
+    return list(range(first, last + 1))
+
+
+def _summary(outcome: RunOutcome) -> Table:
+    ds = outcome.result
+    table = Table(title=f"{outcome.scenario.name}: {outcome.scenario.description}")
+    table.add_column("question")
+    table.add_column("answer")
+    frame = answers(ds, outcome.world)
+    for row in frame.itertuples():
+        table.add_row(str(row.question), str(row.answer))
+    return table
+
+
+@click.command("run")
+@click.argument("scenario")
+@click.option("--years", "years_text", default=None,
+              help=f"START-END (default: the scenario's, else {DEFAULT_START}-{DEFAULT_END}).")
+@click.option("--data", "data_dir", type=click.Path(path_type=Path, file_okay=False),
+              default=None, help="Directory of world-data overrides.")
+@click.option("--store", "store_dir", type=click.Path(path_type=Path, file_okay=False),
+              default=Path("rareflow-runs"), show_default=True, help="Run store directory.")
+@click.option("--out", "out_file", type=click.Path(path_type=Path, dir_okay=False),
+              default=None, help="Also write the result dataset as NetCDF to this file.")
+@click.option("--json", "as_json", is_flag=True, help="Print the answers as JSON.")
+def run_command(
+    scenario: str,
+    years_text: str | None,
+    data_dir: Path | None,
+    store_dir: Path,
+    out_file: Path | None,
+    as_json: bool,
+) -> None:
+    """Simulate SCENARIO (a bundled name or a YAML file) year by year and print the answers."""
+    console = Console(stderr=True)
+    years = _years(years_text)
+    try:
+        with Progress(TextColumn("[bold]{task.description}"), BarColumn(),
+                      TextColumn("{task.completed}/{task.total} years"), TimeElapsedColumn(),
+                      console=console, disable=as_json) as bar:
+            total = len(years) if years else None
+            task = bar.add_task(f"simulating {scenario}", total=total)
+            outcome = run_scenario(scenario, years=years, data_dir=data_dir,
+                                   store_dir=store_dir,
+                                   progress=lambda _year: bar.advance(task))
+    except DataError as error:
+        console.print(f"[red]error:[/red] {error}")
+        raise SystemExit(2) from error
+    if out_file is not None:
+        outcome.result.to_netcdf(out_file, engine="scipy")
+    if as_json:
+        frame = answers(outcome.result, outcome.world)
+        click.echo(json.dumps({"run_id": outcome.run_id, "scenario": outcome.scenario.name,
+                               "answers": frame.to_dict(orient="records")}, default=str))
+        return
+    Console().print(_summary(outcome))
+    console.print(f"stored as run [bold]{outcome.run_id}[/bold] in {store_dir}")
