@@ -1,1 +1,88 @@
-"""rareflow.policy."""
+"""The scenario language: scenario schema, one module per policy instrument, loader and library.
+
+Typical use::
+
+    from rareflow.policy import load_scenario
+    scenario = load_scenario("suspension-2025-11")          # bundled name or a path
+    for control in scenario.policies_of(ExportControl):
+        control.active_fraction(2026)
+"""
+
+from rareflow.policy.distributions import (
+    Bernoulli,
+    Discrete,
+    Distribution,
+    LogNormal,
+    Normal,
+    Triangular,
+    Uniform,
+)
+from rareflow.policy.instruments import (
+    INSTRUMENT_MODELS,
+    INSTRUMENT_TYPES,
+    CapacitySupport,
+    DemandShock,
+    ExportControl,
+    FastTrack,
+    Instrument,
+    InstrumentBase,
+    Offtake,
+    PriceFloor,
+    RecyclingTarget,
+    ReleaseRule,
+    SourcingCap,
+    Stockpile,
+    Substitution,
+    Tariff,
+)
+from rareflow.policy.library import bundled_names, bundled_path, library_dir
+from rareflow.policy.loader import load_scenario
+from rareflow.policy.overrides import FacilityOverride, Overrides
+from rareflow.policy.scenario import Scenario
+from rareflow.policy.uncertainty import (
+    FacilityDistributions,
+    GrowthUncertainty,
+    PolicyTiming,
+    RecyclingUncertainty,
+    Uncertainty,
+)
+from rareflow.policy.world_check import validate_against_world
+
+__all__ = [
+    "INSTRUMENT_MODELS",
+    "INSTRUMENT_TYPES",
+    "Bernoulli",
+    "CapacitySupport",
+    "DemandShock",
+    "Discrete",
+    "Distribution",
+    "ExportControl",
+    "FacilityDistributions",
+    "FacilityOverride",
+    "FastTrack",
+    "GrowthUncertainty",
+    "Instrument",
+    "InstrumentBase",
+    "LogNormal",
+    "Normal",
+    "Offtake",
+    "Overrides",
+    "PolicyTiming",
+    "PriceFloor",
+    "RecyclingTarget",
+    "RecyclingUncertainty",
+    "ReleaseRule",
+    "Scenario",
+    "SourcingCap",
+    "Stockpile",
+    "Substitution",
+    "Tariff",
+    "Triangular",
+    "Uncertainty",
+    "Uniform",
+    "bundled_names",
+    "bundled_path",
+    "library_dir",
+    "load_scenario",
+    "validate_against_world",
+]

@@ -1,0 +1,146 @@
+"""``rareflow scenarios list`` and ``rareflow scenarios check``."""
+
+from __future__ import annotations
+
+import importlib
+import json
+import sys
+from pathlib import Path
+from typing import Any
+
+import click
+from rich.console import Console
+from rich.table import Table
+
+from rareflow.model.errors import DataError
+from rareflow.model.world import World
+from rareflow.policy.library import bundled_names, bundled_path
+from rareflow.policy.loader import load_scenario
+from rareflow.policy.sourcemap import read_yaml
+
+
+def _summary(name: str) -> dict[str, Any]:
+    """Name, description, parent and instrument count of a bundled scenario (or its error)."""
+    path = bundled_path(name)
+    assert path is not None
+    row: dict[str, Any] = {"name": name, "file": str(path)}
+    try:
+        raw, _ = read_yaml(path)
+        scenario = load_scenario(path)
+    except DataError as exc:
+        return {**row, "description": "", "extends": None, "instruments": None, "error": str(exc)}
+    extends = raw.get("extends") if isinstance(raw, dict) else None
+    return {
+        **row,
+        "description": scenario.description,
+        "extends": extends,
+        "instruments": len(scenario.policies),
+        "uncertain_inputs": len(scenario.uncertainty.distributions()),
+        "error": None,
+    }
+
+
+@click.command("list")
+@click.option("--json", "as_json", is_flag=True, help="Print JSON instead of a table.")
+def list_command(as_json: bool) -> None:
+    """List the bundled scenarios."""
+    rows = [_summary(name) for name in bundled_names()]
+    if as_json:
+        click.echo(json.dumps(rows, indent=2))
+    else:
+        table = Table(title="Bundled scenarios")
+        table.add_column("name", no_wrap=True)
+        table.add_column("description", overflow="fold")
+        table.add_column("extends", no_wrap=True)
+        table.add_column("instruments", justify="right")
+        for row in rows:
+            description = row["description"] or f"[red]{row['error']}[/red]"
+            count = "" if row["instruments"] is None else str(row["instruments"])
+            table.add_row(row["name"], description, row["extends"] or "", count)
+        Console().print(table)
+    if any(row["error"] for row in rows):
+        sys.exit(1)
+
+
+def _load_world(data_dir: Path | None) -> World | None:
+    """The world to check against: from ``data_dir``, else the bundled one if it is available."""
+    try:
+        module = importlib.import_module("rareflow.data.loader")
+    except ImportError:
+        module = importlib.import_module("rareflow.data")
+    load_world = getattr(module, "load_world", None)
+    if load_world is None:
+        if data_dir is not None:
+            raise click.ClickException("world data loading is not available in this build")
+        return None
+    world = load_world(data_dir) if data_dir is not None else load_world()
+    assert isinstance(world, World)
+    return world
+
+
+@click.command("check")
+@click.argument("scenario")
+@click.option(
+    "--data",
+    "data_dir",
+    type=click.Path(exists=True, file_okay=False, path_type=Path),
+    help="World data folder to check names against (default: the bundled world).",
+)
+@click.option("--json", "as_json", is_flag=True, help="Print the result as JSON.")
+@click.option("--no-world", is_flag=True, help="Check the schema only, without world data.")
+@click.option("--resolved", is_flag=True, help="Print the fully resolved scenario YAML.")
+def check_command(
+    scenario: str, data_dir: Path | None, as_json: bool, no_world: bool, resolved: bool
+) -> None:
+    """Validate SCENARIO (a file or a bundled name) and the names it uses in the world data."""
+    if no_world and data_dir is not None:
+        raise click.UsageError("--no-world and --data exclude each other")
+    try:
+        world = None if no_world else _load_world(data_dir)
+        loaded = load_scenario(scenario, world)
+    except DataError as exc:
+        if as_json:
+            click.echo(json.dumps({"ok": False, **_error_fields(exc)}, indent=2))
+        else:
+            Console(stderr=True).print(f"[red]error:[/red] {exc}", highlight=False)
+        sys.exit(1)
+    if resolved:
+        click.echo(loaded.to_yaml())
+        return
+    counts = loaded.instrument_counts()
+    result: dict[str, Any] = {
+        "ok": True,
+        "name": loaded.name,
+        "lineage": list(loaded.lineage),
+        "instruments": counts,
+        "uncertain_inputs": len(loaded.uncertainty.distributions()),
+        "checked_against_world": world is not None,
+    }
+    if as_json:
+        click.echo(json.dumps(result, indent=2))
+        return
+    listed = ", ".join(f"{n} {kind}" for kind, n in counts.items()) or "none"
+    world_note = "checked against world data" if world is not None else "schema only (no world)"
+    Console().print(
+        f"[green]ok[/green] {loaded.name} ({' <- '.join(loaded.lineage)}): "
+        f"{len(loaded.policies)} policies ({listed}); "
+        f"{result['uncertain_inputs']} uncertain inputs; {world_note}",
+        highlight=False,
+    )
+
+
+def _error_fields(exc: DataError) -> dict[str, Any]:
+    return {
+        "error": exc.message,
+        "file": exc.file,
+        "line": exc.line,
+        "record": exc.record,
+        "field": exc.field,
+        "suggestion": exc.suggestion,
+    }
+
+
+def register(group: click.Group) -> None:
+    """Add ``list`` and ``check`` to the ``rareflow scenarios`` group."""
+    group.add_command(list_command)
+    group.add_command(check_command)

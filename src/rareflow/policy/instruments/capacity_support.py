@@ -1,0 +1,54 @@
+"""``capacity_support``: public money (equity, loan, grant) that adds or advances capacity."""
+
+from __future__ import annotations
+
+from typing import Literal
+
+from pydantic import Field, model_validator
+
+from rareflow.policy.dates import DateOrYear, Span, start_date
+from rareflow.policy.instruments.base import InstrumentBase
+from rareflow.policy.names import Identifier, Reference
+
+SupportKind = Literal["equity", "loan", "grant"]
+
+
+class CapacitySupport(InstrumentBase):
+    """Financial support for one facility and its effect on that facility's capacity schedule.
+
+    Meaning: a government (``funder``, a region id) commits ``amount_usd_m`` million USD as
+    ``kind`` (equity, loan or grant), e.g. the DoD's $400 M preferred equity in MP Materials.
+
+    How it acts on the market: the facility's start year moves ``advance_years`` earlier (never
+    before ``start``, the year the support is granted), and ``adds_t`` t/y (t REO, or t magnet
+    for magnet plants) of nameplate capacity is added from ``from_year`` (default: the facility's
+    own start), following the facility's ramp-up. The amount is reported as fiscal commitment in
+    the ``start`` year (grants as cost; equity and loans as exposure).
+    """
+
+    type: Literal["capacity_support"] = "capacity_support"
+    facility: Identifier
+    kind: SupportKind
+    funder: str = Field(default="USA", description="region id of the funding government")
+    amount_usd_m: float = Field(default=0.0, ge=0, description="million USD")
+    adds_t: float = Field(default=0.0, ge=0, description="extra nameplate, t/y")
+    advance_years: int = Field(default=0, ge=0, le=15)
+    start: DateOrYear | None = Field(default=None, description="when the support is granted")
+    from_year: int | None = Field(default=None, description="year the added capacity starts")
+
+    @model_validator(mode="after")
+    def _has_effect(self) -> CapacitySupport:
+        if not (self.amount_usd_m or self.adds_t or self.advance_years):
+            raise ValueError("give at least one of 'amount_usd_m', 'adds_t' or 'advance_years'")
+        return self
+
+    def window(self) -> Span:
+        """From ``start`` (if given) on."""
+        return (None if self.start is None else start_date(self.start)), None
+
+    def references(self) -> list[Reference]:
+        """The supported facility and the funder."""
+        return [
+            Reference("facility", self.facility, ("facility",)),
+            Reference("region", self.funder, ("funder",)),
+        ]

@@ -1,0 +1,54 @@
+"""``recycling_target``: a share of demand to be met from recycled material by a given year."""
+
+from __future__ import annotations
+
+from typing import Literal
+
+from pydantic import Field, model_validator
+
+from rareflow.policy.dates import Span, start_date
+from rareflow.policy.instruments.base import InstrumentBase
+from rareflow.policy.names import Area, Enforcement, Reference
+
+
+class RecyclingTarget(InstrumentBase):
+    """Recycled material must supply ``share`` of ``region``'s magnet rare-earth demand.
+
+    Meaning: by ``by_year`` (e.g. 20 % of US demand from recycling by 2030, seed 002), reached
+    from zero in ``from_year`` along ``path`` (``linear`` ramp, or ``step`` at ``by_year``), and
+    held afterwards.
+
+    How it acts on the market: with ``enforcement: constraint`` the LP requires recycled oxide
+    used in the region >= :meth:`required_share` x its magnet REE consumption (with a penalty
+    for shortfall so the LP stays feasible); with ``benchmark`` the share is only reported.
+    """
+
+    type: Literal["recycling_target"] = "recycling_target"
+    region: Area
+    share: float = Field(gt=0, le=1)
+    by_year: int
+    from_year: int = Field(default=2025, description="year the path starts from zero")
+    path: Literal["linear", "step"] = "linear"
+    enforcement: Enforcement = "constraint"
+
+    @model_validator(mode="after")
+    def _ordered(self) -> RecyclingTarget:
+        if self.from_year >= self.by_year:
+            raise ValueError("'from_year' must be before 'by_year'")
+        return self
+
+    def window(self) -> Span:
+        """From ``from_year`` on."""
+        return start_date(self.from_year), None
+
+    def required_share(self, year: int) -> float:
+        """Share of demand that must come from recycling in ``year``."""
+        if year >= self.by_year:
+            return self.share
+        if self.path == "step" or year <= self.from_year:
+            return 0.0
+        return self.share * (year - self.from_year) / (self.by_year - self.from_year)
+
+    def references(self) -> list[Reference]:
+        """The region or group."""
+        return [Reference("area", self.region, ("region",))]

@@ -1,0 +1,79 @@
+"""``stockpile``: a strategic stock with fill and release rules."""
+
+from __future__ import annotations
+
+from typing import Literal
+
+from pydantic import Field, model_validator
+
+from rareflow.model.elements import Element
+from rareflow.policy.base import StrictModel
+from rareflow.policy.dates import DateOrYear, Span, end_date, start_date
+from rareflow.policy.instruments.base import InstrumentBase
+from rareflow.policy.names import ElementSymbol, Identifier, Reference, tracked
+
+
+class ReleaseRule(StrictModel):
+    """When stock may be released: above a price, and/or when listed sectors go short."""
+
+    price_above_usd_per_kg: float | None = Field(default=None, gt=0)
+    on_shortfall: bool = False
+    sectors: tuple[Identifier, ...] = Field(default=(), description="served first; empty = all")
+
+    @model_validator(mode="after")
+    def _has_trigger(self) -> ReleaseRule:
+        if self.price_above_usd_per_kg is None and not self.on_shortfall:
+            raise ValueError("give 'price_above_usd_per_kg' and/or 'on_shortfall: true'")
+        if self.sectors and not self.on_shortfall:
+            raise ValueError("'sectors' only applies with 'on_shortfall: true'")
+        return self
+
+
+class Stockpile(InstrumentBase):
+    """A government stock of one element (t REO) held in ``region``.
+
+    Meaning: the region buys up to ``fill_rate_t_per_y`` per year until it holds ``target_t``,
+    starting from ``initial_t``; it releases stock when the ``release`` rule triggers.
+
+    How it acts on the market: a storage variable links years (inventory carried over). While
+    filling, purchases are demand at the market price (capped by the fill rate, scaled by
+    :meth:`active_fraction`); in a year whose previous-year price exceeds the threshold, or in
+    which the listed sectors would go short, purchases stop and the inventory becomes supply in
+    the region (served to ``release.sectors`` first).
+    """
+
+    type: Literal["stockpile"] = "stockpile"
+    region: str = Field(description="region id holding the stock")
+    element: ElementSymbol
+    target_t: float = Field(gt=0)
+    fill_rate_t_per_y: float = Field(gt=0)
+    initial_t: float = Field(default=0.0, ge=0)
+    release: ReleaseRule
+    start: DateOrYear
+    end: DateOrYear | None = None
+
+    @model_validator(mode="after")
+    def _consistent(self) -> Stockpile:
+        if self.initial_t > self.target_t:
+            raise ValueError("'initial_t' exceeds 'target_t'")
+        if self.end is not None and end_date(self.end) < start_date(self.start):
+            raise ValueError("'end' is before 'start'")
+        return self
+
+    def window(self) -> Span:
+        """``start``..``end``."""
+        return start_date(self.start), None if self.end is None else end_date(self.end)
+
+    def tracked_element(self) -> Element:
+        """The tracked element stored."""
+        return tracked([self.element])[0]
+
+    def references(self) -> list[Reference]:
+        """Region and release sectors."""
+        return [
+            Reference("region", self.region, ("region",)),
+            *(
+                Reference("sector", sector, ("release", "sectors", index))
+                for index, sector in enumerate(self.release.sectors)
+            ),
+        ]

@@ -1,0 +1,175 @@
+"""The scenario: a named set of policies, overrides and uncertain inputs."""
+
+from __future__ import annotations
+
+from collections import Counter
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, TypeVar
+
+from pydantic import Field, PrivateAttr, model_validator
+
+from rareflow.model.errors import closest_name
+from rareflow.policy.base import StrictModel, located_error
+from rareflow.policy.dates import YearRange
+from rareflow.policy.instruments import Instrument, InstrumentBase
+from rareflow.policy.names import Identifier, Reference
+from rareflow.policy.overrides import Overrides
+from rareflow.policy.uncertainty import Uncertainty
+
+if TYPE_CHECKING:
+    from rareflow.model.world import World
+    from rareflow.policy.sourcemap import SourceMap
+
+InstrumentT = TypeVar("InstrumentT", bound=InstrumentBase)
+
+NAME_PATTERN = r"^[a-z0-9][a-z0-9_-]*$"
+
+
+class Scenario(StrictModel):
+    """A scenario as written in YAML (see ``docs`` and the bundled library in ``scenarios/``).
+
+    ``extends`` names a parent scenario (a bundled name or a path relative to this file); the
+    loader merges it: the child's ``name``, ``description`` and ``years`` win, ``policies``
+    concatenate (a child policy with a parent's ``id`` replaces it; ``drop_policies`` removes
+    parent policies by id), and ``overrides`` and ``uncertainty`` merge key by key. A loaded
+    scenario is always resolved: ``extends`` is None and ``drop_policies`` empty.
+    """
+
+    name: str = Field(pattern=NAME_PATTERN)
+    description: str = Field(min_length=1, max_length=240, pattern=r"^[^\n]*$")
+    extends: str | None = None
+    drop_policies: tuple[Identifier, ...] = ()
+    years: YearRange | None = None
+    policies: tuple[Instrument, ...] = ()
+    overrides: Overrides = Field(default_factory=Overrides)
+    uncertainty: Uncertainty = Field(default_factory=Uncertainty)
+
+    _source: SourceMap | None = PrivateAttr(default=None)
+    _lineage: tuple[str, ...] = PrivateAttr(default=())
+
+    @model_validator(mode="after")
+    def _cross_references(self) -> Scenario:
+        seen: set[str] = set()
+        for index, policy in enumerate(self.policies):
+            if policy.id in seen:
+                raise located_error(f"policies.{index}.id", f"duplicate policy id '{policy.id}'")
+            seen.add(policy.id)
+        by_id = {policy.id: policy for policy in self.policies}
+        for key, timing in self.uncertainty.policy_timing.items():
+            for index, policy_id in enumerate(timing.policy_ids(key)):
+                at = f"uncertainty.policy_timing.{key}" + (
+                    f".policies.{index}" if timing.policies else ""
+                )
+                if policy_id not in by_id:
+                    raise located_error(
+                        at, f"unknown policy '{policy_id}'", closest_name(policy_id, by_id)
+                    )
+                if timing.shift_months is not None and not by_id[policy_id].can_shift():
+                    raise located_error(
+                        at, f"policy '{policy_id}' has neither a start nor a suspension to shift"
+                    )
+        return self
+
+    # --- access -------------------------------------------------------------------------------
+    def with_timing(self, draw: dict[str, float]) -> Scenario:
+        """A copy with policy timing set by one draw of :meth:`Uncertainty.sample`."""
+        changed: dict[str, InstrumentBase] = {}
+        for key, timing in self.uncertainty.policy_timing.items():
+            applies = draw.get(f"policy_timing.{key}.applies", 1.0) == 1.0
+            shift = draw.get(f"policy_timing.{key}.shift_months", 0.0)
+            for policy_id in timing.policy_ids(key):
+                changed[policy_id] = self.policy(policy_id).with_timing(applies, shift)
+        policies = tuple(changed.get(policy.id, policy) for policy in self.policies)
+        copy = self.model_copy(update={"policies": policies})
+        copy._source, copy._lineage = self._source, self._lineage
+        return copy
+
+    def policy(self, policy_id: str) -> InstrumentBase:
+        """The policy with ``policy_id``."""
+        for policy in self.policies:
+            if policy.id == policy_id:
+                return policy
+        suggestion = closest_name(policy_id, [p.id for p in self.policies])
+        hint = f" (did you mean '{suggestion}'?)" if suggestion else ""
+        raise KeyError(f"no policy '{policy_id}' in scenario '{self.name}'{hint}")
+
+    def policies_of(self, kind: type[InstrumentT]) -> list[InstrumentT]:
+        """Policies of one instrument class, e.g. ``scenario.policies_of(ExportControl)``."""
+        return [policy for policy in self.policies if isinstance(policy, kind)]
+
+    def instrument_counts(self) -> dict[str, int]:
+        """Number of policies per instrument type."""
+        return dict(Counter(policy.type for policy in self.policies))
+
+    def active_policies(self, year: int) -> list[tuple[InstrumentBase, float]]:
+        """Policies active in ``year`` with their active share of the year."""
+        shares = ((policy, policy.active_fraction(year)) for policy in self.policies)
+        return [(policy, share) for policy, share in shares if share > 0]
+
+    def references(self) -> list[Reference]:
+        """Every world name the scenario uses, with its path from the scenario root."""
+        refs: list[Reference] = []
+        for index, policy in enumerate(self.policies):
+            refs += [
+                ref._replace(path=("policies", index, *ref.path)) for ref in policy.references()
+            ]
+        refs += [ref._replace(path=("overrides", *ref.path)) for ref in self.overrides.references()]
+        refs += [
+            ref._replace(path=("uncertainty", *ref.path)) for ref in self.uncertainty.references()
+        ]
+        return refs
+
+    @property
+    def source(self) -> SourceMap | None:
+        """Where each value came from (file and line), when loaded from YAML."""
+        return self._source
+
+    @property
+    def source_file(self) -> Path | None:
+        """The file this scenario was loaded from, if any."""
+        return None if self._source is None else self._source.root_file
+
+    @property
+    def lineage(self) -> tuple[str, ...]:
+        """Names from this scenario up through the scenarios it extends."""
+        return self._lineage or (self.name,)
+
+    # --- I/O ----------------------------------------------------------------------------------
+    @classmethod
+    def from_yaml(cls, path: str | Path, world: World | None = None) -> Scenario:
+        """Load, resolve and validate a scenario file (or bundled name); see ``load_scenario``."""
+        from rareflow.policy.loader import load_scenario
+
+        return load_scenario(path, world)
+
+    def to_plain(self) -> dict[str, Any]:
+        """The scenario as plain YAML-ready data (tuples as lists, no None values)."""
+        data = self.model_dump(mode="python", by_alias=True, exclude_none=True)
+        if not data.get("drop_policies"):
+            data.pop("drop_policies", None)
+        data["policies"] = [_head_first(policy) for policy in data.get("policies", [])]
+        plain = _plain(data)
+        assert isinstance(plain, dict)
+        return plain
+
+    def to_yaml(self) -> str:
+        """The fully resolved scenario as YAML text; loading it gives an equal scenario."""
+        from rareflow.policy.sourcemap import dump_yaml
+
+        lineage = " <- ".join(self.lineage)
+        header = f"# rareflow scenario '{self.name}', resolved from: {lineage}\n"
+        return header + dump_yaml(self.to_plain())
+
+
+def _head_first(policy: dict[str, Any]) -> dict[str, Any]:
+    """A policy mapping with ``id`` and ``type`` first, for readable YAML."""
+    head: dict[str, Any] = {key: policy[key] for key in ("id", "type") if key in policy}
+    return {**head, **{key: value for key, value in policy.items() if key not in head}}
+
+
+def _plain(value: Any) -> Any:
+    if isinstance(value, dict):
+        return {key: _plain(item) for key, item in value.items()}
+    if isinstance(value, list | tuple):
+        return [_plain(item) for item in value]
+    return value

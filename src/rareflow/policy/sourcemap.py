@@ -1,0 +1,174 @@
+"""Safe YAML reading that remembers the file and line of every value.
+
+Only plain YAML is accepted: mappings, sequences, strings, numbers, booleans, null and dates.
+Any other tag (``!!python/object``, ``!custom``...) is refused, as are duplicate keys and
+documents with more than :data:`MAX_NODES` nodes (alias bombs).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import yaml
+from yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
+
+from rareflow.model.errors import DataError
+
+Path_ = tuple[str | int, ...]
+
+MAX_NODES = 100_000
+MAX_BYTES = 1_000_000
+
+_TAG = "tag:yaml.org,2002:"
+SCALAR_TAGS = {f"{_TAG}{name}" for name in ("str", "int", "float", "bool", "null", "timestamp")}
+MAP_TAG = f"{_TAG}map"
+SEQ_TAG = f"{_TAG}seq"
+MERGE_TAG = f"{_TAG}merge"
+
+
+@dataclass
+class SourceMap:
+    """File and line (1-based) of each value, keyed by its path from the document root.
+
+    The root path ``()`` maps to the file's first line; :meth:`locate` falls back to the
+    nearest enclosing path, so errors about missing keys point at the mapping that lacks them.
+    """
+
+    lines: dict[Path_, tuple[Path, int]] = field(default_factory=dict)
+
+    @property
+    def root_file(self) -> Path | None:
+        """The file of the document root (the scenario that was loaded)."""
+        root = self.lines.get(())
+        return root[0] if root else None
+
+    def locate(self, path: Path_) -> tuple[Path | None, int | None]:
+        """File and line of ``path`` or of its closest recorded ancestor."""
+        for end in range(len(path), -1, -1):
+            found = self.lines.get(tuple(path[:end]))
+            if found:
+                return found
+        return None, None
+
+    def subtree(self, prefix: Path_) -> dict[Path_, tuple[Path, int]]:
+        """Entries at ``prefix`` and below, keyed by their path relative to ``prefix``."""
+        size = len(prefix)
+        return {p[size:]: v for p, v in self.lines.items() if p[:size] == prefix}
+
+    def graft(self, prefix: Path_, entries: dict[Path_, tuple[Path, int]]) -> None:
+        """Record ``entries`` (relative paths) under ``prefix``, replacing what was there."""
+        size = len(prefix)
+        for key in [p for p in self.lines if p[:size] == prefix]:
+            del self.lines[key]
+        for relative, where in entries.items():
+            self.lines[prefix + relative] = where
+
+
+def read_yaml(path: Path) -> tuple[Any, SourceMap]:
+    """Read ``path`` safely, returning plain data and a :class:`SourceMap`."""
+    try:
+        size = path.stat().st_size
+    except OSError as exc:
+        raise DataError(f"cannot read scenario: {exc.strerror}", file=path) from None
+    if size > MAX_BYTES:
+        raise DataError(f"file is larger than {MAX_BYTES} bytes", file=path)
+    try:
+        text = path.read_text(encoding="utf-8")
+    except UnicodeDecodeError as exc:
+        raise DataError(f"not UTF-8 text ({exc.reason})", file=path) from None
+    return parse_yaml(text, path)
+
+
+def parse_yaml(text: str, path: Path) -> tuple[Any, SourceMap]:
+    """Parse YAML ``text`` (attributed to ``path``) into plain data and a :class:`SourceMap`."""
+    loader = yaml.SafeLoader(text)
+    try:
+        node = loader.get_single_node()
+        source = SourceMap()
+        if node is None:
+            return None, source
+        data = _Walker(loader, path, source).value(node, ())
+        return data, source
+    except yaml.MarkedYAMLError as exc:
+        mark = exc.problem_mark or exc.context_mark
+        line = mark.line + 1 if mark else None
+        problem = exc.problem or str(exc)
+        raise DataError(f"invalid YAML: {problem}", file=path, line=line) from None
+    except yaml.YAMLError as exc:
+        raise DataError(f"invalid YAML: {exc}", file=path) from None
+    finally:
+        loader.dispose()
+
+
+class _Walker:
+    """Turns composed YAML nodes into plain data, recording lines and refusing unsafe tags."""
+
+    def __init__(self, loader: yaml.SafeLoader, path: Path, source: SourceMap) -> None:
+        self.loader = loader
+        self.path = path
+        self.source = source
+        self.count = 0
+
+    def _error(self, message: str, node: Node, at: Path_) -> DataError:
+        field_name = ".".join(str(part) for part in at) or None
+        return DataError(message, file=self.path, line=node.start_mark.line + 1, field=field_name)
+
+    def value(self, node: Node, at: Path_, record: bool = True) -> Any:
+        self.count += 1
+        if self.count > MAX_NODES:
+            raise self._error(f"document has more than {MAX_NODES} values", node, at)
+        if record:
+            self.source.lines[at] = (self.path, node.start_mark.line + 1)
+        if isinstance(node, MappingNode):
+            return self._mapping(node, at)
+        if isinstance(node, SequenceNode):
+            if node.tag != SEQ_TAG:
+                raise self._error(f"YAML tag '{node.tag}' is not allowed", node, at)
+            return [self.value(item, (*at, index)) for index, item in enumerate(node.value)]
+        if isinstance(node, ScalarNode):
+            return self._scalar(node, at)
+        raise self._error("unsupported YAML node", node, at)
+
+    def _scalar(self, node: ScalarNode, at: Path_) -> Any:
+        if node.tag not in SCALAR_TAGS:
+            raise self._error(
+                f"YAML tag '{node.tag}' is not allowed (only plain YAML values)", node, at
+            )
+        return self.loader.construct_object(node)
+
+    def _mapping(self, node: MappingNode, at: Path_) -> dict[Any, Any]:
+        if node.tag != MAP_TAG:
+            raise self._error(f"YAML tag '{node.tag}' is not allowed", node, at)
+        own: set[Any] = set()
+        for key_node, _ in node.value:
+            if not isinstance(key_node, ScalarNode):
+                raise self._error("mapping keys must be plain values", key_node, at)
+            if key_node.tag == MERGE_TAG:
+                continue
+            key = self._key(key_node, at)
+            if key in own:
+                raise self._error(f"duplicate key '{key}'", key_node, (*at, key))
+            own.add(key)
+        self.loader.flatten_mapping(node)  # '<<' merge keys: merged pairs first, own pairs win
+        result: dict[Any, Any] = {}
+        for key_node, value_node in node.value:
+            key = self._key(key_node, at)
+            self.source.lines[(*at, key)] = (self.path, key_node.start_mark.line + 1)
+            result[key] = self.value(value_node, (*at, key), record=False)
+        return result
+
+    def _key(self, node: ScalarNode, at: Path_) -> Any:
+        key = self._scalar(node, at)
+        if isinstance(key, dt.date) or key is None or isinstance(key, float):
+            return str(key)
+        return key
+
+
+def dump_yaml(data: Any) -> str:
+    """Plain data as block-style YAML, keys in insertion order."""
+    return yaml.safe_dump(
+        data, sort_keys=False, allow_unicode=True, default_flow_style=False, width=100
+    )

@@ -1,0 +1,60 @@
+"""Check the names a scenario uses against a world dataset."""
+
+from __future__ import annotations
+
+from rareflow.model.errors import DataError, closest_name
+from rareflow.model.world import World
+from rareflow.policy.diagnostics import format_path
+from rareflow.policy.names import Reference
+from rareflow.policy.scenario import Scenario
+
+_LABELS = {
+    "region": "region",
+    "area": "region or group",
+    "facility": "facility",
+    "sector": "sector",
+}
+
+
+def valid_names(world: World) -> dict[str, set[str]]:
+    """Valid names per reference kind in ``world``."""
+    regions = set(world.region_ids)
+    groups = {group for region in world.regions for group in region.groups}
+    return {
+        "region": regions,
+        "area": regions | groups,
+        "facility": {facility.id for facility in world.facilities},
+        "sector": {sector.id for sector in world.sectors},
+    }
+
+
+def validate_against_world(scenario: Scenario, world: World) -> None:
+    """Raise :class:`DataError` at the first name in ``scenario`` that ``world`` lacks.
+
+    Checks region ids, groups, facility ids and sector ids used by policies, overrides and
+    uncertainty entries; the error names file, line and field and suggests the closest name.
+    """
+    valid = valid_names(world)
+    for ref in scenario.references():
+        if ref.value not in valid[ref.kind]:
+            raise _unknown(scenario, ref, valid[ref.kind])
+
+
+def _unknown(scenario: Scenario, ref: Reference, options: set[str]) -> DataError:
+    file = line = None
+    if scenario.source is not None:
+        file, line = scenario.source.locate(ref.path)
+    record = None
+    if ref.path[:1] == ("policies",) and isinstance(ref.path[1], int):
+        record = scenario.policies[ref.path[1]].id
+    return DataError(
+        f"unknown {_LABELS[ref.kind]} '{ref.value}'",
+        file=file,
+        line=line,
+        record=record,
+        field=format_path(ref.path),
+        suggestion=closest_name(ref.value, sorted(options)),
+    )
+
+
+__all__ = ["valid_names", "validate_against_world"]
