@@ -1,0 +1,188 @@
+"""``rareflow runs list|show|delete``: the run store from the command line.
+
+Registered on the ``runs`` group of :mod:`rareflow.cli` by :func:`register`. The store modules
+(DuckDB, pyarrow, xarray) are imported only when a command runs, to keep ``--help`` fast.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import click
+from rich import box
+from rich.console import Console
+from rich.table import Table
+
+if TYPE_CHECKING:
+    from rareflow.store.runs import RunInfo
+    from rareflow.store.store import RunStore
+
+_STORE_OPTION = click.option(
+    "--store",
+    "store_dir",
+    type=click.Path(file_okay=False, path_type=Path),
+    default=Path("rareflow-runs"),
+    show_default=True,
+    envvar="RAREFLOW_STORE",
+    help="Run store folder (or set RAREFLOW_STORE).",
+)
+_JSON_OPTION = click.option("--json", "as_json", is_flag=True, help="Print JSON instead of tables.")
+
+
+def _human_bytes(n: int) -> str:
+    size = float(n)
+    for unit in ("B", "KiB", "MiB", "GiB"):
+        if size < 1024 or unit == "GiB":
+            return f"{size:.0f} {unit}" if unit == "B" else f"{size:.1f} {unit}"
+        size /= 1024
+    return f"{size:.1f} GiB"  # pragma: no cover
+
+
+def _open(store_dir: Path, *, write: bool) -> RunStore:
+    from rareflow.store.store import DB_FILE, RunStore
+
+    if not (store_dir / DB_FILE).exists():
+        raise click.ClickException(f"no run store at {store_dir} (give one with --store)")
+    return RunStore(store_dir, read_only=not write)
+
+
+def _echo_json(data: Any) -> None:
+    click.echo(json.dumps(data, indent=2, default=str))
+
+
+def _runs_table(runs: list[RunInfo]) -> Table:
+    table = Table(title="Runs", header_style="bold", box=box.SIMPLE_HEAD, pad_edge=False)
+    for column in ("run", "kind", "scenario", "status", "draws", "seed", "created"):
+        table.add_column(
+            column,
+            justify="right" if column in {"draws", "seed"} else "left",
+            no_wrap=column in {"run", "kind", "status", "draws", "created"},
+            min_width=8 if column == "scenario" else None,
+        )
+    for run in runs:
+        draws = f"{run.n_done}/{run.n_draws}"
+        if run.n_failed:
+            draws += f" ✗{run.n_failed}"
+        table.add_row(
+            run.run_id,
+            run.kind,
+            run.scenario_name,
+            run.status,
+            draws,
+            str(run.seed),
+            run.created_at.strftime("%Y-%m-%d %H:%M"),
+        )
+    return table
+
+
+@click.command("list")
+@_STORE_OPTION
+@_JSON_OPTION
+def list_command(store_dir: Path, as_json: bool) -> None:
+    """List the runs in the store, newest first."""
+    from rareflow.store.errors import StoreError
+
+    try:
+        with _open(store_dir, write=False) as store:
+            runs = store.list_runs()
+    except StoreError as exc:
+        raise click.ClickException(str(exc)) from exc
+    if as_json:
+        _echo_json([run.to_dict(include_scenario=False) for run in runs])
+        return
+    console = Console()
+    if not runs:
+        console.print(f"No runs in {store_dir}.")
+        return
+    console.print(_runs_table(runs))
+
+
+@click.command("show")
+@click.argument("run_id", metavar="RUN")
+@_STORE_OPTION
+@_JSON_OPTION
+@click.option("--scenario", "with_scenario", is_flag=True, help="Also print the scenario YAML.")
+def show_command(run_id: str, store_dir: Path, as_json: bool, with_scenario: bool) -> None:
+    """Show one run (id or unique id prefix): inputs, draws, variables and failures."""
+    from rareflow.store.errors import StoreError
+
+    try:
+        with _open(store_dir, write=False) as store:
+            run = store.get_run(run_id)
+            errors = store.draw_errors(run.run_id)
+    except StoreError as exc:
+        raise click.ClickException(str(exc)) from exc
+    if as_json:
+        data = run.to_dict(include_scenario=True)
+        data["failures"] = {str(draw): error for draw, error in errors.items()}
+        _echo_json(data)
+        return
+    console = Console()
+    table = Table(title=f"Run {run.run_id}", show_header=False)
+    table.add_column("field", style="bold")
+    table.add_column("value")
+    rows = [
+        ("kind", run.kind),
+        ("scenario", run.scenario_name),
+        ("status", run.status),
+        ("draws", f"{run.n_done} done, {run.n_failed} failed, {run.n_pending} pending "
+                  f"of {run.n_draws}"),
+        ("seed", str(run.seed)),
+        ("data version", run.data_version),
+        ("code version", run.code_version),
+        ("created", run.created_at.isoformat(timespec="seconds")),
+        ("size", _human_bytes(run.n_bytes)),
+        ("params", json.dumps(run.params, sort_keys=True)),
+        ("variables", ", ".join(run.variables) or "-"),
+        ("run key", run.run_key[:16]),
+    ]
+    for field, value in rows:
+        table.add_row(field, value)
+    console.print(table)
+    if errors:
+        failures = Table(title="Failed draws", header_style="bold")
+        failures.add_column("draw", justify="right")
+        failures.add_column("error (last line)")
+        for draw, error in errors.items():
+            lines = error.strip().splitlines()
+            failures.add_row(str(draw), lines[-1] if lines else "")
+        console.print(failures)
+    if with_scenario:
+        console.rule("scenario")
+        console.print(run.scenario_text, markup=False, highlight=False)
+
+
+@click.command("delete")
+@click.argument("run_id", metavar="RUN")
+@_STORE_OPTION
+@_JSON_OPTION
+@click.option("--yes", is_flag=True, help="Do not ask for confirmation.")
+def delete_command(run_id: str, store_dir: Path, as_json: bool, yes: bool) -> None:
+    """Delete a run (id or unique id prefix) and its result files."""
+    from rareflow.store.errors import StoreError
+
+    try:
+        with _open(store_dir, write=True) as store:
+            run = store.get_run(run_id)
+            if not yes:
+                click.confirm(
+                    f"Delete run {run.run_id} ({run.scenario_name}, {run.n_done} draws, "
+                    f"{_human_bytes(run.n_bytes)})?",
+                    abort=True,
+                )
+            store.delete_run(run.run_id)
+    except StoreError as exc:
+        raise click.ClickException(str(exc)) from exc
+    if as_json:
+        _echo_json({"deleted": run.run_id})
+    else:
+        click.echo(f"Deleted run {run.run_id}.")
+
+
+def register(group: click.Group) -> None:
+    """Add ``list``, ``show`` and ``delete`` to the ``runs`` group."""
+    group.add_command(list_command)
+    group.add_command(show_command)
+    group.add_command(delete_command)

@@ -1,0 +1,561 @@
+"""The run store: run metadata in DuckDB, one Parquet file per variable and draw.
+
+```
+<root>/runs.duckdb                                   runs, draws (status, error), layouts
+<root>/.writer.lock                                  flock held during each write
+<root>/results/<run_id>/draw=<n>/<variable>.parquet  tidy table: one column per dim + value
+```
+
+Writes are atomic per draw (see :mod:`rareflow.store.files`): the Parquet files are staged in a
+temporary folder, published with ``os.replace``, and only then recorded as ``done`` in one
+DuckDB transaction. Reads take the list of done draws from DuckDB, so a draw published but not
+recorded is never seen, counts as not done, and is redone by a resumed ensemble.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Iterable, Iterator, Mapping
+from contextlib import contextmanager
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import duckdb
+import pandas as pd
+import pyarrow.parquet as pq
+import xarray as xr
+
+from rareflow.store import files, jsonvalues
+from rareflow.store.codec import (
+    DRAW_COLUMN,
+    VALUE_COLUMN,
+    check_variable_name,
+    decode_dataset,
+    encode_dataset,
+    layout_from_text,
+)
+from rareflow.store.errors import (
+    AmbiguousRunError,
+    DrawNotFoundError,
+    DrawStateError,
+    RunNotFoundError,
+    StoreReadOnlyError,
+    VariableNotFoundError,
+)
+from rareflow.store.locking import writer_lock
+from rareflow.store.metadata import MetadataDB
+from rareflow.store.runs import (
+    RunInfo,
+    new_run_id,
+    params_json,
+    run_key,
+    validate_run_args,
+)
+
+DB_FILE = "runs.duckdb"
+DEFAULT_ROOT = Path("rareflow-runs")
+
+_RUN_COLUMNS = (
+    "r.run_id, r.run_key, r.kind, r.scenario_name, r.scenario_text, r.data_version, "
+    "r.code_version, r.seed, r.n_draws, r.params, r.created_at"
+)
+_RUN_SELECT = f"""
+    SELECT {_RUN_COLUMNS},
+        count(*) FILTER (WHERE d.status = 'done') AS n_done,
+        count(*) FILTER (WHERE d.status = 'failed') AS n_failed,
+        coalesce(sum(d.n_bytes), 0) AS n_bytes,
+        list(DISTINCT d.layout_id) FILTER (WHERE d.layout_id IS NOT NULL) AS layout_ids
+    FROM runs r LEFT JOIN draws d USING (run_id)
+"""
+_RUN_GROUP = f" GROUP BY {_RUN_COLUMNS}"
+
+
+def _now() -> datetime:
+    return datetime.now(UTC).replace(tzinfo=None)
+
+
+def _to_frame(relation: duckdb.DuckDBPyRelation | None) -> pd.DataFrame:
+    """A query result as a DataFrame (empty for statements that return no rows)."""
+    if relation is None:
+        return pd.DataFrame()
+    frame: pd.DataFrame = relation.to_arrow_table().to_pandas()
+    return frame
+
+
+def _ident(name: str) -> str:
+    return '"' + name.replace('"', '""') + '"'
+
+
+class RunStore:
+    """An embedded store of runs: DuckDB metadata plus Parquet results under ``root``.
+
+    Open with ``read_only=True`` to only read (never creates or cleans anything). A writable
+    store creates ``root`` if needed and removes files left by interrupted writes. Both kinds
+    may be used while another process writes: each operation holds the database for
+    milliseconds and waits up to ``lock_timeout`` seconds for it before raising
+    :class:`~rareflow.store.errors.StoreLockedError`. Set ``durable=False`` to skip fsync
+    (faster; a process crash is still safe, a power loss may lose recent draws).
+    """
+
+    def __init__(
+        self,
+        root: Path | str = DEFAULT_ROOT,
+        *,
+        read_only: bool = False,
+        lock_timeout: float = 30.0,
+        durable: bool = True,
+    ) -> None:
+        self.root = Path(root)
+        self.read_only = read_only
+        self.lock_timeout = lock_timeout
+        self.durable = durable
+        self._db = MetadataDB(self.root / DB_FILE, lock_timeout=lock_timeout)
+        self._write_guard = threading.RLock()
+        self._write_depth = 0
+        self._layouts: dict[str, dict[str, Any]] = {}
+        if not read_only:
+            self.root.mkdir(parents=True, exist_ok=True)
+            with self._writing():
+                self._db.ensure_schema()
+                self._clean_strays()
+
+    # -- lifecycle ---------------------------------------------------------------------------
+
+    def close(self) -> None:
+        """Release the store's in-memory DuckDB engine."""
+        self._db.close()
+
+    def __enter__(self) -> RunStore:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    def __repr__(self) -> str:
+        mode = "read-only" if self.read_only else "writable"
+        return f"RunStore({str(self.root)!r}, {mode})"
+
+    @contextmanager
+    def _writing(self) -> Iterator[None]:
+        if self.read_only:
+            raise StoreReadOnlyError(f"run store {self.root} was opened read-only")
+        with self._write_guard:
+            if self._write_depth:
+                self._write_depth += 1
+                try:
+                    yield
+                finally:
+                    self._write_depth -= 1
+                return
+            with writer_lock(self.root, timeout=self.lock_timeout):
+                self._write_depth = 1
+                try:
+                    yield
+                finally:
+                    self._write_depth = 0
+
+    def cleanup(self) -> list[Path]:
+        """Remove staging folders and unrecorded draw folders left by crashes; return them.
+
+        Runs automatically when a writable store is opened.
+        """
+        with self._writing():
+            return self._clean_strays()
+
+    def _clean_strays(self) -> list[Path]:
+        with self._db.attach(write=False) as con:
+            known = [row[0] for row in con.execute("SELECT run_id FROM runs").fetchall()]
+            rows = con.execute("SELECT run_id, draw FROM draws WHERE status = 'done'").fetchall()
+        done: dict[str, set[int]] = {}
+        for rid, draw in rows:
+            done.setdefault(rid, set()).add(int(draw))
+        return files.clean_strays(self.root, known, lambda rid: done.get(rid, set()))
+
+    # -- runs --------------------------------------------------------------------------------
+
+    def create_run(
+        self,
+        kind: str,
+        scenario_name: str,
+        scenario_text: str,
+        data_version: str,
+        code_version: str,
+        seed: int,
+        n_draws: int,
+        params: Mapping[str, Any] | None = None,
+    ) -> RunInfo:
+        """Record a new run and return it; ``kind`` is ``single`` (one draw) or ``ensemble``."""
+        validate_run_args(kind, n_draws, seed)
+        key = run_key(kind, scenario_text, data_version, code_version, seed, n_draws, params)
+        ptext = params_json(params)
+        with self._writing(), self._db.transaction() as con:
+            while True:
+                run_id = new_run_id()
+                taken = con.execute("SELECT 1 FROM runs WHERE run_id = ?", [run_id]).fetchone()
+                if taken is None:
+                    break
+            con.execute(
+                "INSERT INTO runs VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                [run_id, key, kind, scenario_name, scenario_text, data_version, code_version,
+                 int(seed), int(n_draws), ptext, _now()],
+            )
+        return self.get_run(run_id)
+
+    def find_run(
+        self,
+        kind: str,
+        scenario_name: str,
+        scenario_text: str,
+        data_version: str,
+        code_version: str,
+        seed: int,
+        n_draws: int,
+        params: Mapping[str, Any] | None = None,
+    ) -> RunInfo | None:
+        """The newest run with the same inputs (to resume it), or None.
+
+        Matches on the run key: kind, scenario text, data and code versions, seed, number of
+        draws and params. ``scenario_name`` is a label and is not compared.
+        """
+        key = run_key(kind, scenario_text, data_version, code_version, seed, n_draws, params)
+        runs = self._select_runs("WHERE r.run_key = ?", [key])
+        return runs[0] if runs else None
+
+    def list_runs(self) -> list[RunInfo]:
+        """All runs, newest first."""
+        return self._select_runs("", [])
+
+    def get_run(self, run_id: str) -> RunInfo:
+        """The run with this id or unique id prefix."""
+        if not run_id:
+            raise RunNotFoundError("empty run id")
+        escaped = run_id.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+        runs = self._select_runs("WHERE r.run_id LIKE ? ESCAPE '\\'", [escaped + "%"])
+        exact = [run for run in runs if run.run_id == run_id]
+        if exact:
+            return exact[0]
+        if not runs:
+            raise RunNotFoundError(f"no run {run_id!r} in {self.root}")
+        if len(runs) > 1:
+            ids = ", ".join(sorted(run.run_id for run in runs))
+            raise AmbiguousRunError(f"run id prefix {run_id!r} matches several runs: {ids}")
+        return runs[0]
+
+    def delete_run(self, run_id: str) -> RunInfo:
+        """Delete a run (id or unique prefix): its rows, then its files; returns the deleted run."""
+        with self._writing():
+            run = self.get_run(run_id)
+            with self._db.transaction() as con:
+                con.execute("DELETE FROM draws WHERE run_id = ?", [run.run_id])
+                con.execute("DELETE FROM runs WHERE run_id = ?", [run.run_id])
+                con.execute(
+                    "DELETE FROM layouts WHERE layout_id NOT IN "
+                    "(SELECT layout_id FROM draws WHERE layout_id IS NOT NULL)"
+                )
+            # A crash here leaves an unknown run folder, removed by the next cleanup.
+            files.remove_run(self.root, run.run_id)
+        return run
+
+    def _select_runs(self, where: str, params: list[Any]) -> list[RunInfo]:
+        if not self._db.exists:
+            return []
+        with self._db.attach(write=False) as con:
+            rows = con.execute(
+                f"{_RUN_SELECT} {where} {_RUN_GROUP} ORDER BY r.created_at DESC, r.run_id",
+                params,
+            ).fetchall()
+            layouts = self._layouts_for({lid for row in rows for lid in (row[-1] or [])}, con)
+        return [self._run_info(row, layouts) for row in rows]
+
+    def _layouts_for(
+        self, layout_ids: set[str], con: duckdb.DuckDBPyConnection
+    ) -> dict[str, dict[str, Any]]:
+        missing = sorted(layout_ids - self._layouts.keys())
+        if missing:
+            found = con.execute(
+                "SELECT layout_id, layout FROM layouts WHERE list_contains(?, layout_id)",
+                [missing],
+            ).fetchall()
+            for lid, text in found:
+                self._layouts[lid] = layout_from_text(text)
+        return {lid: self._layouts[lid] for lid in layout_ids if lid in self._layouts}
+
+    @staticmethod
+    def _run_info(row: tuple[Any, ...], layouts: Mapping[str, dict[str, Any]]) -> RunInfo:
+        variables: list[str] = []
+        for lid in sorted(row[-1] or []):
+            for name in layouts[lid]["data_vars"]:
+                if name not in variables:
+                    variables.append(name)
+        created = row[10]
+        return RunInfo(
+            run_id=row[0], run_key=row[1], kind=row[2], scenario_name=row[3],
+            scenario_text=row[4], data_version=row[5], code_version=row[6], seed=int(row[7]),
+            n_draws=int(row[8]), params=jsonvalues.loads(row[9]),
+            created_at=created.replace(tzinfo=UTC), n_done=int(row[11]),
+            n_failed=int(row[12]), n_bytes=int(row[13]), variables=tuple(variables),
+        )
+
+    # -- draws -------------------------------------------------------------------------------
+
+    def write_draw(self, run_id: str, draw: int, result: xr.Dataset) -> None:
+        """Store one draw's result Dataset atomically and mark the draw ``done``.
+
+        The Dataset must not have a ``draw`` dimension (write draws one at a time). A draw
+        that is already done cannot be written again; a failed one can.
+        """
+        self.write_draws(run_id, {draw: result})
+
+    def write_draws(self, run_id: str, results: Mapping[int, xr.Dataset]) -> None:
+        """Store several draws and mark them ``done`` in one transaction (all or none).
+
+        Cheaper per draw than :meth:`write_draw` (one database round trip for the batch), for
+        drivers that receive draws in batches. Every Dataset is validated before anything is
+        written.
+        """
+        encoded = {int(draw): encode_dataset(ds) for draw, ds in results.items()}
+        if not encoded:
+            return
+        published: list[tuple[str, int]] = []
+        with self._writing():
+            try:
+                with self._db.transaction() as con:
+                    full_id = self._check_writable(con, run_id, list(encoded))
+                    for draw, enc in encoded.items():
+                        n_bytes = files.publish_draw(
+                            self.root, full_id, draw, enc.tables, durable=self.durable
+                        )
+                        published.append((full_id, draw))
+                        con.execute(
+                            "INSERT INTO layouts VALUES (?, ?) ON CONFLICT DO NOTHING",
+                            [enc.layout_id, enc.layout_text],
+                        )
+                        con.execute(
+                            """INSERT INTO draws VALUES (?, ?, 'done', NULL, 1, ?, ?, ?, ?)
+                            ON CONFLICT (run_id, draw) DO UPDATE SET status = 'done',
+                                error = NULL, attempts = draws.attempts + 1,
+                                layout_id = excluded.layout_id, attrs = excluded.attrs,
+                                n_bytes = excluded.n_bytes, updated_at = excluded.updated_at""",
+                            [full_id, draw, enc.layout_id, jsonvalues.dumps(enc.attrs),
+                             n_bytes, _now()],
+                        )
+            except BaseException:
+                # Not committed: take the published folders back (a crash leaves them to
+                # cleanup, and they are invisible either way).
+                for rid, draw in published:
+                    files.remove_draw(self.root, rid, draw)
+                raise
+
+    def record_failure(self, run_id: str, draw: int, error: str) -> None:
+        """Mark a draw ``failed`` with its error text (a later ``write_draw`` may still succeed)."""
+        with self._writing(), self._db.transaction() as con:
+            full_id = self._check_writable(con, run_id, [draw])
+            con.execute(
+                """INSERT INTO draws VALUES (?, ?, 'failed', ?, 1, NULL, NULL, 0, ?)
+                ON CONFLICT (run_id, draw) DO UPDATE SET status = 'failed',
+                    error = excluded.error, attempts = draws.attempts + 1,
+                    layout_id = NULL, attrs = NULL, n_bytes = 0,
+                    updated_at = excluded.updated_at""",
+                [full_id, draw, str(error), _now()],
+            )
+
+    def _check_writable(
+        self, con: duckdb.DuckDBPyConnection, run_id: str, draws: list[int]
+    ) -> str:
+        """Resolve ``run_id`` and check that ``draws`` may be written; returns the full id."""
+        row = con.execute("SELECT run_id, n_draws FROM runs WHERE run_id = ?", [run_id]).fetchone()
+        if row is None:
+            run = self.get_run(run_id)  # prefix lookup, reusing the open attachment
+            row = (run.run_id, run.n_draws)
+        full_id, n_draws = str(row[0]), int(row[1])
+        for draw in draws:
+            if not 0 <= draw < n_draws:
+                raise DrawStateError(
+                    f"draw {draw} is out of range for run {full_id} ({n_draws} draws)"
+                )
+        done = con.execute(
+            "SELECT draw FROM draws WHERE run_id = ? AND status = 'done' "
+            "AND list_contains(?, draw)",
+            [full_id, draws],
+        ).fetchall()
+        if done:
+            numbers = ", ".join(str(r[0]) for r in sorted(done))
+            raise DrawStateError(f"draw(s) {numbers} of run {full_id} are already done")
+        return full_id
+
+    def completed_draws(self, run_id: str) -> set[int]:
+        """Draws recorded as done."""
+        return self._draws_with_status(run_id, "done")
+
+    def failed_draws(self, run_id: str) -> set[int]:
+        """Draws recorded as failed (and not redone since)."""
+        return self._draws_with_status(run_id, "failed")
+
+    def draw_errors(self, run_id: str) -> dict[int, str]:
+        """Error text of each failed draw."""
+        run = self.get_run(run_id)
+        with self._db.attach(write=False) as con:
+            rows = con.execute(
+                "SELECT draw, error FROM draws WHERE run_id = ? AND status = 'failed' "
+                "ORDER BY draw",
+                [run.run_id],
+            ).fetchall()
+        return {int(draw): str(error) for draw, error in rows}
+
+    def _draws_with_status(self, run_id: str, status: str) -> set[int]:
+        run = self.get_run(run_id)
+        with self._db.attach(write=False) as con:
+            rows = con.execute(
+                "SELECT draw FROM draws WHERE run_id = ? AND status = ?", [run.run_id, status]
+            ).fetchall()
+        return {int(row[0]) for row in rows}
+
+    def _done_draws(
+        self, run: RunInfo, draws: Iterable[int] | None
+    ) -> list[tuple[int, dict[str, Any], dict[str, Any]]]:
+        """(draw, layout, encoded attrs) of done draws, by draw number."""
+        with self._db.attach(write=False) as con:
+            rows = con.execute(
+                "SELECT draw, layout_id, attrs FROM draws "
+                "WHERE run_id = ? AND status = 'done' ORDER BY draw",
+                [run.run_id],
+            ).fetchall()
+            layouts = self._layouts_for({row[1] for row in rows}, con)
+        wanted = None if draws is None else {int(d) for d in draws}
+        return [
+            (int(draw), layouts[lid], jsonvalues.loads(attrs))
+            for draw, lid, attrs in rows
+            if wanted is None or int(draw) in wanted
+        ]
+
+    # -- reading -----------------------------------------------------------------------------
+
+    def load_result(self, run_id: str, draw: int | None = None) -> xr.Dataset:
+        """The stored Dataset of one draw, exactly as written.
+
+        With ``draw=None``: a single run's only draw, or for an ensemble all done draws
+        concatenated along a new ``draw`` dimension (failed and missing draws left out; this
+        loads every draw into memory -- use :meth:`load_variable` for large ensembles).
+        """
+        run = self.get_run(run_id)
+        if draw is None and run.kind == "single":
+            draw = 0
+        done = self._done_draws(run, None if draw is None else [draw])
+        if draw is not None:
+            if not done:
+                raise DrawNotFoundError(self._why_missing(run, draw))
+            return self._read_draw(run.run_id, *done[0])
+        if not done:
+            raise DrawNotFoundError(f"run {run.run_id} has no completed draws")
+        datasets = [self._read_draw(run.run_id, *item) for item in done]
+        index = pd.Index([item[0] for item in done], name=DRAW_COLUMN)
+        return xr.concat(
+            [ds.drop_vars(DRAW_COLUMN, errors="ignore") for ds in datasets],
+            dim=index,
+            data_vars="all",
+            coords="different",
+            compat="equals",
+            join="outer",
+            combine_attrs="drop_conflicts",
+        )
+
+    def _why_missing(self, run: RunInfo, draw: int) -> str:
+        if not 0 <= draw < run.n_draws:
+            return f"draw {draw} is out of range for run {run.run_id} ({run.n_draws} draws)"
+        errors = self.draw_errors(run.run_id)
+        if draw in errors:
+            return f"draw {draw} of run {run.run_id} failed: {errors[draw]}"
+        return f"draw {draw} of run {run.run_id} is not done yet"
+
+    def _read_draw(
+        self, run_id: str, draw: int, layout: dict[str, Any], attrs: dict[str, Any]
+    ) -> xr.Dataset:
+        tables = {
+            name: pq.read_table(files.variable_file(self.root, run_id, draw, name))
+            for name in layout["data_vars"]
+        }
+        return decode_dataset(layout, attrs, tables)
+
+    def load_variable(
+        self, run_id: str, variable: str, draws: Iterable[int] | None = None
+    ) -> pd.DataFrame:
+        """One variable across done draws as a tidy frame: ``draw``, one column per dim, ``value``.
+
+        DuckDB reads the Parquet files directly (streaming, one column batch at a time), so no
+        draw is ever built as an xarray object; rows are ordered by draw, then as written.
+        """
+        run = self.get_run(run_id)
+        check_variable_name(variable)
+        done = self._done_draws(run, draws)
+        having = [(draw, layout) for draw, layout, _ in done if variable in layout["data_vars"]]
+        if not having:
+            if not done:
+                raise DrawNotFoundError(f"run {run.run_id} has no completed draws to read")
+            known = sorted({name for _, layout, _ in done for name in layout["data_vars"]})
+            raise VariableNotFoundError(
+                f"run {run.run_id} has no variable {variable!r}; it has: {', '.join(known)}"
+            )
+        dims = having[0][1]["data_vars"][variable]["dims"]
+        paths = [str(files.variable_file(self.root, run.run_id, d, variable)) for d, _ in having]
+        columns = ", ".join(_ident(c) for c in [DRAW_COLUMN, *dims, VALUE_COLUMN])
+        # Files are listed in draw order and DuckDB keeps scan order (preserve_insertion_order),
+        # so no sort is needed. Arrow then pandas is several times faster than DuckDB's .df().
+        sql = (
+            f"SELECT {columns} FROM read_parquet($files, hive_partitioning = true, "
+            f"hive_types = {{'{DRAW_COLUMN}': BIGINT}}, union_by_name = true)"
+        )
+        cursor = self._db.engine_cursor()
+        try:
+            cursor.execute("SET preserve_insertion_order = true")
+            return _to_frame(cursor.sql(sql, params={"files": paths}))
+        finally:
+            cursor.close()
+
+    def variable_glob(self, run_id: str, variable: str) -> str:
+        """Parquet glob of a variable across a run's draws, for hand-written DuckDB queries."""
+        run = self.get_run(run_id)
+        return files.variable_glob(self.root, run.run_id, check_variable_name(variable))
+
+    def query(self, sql: str, params: Any = None) -> pd.DataFrame:
+        """Run read-only SQL against a snapshot of the store, returning a DataFrame.
+
+        Available: tables ``runs`` and ``draws`` (copies taken when the call starts, so the
+        database is not held while the query runs), the table macro
+        ``result(run_id, variable)`` over the done draws of a variable (columns: dims, value,
+        draw), and ``read_parquet`` with paths relative to the store root
+        (``results/<run_id>/draw=*/<variable>.parquet``).
+        """
+        cursor = self._db.engine_cursor()
+        try:
+            self._snapshot_into(cursor)
+            root = str(self.root.resolve()).replace("'", "''")
+            cursor.execute(f"SET file_search_path = '{root}'")
+            cursor.execute(
+                "CREATE OR REPLACE TEMP MACRO result(run, var) AS TABLE "
+                "SELECT * FROM read_parquet('results/' || run || '/draw=*/' || var || '.parquet', "
+                f"hive_partitioning = true, hive_types = {{'{DRAW_COLUMN}': BIGINT}}) "
+                f"WHERE {DRAW_COLUMN} IN (SELECT draw FROM temp.main.draws "
+                "WHERE run_id = run AND status = 'done')"
+            )
+            return _to_frame(cursor.sql(sql, params=params))
+        finally:
+            cursor.close()
+
+    def _snapshot_into(self, cursor: duckdb.DuckDBPyConnection) -> None:
+        if not self._db.exists:
+            cursor.execute(
+                "CREATE TEMP TABLE runs (run_id VARCHAR, run_key VARCHAR, kind VARCHAR, "
+                "scenario_name VARCHAR, scenario_text VARCHAR, data_version VARCHAR, "
+                "code_version VARCHAR, seed BIGINT, n_draws INTEGER, params VARCHAR, "
+                "created_at TIMESTAMP)"
+            )
+            cursor.execute(
+                "CREATE TEMP TABLE draws (run_id VARCHAR, draw INTEGER, status VARCHAR, "
+                "error VARCHAR, attempts INTEGER, layout_id VARCHAR, attrs VARCHAR, "
+                "n_bytes BIGINT, updated_at TIMESTAMP)"
+            )
+            return
+        with self._db.attach(write=False):
+            cursor.execute("CREATE TEMP TABLE runs AS SELECT * FROM rs.main.runs")
+            cursor.execute("CREATE TEMP TABLE draws AS SELECT * FROM rs.main.draws")
