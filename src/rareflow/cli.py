@@ -5,6 +5,10 @@ from __future__ import annotations
 import click
 
 from rareflow import __version__
+from rareflow.data.check import check as data_check
+from rareflow.policy.cli_commands import register as register_scenario_commands
+from rareflow.run_cli import run_command
+from rareflow.store.cli_commands import register as register_run_commands
 
 
 @click.group()
@@ -13,9 +17,15 @@ def main() -> None:
     """Rare-earth supply chain model: data, market runs, scenarios, ensembles and reports."""
 
 
+main.add_command(run_command)
+
+
 @main.group()
 def data() -> None:
     """Inspect and validate world data."""
+
+
+data.add_command(data_check)
 
 
 @main.group()
@@ -23,6 +33,12 @@ def scenarios() -> None:
     """List and validate scenarios."""
 
 
+register_scenario_commands(scenarios)
+
+
 @main.group()
 def runs() -> None:
     """List, show and delete runs in the run store."""
+
+
+register_run_commands(runs)

@@ -20,6 +20,18 @@ class TradeCosts(Sourced):
 
     transport_usd_per_kg: dict[TradedProduct, float]
     tariffs_usd_per_kg: dict[str, float] = Field(default_factory=dict)
+    tariffs_from_year: dict[str, int] = Field(
+        default_factory=dict,
+        description="first year a tariff applies, by the same key (absent: it always applies)",
+    )
+
+    def tariffs_in(self, year: int) -> dict[str, float]:
+        """Tariffs (USD/kg by ``"EXPORTER>IMPORTER:product"``) in force in ``year``."""
+        return {
+            key: value
+            for key, value in self.tariffs_usd_per_kg.items()
+            if self.tariffs_from_year.get(key, year) <= year
+        }
 
 
 class ReferencePrice(Sourced):
@@ -58,6 +70,20 @@ class Stockpile(Sourced):
     element: Element
     initial_t: float = Field(ge=0)
     capacity_t: float = Field(ge=0)
+
+
+class ScrapSupply(Sourced):
+    """Rare-earth scrap (t REO) that reached recyclers in one region in one year, by element.
+
+    ``kind`` says what it is: ``swarf`` (magnet-making scrap), ``end_of_life`` (collected
+    products), or ``all`` (both, where a source does not split them).
+    """
+
+    region: str
+    element: Element
+    year: int
+    t: float = Field(ge=0)
+    kind: Literal["swarf", "end_of_life", "all"] = "all"
 
 
 class Provenance(BaseModel):

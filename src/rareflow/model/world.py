@@ -16,6 +16,7 @@ from rareflow.model.market import (
     MineProduction,
     Provenance,
     ReferencePrice,
+    ScrapSupply,
     StageShare,
     Stockpile,
     TradeCosts,
@@ -48,6 +49,7 @@ class World(BaseModel):
     mine_production: tuple[MineProduction, ...] = ()
     stage_shares: tuple[StageShare, ...] = ()
     stockpiles: tuple[Stockpile, ...] = ()
+    scrap: tuple[ScrapSupply, ...] = ()
 
     @model_validator(mode="after")
     def _check_references(self) -> World:
@@ -95,6 +97,8 @@ class World(BaseModel):
             _check_ref("region", share.country, regions, share.country, "country")
         for stock in self.stockpiles:
             _check_ref("region", stock.region, regions, stock.region, "region")
+        for scrap in self.scrap:
+            _check_ref("region", scrap.region, regions, scrap.region, "region")
         return self
 
     @property

@@ -1,0 +1,108 @@
+"""``rareflow data check``: validate world data and print its headline figures.
+
+Exit status 0 when the data is valid, 2 (with the :class:`DataError` message) when it is not.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import click
+from rich.console import Console
+from rich.table import Table
+
+from rareflow.data.loader import load_world
+from rareflow.data.summary import DataSummary, summarize
+from rareflow.model.errors import DataError
+
+#: Exit status for invalid data.
+EXIT_INVALID = 2
+
+
+@click.command("check")
+@click.option(
+    "--data",
+    "data_dir",
+    type=click.Path(path_type=Path, file_okay=False),
+    default=None,
+    help="Directory of override YAML files laid over the bundled data.",
+)
+@click.option("--year", type=int, default=None, help="Year for capacities (default: base year).")
+@click.option("--json", "as_json", is_flag=True, help="Print machine-readable JSON.")
+def check(data_dir: Path | None, year: int | None, as_json: bool) -> None:
+    """Validate the world data (bundled, or overlaid with --data) and summarise it."""
+    try:
+        summary = summarize(load_world(data_dir), year)
+    except DataError as error:
+        if as_json:
+            click.echo(json.dumps({"ok": False, "error": str(error)}))
+        else:
+            click.echo(f"Invalid data: {error}", err=True)
+        raise SystemExit(EXIT_INVALID) from None
+    if as_json:
+        click.echo(json.dumps({"ok": True, **summary.to_dict()}, indent=2))
+        return
+    render(summary, Console())
+
+
+def render(summary: DataSummary, console: Console) -> None:
+    """Print ``summary`` as rich tables."""
+    console.print(
+        f"[bold]{summary.name}[/bold] {summary.version} — valid. Figures for {summary.year}."
+    )
+    counts = Table(title="Records")
+    counts.add_column("kind")
+    counts.add_column("count", justify="right")
+    for kind, count in summary.counts.items():
+        counts.add_row(kind, str(count))
+    console.print(counts)
+
+    mine = Table(title=f"Reported mine production {summary.year} (USGS MCS 2025, t REO)")
+    mine.add_column("world", justify="right")
+    mine.add_column("China", justify="right")
+    mine.add_column("China share", justify="right")
+    mine.add_column("United States", justify="right")
+    world_t = summary.reported_mine_t
+    share = summary.reported_mine_china_t / world_t if world_t else 0.0
+    mine.add_row(
+        f"{world_t:,.0f}",
+        f"{summary.reported_mine_china_t:,.0f}",
+        f"{share:.1%}",
+        f"{summary.reported_mine_usa_t:,.0f}",
+    )
+    console.print(mine)
+
+    capacity = Table(title=f"Capacity by stage, {summary.year} (t/y; magnets in t of magnet)")
+    capacity.add_column("stage")
+    capacity.add_column("world", justify="right")
+    capacity.add_column("China", justify="right")
+    capacity.add_column("China share", justify="right")
+    for item in summary.capacity:
+        capacity.add_row(
+            item.stage, f"{item.world_t:,.0f}", f"{item.china_t:,.0f}", f"{item.china_share:.1%}"
+        )
+    console.print(capacity)
+
+    demand = Table(title="Base-year demand")
+    demand.add_column("sector / element")
+    demand.add_column("tonnes", justify="right")
+    for sector, tonnes in summary.magnet_demand_t.items():
+        demand.add_row(f"{sector} (t magnet)", f"{tonnes:,.0f}")
+    for element, tonnes in summary.oxide_demand_t.items():
+        demand.add_row(f"other: {element} (t REO)", f"{tonnes:,.0f}")
+    console.print(demand)
+
+    balance = Table(title=f"Element balance, {summary.year} (t REO)")
+    balance.add_column("element")
+    balance.add_column("mined at capacity", justify="right")
+    balance.add_column("in magnets demanded", justify="right")
+    balance.add_column("other uses demanded", justify="right")
+    for element, mined in summary.mined_by_element_t.items():
+        balance.add_row(
+            element,
+            f"{mined:,.0f}",
+            f"{summary.magnet_content_t.get(element, 0.0):,.0f}",
+            f"{summary.oxide_demand_t.get(element, 0.0):,.0f}",
+        )
+    console.print(balance)

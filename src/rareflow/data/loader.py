@@ -1,0 +1,272 @@
+"""Load the bundled world dataset, optionally overlaid with a user's override directory.
+
+Override rule (``load_world(data_dir)``): every ``*.yaml`` / ``*.yml`` file in ``data_dir`` must
+be named like a bundled file (``facilities.yaml``, ``demand.yaml``, ...; see
+:data:`~rareflow.data.records.RECORD_FILES`).
+
+* A list file *extends or replaces records by key*: a record whose key matches a bundled record
+  (``id``; or for keyless rows the fields listed in ``records.py``, e.g. region, sector, element
+  and year for demand) replaces it in place; any other record is appended.
+* A list file written as ``{replace: true, records: [...]}`` replaces the bundled file entirely.
+* ``world.yaml`` and ``trade.yaml`` hold one mapping: the override's top-level keys replace the
+  bundled ones (``trade.yaml: {tariffs_usd_per_kg: {...}}`` replaces the whole tariff table).
+
+When overrides are applied and ``world.yaml`` does not set a version itself, the provenance
+version gets a ``+override.<hash>`` suffix so runs on modified data are never mistaken for runs
+on the bundled data. Every error is a :class:`~rareflow.model.errors.DataError` naming the file,
+the line, the record and the field at fault.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import re
+from dataclasses import dataclass, field
+from importlib import resources
+from pathlib import Path
+from typing import Any
+
+from pydantic import BaseModel, ValidationError
+
+from rareflow.data.records import FILES_BY_NAME, RECORD_FILES, Key, RecordFile
+from rareflow.data.yamlio import LineMap, read_yaml
+from rareflow.model.errors import DataError, closest_name
+from rareflow.model.world import World
+
+_PACKAGE = "rareflow.data"
+_QUOTED = re.compile(r"'([^']*)'")
+
+
+@dataclass
+class _Record:
+    """A raw record and where it was read."""
+
+    data: LineMap
+    file: str
+    key_files: dict[Any, str] = field(default_factory=dict)  # merged mappings: key → file
+
+
+@dataclass
+class _Table:
+    """The raw records of one data file after overlaying overrides."""
+
+    spec: RecordFile
+    records: list[_Record] = field(default_factory=list)
+    parts: list[_Record] = field(default_factory=list)  # single-mapping files: bundled, overrides
+
+
+def load_world(data_dir: Path | None = None) -> World:
+    """Read, validate and cross-check the bundled world data, overlaid with ``data_dir``.
+
+    Raises :class:`DataError` for any invalid record, unknown reference or unreadable file.
+    """
+    tables = {spec.name: _Table(spec) for spec in RECORD_FILES}
+    for spec in RECORD_FILES:
+        text = _bundled_text(spec.name)
+        _add_file(tables[spec.name], read_yaml(text, spec.name), spec.name, replace=True)
+    digest = None
+    if data_dir is not None:
+        digest = _apply_overrides(tables, Path(data_dir))
+    return _build(tables, digest)
+
+
+def _bundled_text(name: str) -> str:
+    resource = resources.files(_PACKAGE).joinpath(name)
+    if not resource.is_file():
+        raise DataError("bundled data file is missing from the package", file=name)
+    return resource.read_text(encoding="utf-8")
+
+
+def _apply_overrides(tables: dict[str, _Table], data_dir: Path) -> str:
+    if not data_dir.is_dir():
+        raise DataError("override data directory not found", file=data_dir)
+    digest = hashlib.sha256()
+    for path in sorted(data_dir.iterdir()):
+        if path.suffix not in (".yaml", ".yml") or not path.is_file():
+            continue
+        name = path.stem + ".yaml"
+        if name not in FILES_BY_NAME:
+            raise DataError(
+                "not a world data file name",
+                file=path,
+                suggestion=closest_name(name, FILES_BY_NAME),
+            )
+        text = path.read_text(encoding="utf-8")
+        digest.update(name.encode() + b"\0" + text.encode())
+        content = read_yaml(text, str(path))
+        replace = False
+        if not FILES_BY_NAME[name].single and isinstance(content, LineMap):
+            replace, content = _replace_form(content, str(path))
+        _add_file(tables[name], content, str(path), replace=replace)
+    return digest.hexdigest()[:8]
+
+
+def _replace_form(content: LineMap, file: str) -> tuple[bool, Any]:
+    unknown = set(content) - {"replace", "records"}
+    if unknown or not isinstance(content.get("replace"), bool) or "records" not in content:
+        raise DataError(
+            "a list file must be a YAML list, or a mapping {replace: true, records: [...]}",
+            file=file,
+            line=content.line,
+        )
+    return bool(content["replace"]), content["records"]
+
+
+def _add_file(table: _Table, content: Any, file: str, *, replace: bool) -> None:
+    if content is None:
+        content = LineMap() if table.spec.single else []
+    if table.spec.single:
+        if not isinstance(content, LineMap):
+            raise DataError("expected a YAML mapping", file=file, line=1)
+        table.parts.append(_Record(content, file))
+        return
+    if not isinstance(content, list):
+        line = content.line if isinstance(content, LineMap) else 1
+        raise DataError("expected a YAML list of records", file=file, line=line)
+    if replace:
+        table.records = []
+    seen: dict[Key, int] = {}
+    position = {_key(table.spec, record.data): i for i, record in enumerate(table.records)}
+    for item in content:
+        if not isinstance(item, LineMap):
+            raise DataError("each record must be a YAML mapping", file=file)
+        key = _key(table.spec, item)
+        if key in seen:
+            raise DataError(
+                f"duplicate record (first at line {seen[key]})",
+                file=file,
+                line=item.line,
+                record=table.spec.label(item),
+                field="id" if "id" in item else None,
+            )
+        seen[key] = item.line
+        record = _Record(item, file)
+        if key in position:
+            table.records[position[key]] = record
+        else:
+            position[key] = len(table.records)
+            table.records.append(record)
+
+
+def _key(spec: RecordFile, data: LineMap) -> Key:
+    assert spec.key is not None
+    return spec.key(data)
+
+
+def _build(tables: dict[str, _Table], digest: str | None) -> World:
+    values: dict[str, Any] = {}
+    index: dict[str, _Record] = {}
+    for name, table in tables.items():
+        spec = table.spec
+        if spec.single:
+            merged = _merge_parts(table.parts)
+            values[spec.field] = _validate(spec, merged)
+            continue
+        models = []
+        for record in table.records:
+            models.append(_validate(spec, record))
+            for alias in _aliases(spec, record.data):
+                index.setdefault(alias, record)
+        values[spec.field] = tuple(models)
+        first = table.records[0] if table.records else _Record(LineMap(), name)
+        index.setdefault(f"@{name}", first)
+    if digest is not None and not any("version" in p.data for p in tables["world.yaml"].parts[1:]):
+        provenance = values["provenance"]
+        values["provenance"] = provenance.model_copy(
+            update={"version": f"{provenance.version}+override.{digest}"}
+        )
+    try:
+        return World(**values)
+    except ValidationError as error:
+        cause = _data_error_in(error)
+        if cause is None:
+            raise DataError(_message(error.errors()[0]["msg"])) from None
+        raise _locate(cause, index) from None
+    except DataError as error:
+        raise _locate(error, index) from None
+
+
+def _merge_parts(parts: list[_Record]) -> _Record:
+    merged = LineMap()
+    key_files: dict[Any, str] = {}
+    for part in parts:
+        for key, value in part.data.items():
+            merged[key] = value
+            merged.key_lines[key] = part.data.line_of(key)
+            key_files[key] = part.file
+        merged.line = part.data.line
+    return _Record(merged, parts[-1].file if parts else "", key_files)
+
+
+def _aliases(spec: RecordFile, data: LineMap) -> list[str]:
+    aliases = [spec.label(data)]
+    if spec.field == "demand":
+        aliases.append(f"{data.get('region')}/{data.get('sector')}")
+    for name in ("country", "region"):
+        if name in data and spec.field not in ("facilities", "deposits"):
+            aliases.append(str(data[name]))
+    return aliases
+
+
+def _validate(spec: RecordFile, record: _Record) -> BaseModel:
+    data = record.data
+    try:
+        return spec.model.model_validate(dict(data))
+    except ValidationError as error:
+        details = error.errors()
+        first = details[0]
+        loc = [str(part) for part in first["loc"]]
+        top = first["loc"][0] if first["loc"] else _field_named_in(first["msg"], data)
+        field_name = ".".join(loc) if loc else (str(top) if top is not None else None)
+        more = f" (and {len(details) - 1} more error(s) in this record)" if len(details) > 1 else ""
+        raise DataError(
+            _message(first["msg"]) + more,
+            file=record.key_files.get(top, record.file),
+            line=data.line_of(top) if top is not None else data.line,
+            record=spec.label(data) or None,
+            field=field_name,
+            suggestion=_suggest(first),
+        ) from None
+
+
+def _field_named_in(message: str, data: LineMap) -> Any:
+    for key in data:
+        if re.search(rf"\b{re.escape(str(key))}\b", message):
+            return key
+    return None
+
+
+def _message(text: str) -> str:
+    return text.removeprefix("Value error, ")
+
+
+def _suggest(detail: Any) -> str | None:
+    given = detail.get("input")
+    expected = (detail.get("ctx") or {}).get("expected")
+    if detail.get("type") != "literal_error" or not isinstance(given, str) or not expected:
+        return None
+    return closest_name(given, _QUOTED.findall(str(expected)))
+
+
+def _data_error_in(error: ValidationError) -> DataError | None:
+    for detail in error.errors():
+        cause = (detail.get("ctx") or {}).get("error")
+        if isinstance(cause, DataError):
+            return cause
+    return None
+
+
+def _locate(error: DataError, index: dict[str, _Record]) -> DataError:
+    record = index.get(error.record) if error.record else None
+    if record is None and "is_china" in error.message:
+        record = index.get("@regions.yaml")
+    if record is None:
+        return error
+    return DataError(
+        error.message,
+        file=record.file,
+        line=record.data.line_of(error.field) if error.field else record.data.line,
+        record=error.record,
+        field=error.field,
+        suggestion=error.suggestion,
+    )
