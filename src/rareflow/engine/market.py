@@ -64,6 +64,7 @@ class MarketModel:
         self.network = network if network is not None else build_network(world)
         self.lp = self.network.lp
         self.highs = self.lp.to_highs()
+        self._tariff_labels: dict[str, pd.Series] = {}
         self._static_cost = self._build_static_cost()
         self.col_lower = np.zeros(self.lp.n_cols)
         self.col_upper = np.full(self.lp.n_cols, INF)
@@ -71,6 +72,7 @@ class MarketModel:
         self.row_lower = np.zeros(self.lp.n_rows)
         self.row_upper = np.zeros(self.lp.n_rows)
         self.inputs: YearInputs | None = None
+        self._year_maps: YearMaps | None = None
 
     # ------------------------------------------------------------------ static data --
     def _facility_values(self, family: Family, column: str) -> np.ndarray:
@@ -81,9 +83,17 @@ class MarketModel:
         trade = self.world.trade
         base = {str(k): v for k, v in trade.transport_usd_per_kg.items()}.get(product, 0.0)
         keys = family.keys
-        labels = keys["exporter"] + ">" + keys["importer"] + ":" + product
-        tariffs = labels.map(trade.tariffs_usd_per_kg).fillna(0.0).to_numpy(dtype=float)
-        return np.asarray(base + tariffs, dtype=float)
+        self._tariff_labels[family.name] = keys["exporter"] + ">" + keys["importer"] + ":" + product
+        return np.full(family.size, base, dtype=float)
+
+    def _add_tariffs(self, year: int, cost: np.ndarray) -> None:
+        """Add the standing tariffs in force in ``year`` (USD/kg) to the shipping costs."""
+        tariffs = self.world.trade.tariffs_in(year)
+        if not tariffs:
+            return
+        for name, labels in self._tariff_labels.items():
+            extra = labels.map(tariffs).fillna(0.0).to_numpy(dtype=float)
+            cost[self.network.col(name).ids] += extra
 
     def _build_static_cost(self) -> np.ndarray:
         cost = np.zeros(self.lp.n_cols)
@@ -103,29 +113,56 @@ class MarketModel:
 
     # ------------------------------------------------------------------ per year --
     def set_year(self, inputs: YearInputs, adjustments: Adjustments | None = None) -> None:
-        """Copy one year's inputs (and policy adjustments) into bounds, costs and RHS."""
-        net, col, row = self.network, self.network.col, self.network.row
+        """Copy one year's inputs (and policy adjustments) into bounds, costs and RHS.
+
+        Numpy only: the positions of every input in the LP's bound and cost vectors are worked
+        out once per model (:class:`YearMaps`); a year looks up its table rows and scatters.
+        """
+        if self._year_maps is None:
+            self._year_maps = YearMaps(self)
+        maps, col, row = self._year_maps, self.network.col, self.network.row
         lower = np.zeros(self.lp.n_cols)
         upper = np.full(self.lp.n_cols, INF)
         cost = self._static_cost.copy()
+        self._add_tariffs(inputs.year, cost)
         row_lower = np.zeros(self.lp.n_rows)
         row_upper = np.zeros(self.lp.n_rows)
 
-        for stage in ("mining", "concentration", "separation", "metal", "magnet", "recycling"):
-            family = row(f"{stage}_capacity")
-            caps = family.keys["facility"].map(inputs.capacity).fillna(0.0).to_numpy(dtype=float)
-            row_lower[family.ids] = -INF
-            row_upper[family.ids] = caps
-
+        # facility capacities
+        row_lower[maps.capacity_rows] = -INF
+        row_upper[maps.capacity_rows] = _fill0(_by_label(inputs.capacity, maps.capacity_facility))
         # Magnets made in China always carry the China origin tag.
-        make = col("magnet_make")
-        clean_in_china = (make.keys.origin == "other") & (make.keys.region == net.china)
-        upper[make.ids[clean_in_china.to_numpy()]] = 0.0
-        clean = row("magnet_clean")
-        row_upper[clean.ids] = INF
+        upper[maps.clean_in_china] = 0.0
+        row_upper[maps.magnet_clean] = INF
 
-        self._set_demand(inputs, cost, upper, row_lower, row_upper)
-        self._set_scrap_and_stock(inputs, cost, lower, upper, row_lower, row_upper)
+        # magnet demand blocks, substitutes, oxide demand blocks
+        demand = _lookup(inputs.magnet_demand, ("region", "sector"), "quantity", maps.block_keys)
+        upper[maps.block_ids] = maps.block_share * _fill0(demand)
+        cost[maps.block_ids] = -maps.block_price
+        cost[maps.substitute_ids] = _fill0(_by_label(inputs.substitution_cost,
+                                                     maps.substitute_sector))
+        quantity = _lookup(inputs.magnet_demand, ("region", "sector"), "quantity",
+                           maps.limit_keys)
+        share = _fill0(_by_label(inputs.substitution_available, maps.limit_sector))
+        row_lower[maps.limit_ids] = -INF
+        row_upper[maps.limit_ids] = _fill0(quantity) * share
+        oxide = _lookup(inputs.oxide_demand, ("region", "sector", "element"), "quantity",
+                        maps.oxide_keys)
+        upper[maps.oxide_ids] = maps.oxide_share * _fill0(oxide)
+        cost[maps.oxide_ids] = -maps.oxide_price
+
+        # end-of-life scrap and stockpiles
+        rhs = _fill0(_lookup(inputs.scrap, ("region", "element", "origin"), "t",
+                             maps.scrap_keys))
+        row_lower[maps.scrap_ids] = rhs
+        row_upper[maps.scrap_ids] = rhs
+        at = _rows(inputs.stock, ("region", "element", "origin"), maps.stock_keys)
+        stock = {name: _fill0(_take(inputs.stock, name, at))
+                 for name in ("level", "release_price", "fill_min", "fill_max")}
+        upper[maps.release_ids] = stock["level"]
+        cost[maps.release_ids] = stock["release_price"]
+        lower[maps.fill_ids] = stock["fill_min"]
+        upper[maps.fill_ids] = np.maximum(stock["fill_max"], stock["fill_min"])
 
         if adjustments is not None:
             for name, extra in adjustments.extra_cost.items():
@@ -141,75 +178,6 @@ class MarketModel:
 
         self._push(lower, upper, cost, row_lower, row_upper)
         self.inputs = inputs
-
-    def _set_demand(
-        self,
-        inputs: YearInputs,
-        cost: np.ndarray,
-        upper: np.ndarray,
-        row_lower: np.ndarray,
-        row_upper: np.ndarray,
-    ) -> None:
-        world, col, row = self.world, self.network.col, self.network.row
-        block_rows = [
-            {"sector": s.id, "block": b, "share": blk.share, "price": blk.price_usd_per_kg}
-            for s in world.sectors if s.kind == "magnet" for b, blk in enumerate(s.blocks)
-        ]
-        blocks = col("demand_block").keys.merge(
-            pd.DataFrame(block_rows, columns=["sector", "block", "share", "price"]),
-            on=["sector", "block"], how="left",
-        ).merge(inputs.magnet_demand, on=["region", "sector"], how="left").fillna(0.0)
-        ids = col("demand_block").ids
-        upper[ids] = (blocks.share * blocks.quantity).to_numpy(dtype=float)
-        cost[ids] = -blocks.price.to_numpy(dtype=float)
-
-        subs = col("substitute")
-        sub_cost = subs.keys.sector.map(inputs.substitution_cost).fillna(0.0)
-        cost[subs.ids] = sub_cost.to_numpy(dtype=float)
-        limit = row("substitute_limit")
-        quantity = limit.keys.merge(inputs.magnet_demand, on=["region", "sector"], how="left")
-        share = limit.keys.sector.map(inputs.substitution_available).fillna(0.0)
-        row_lower[limit.ids] = -INF
-        row_upper[limit.ids] = (quantity.quantity.fillna(0.0) * share).to_numpy(dtype=float)
-
-        oxide_rows = [
-            {"sector": s.id, "element": e, "block": b, "share": blk.share,
-             "price": blk.price_usd_per_kg}
-            for s in world.sectors if s.kind == "oxide"
-            for e, curve in s.oxide_blocks.items() for b, blk in enumerate(curve)
-        ]
-        oxide = col("oxide_block").keys.merge(
-            pd.DataFrame(oxide_rows, columns=["sector", "element", "block", "share", "price"]),
-            on=["sector", "element", "block"], how="left",
-        ).merge(inputs.oxide_demand, on=["region", "sector", "element"], how="left").fillna(0.0)
-        ids = col("oxide_block").ids
-        upper[ids] = (oxide.share * oxide.quantity).to_numpy(dtype=float)
-        cost[ids] = -oxide.price.to_numpy(dtype=float)
-
-    def _set_scrap_and_stock(
-        self,
-        inputs: YearInputs,
-        cost: np.ndarray,
-        lower: np.ndarray,
-        upper: np.ndarray,
-        row_lower: np.ndarray,
-        row_upper: np.ndarray,
-    ) -> None:
-        col, row = self.network.col, self.network.row
-        scrap = row("scrap_balance")
-        eol = scrap.keys.merge(inputs.scrap, on=["region", "element", "origin"], how="left")
-        rhs = eol["t"].fillna(0.0).to_numpy(dtype=float)
-        row_lower[scrap.ids] = rhs
-        row_upper[scrap.ids] = rhs
-
-        keys = ["region", "element", "origin"]
-        release, fill = col("stock_release"), col("stock_fill")
-        stock = release.keys.merge(inputs.stock, on=keys, how="left").fillna(0.0)
-        upper[release.ids] = stock.level.to_numpy(dtype=float)
-        cost[release.ids] = stock.release_price.to_numpy(dtype=float)
-        lower[fill.ids] = stock.fill_min.to_numpy(dtype=float)
-        upper[fill.ids] = np.maximum(stock.fill_max.to_numpy(dtype=float),
-                                     stock.fill_min.to_numpy(dtype=float))
 
     def _push(
         self,
@@ -259,3 +227,111 @@ class MarketModel:
             solve_seconds=elapsed,
             iterations=int(info.simplex_iteration_count),
         )
+
+
+Key = tuple[object, ...]
+
+
+class YearMaps:
+    """Where each year input lands in a model's bound and cost vectors (built once per model).
+
+    Holds the LP ids of the families that ``set_year`` fills, their domain keys as tuples (to
+    look up the rows of a year's input tables, as a left merge on those keys would) and the
+    static demand-curve data (block shares and willingness to pay) aligned with the columns.
+    """
+
+    def __init__(self, model: MarketModel) -> None:
+        world, net = model.world, model.network
+        col, row = net.col, net.row
+        capacity = [row(f"{stage}_capacity") for stage in (
+            "mining", "concentration", "separation", "metal", "magnet", "recycling")]
+        self.capacity_rows = np.concatenate([f.ids for f in capacity])
+        self.capacity_facility = pd.Index(
+            np.concatenate([f.keys["facility"].to_numpy(dtype=object) for f in capacity]))
+
+        make = col("magnet_make")
+        clean_in_china = (make.keys.origin == "other") & (make.keys.region == net.china)
+        self.clean_in_china = make.ids[clean_in_china.to_numpy()]
+        self.magnet_clean = row("magnet_clean").ids
+
+        blocks = col("demand_block")
+        block_rows = [
+            {"sector": s.id, "block": b, "share": blk.share, "price": blk.price_usd_per_kg}
+            for s in world.sectors if s.kind == "magnet" for b, blk in enumerate(s.blocks)
+        ]
+        curve = blocks.keys.merge(
+            pd.DataFrame(block_rows, columns=["sector", "block", "share", "price"]),
+            on=["sector", "block"], how="left",
+        )
+        self.block_ids = blocks.ids
+        self.block_keys = _keys(blocks.keys, ("region", "sector"))
+        self.block_share = _fill0(curve.share.to_numpy(dtype=float))
+        self.block_price = _fill0(curve.price.to_numpy(dtype=float))
+
+        substitute, limit = col("substitute"), row("substitute_limit")
+        self.substitute_ids = substitute.ids
+        self.substitute_sector = pd.Index(substitute.keys.sector.to_numpy(dtype=object))
+        self.limit_ids = limit.ids
+        self.limit_keys = _keys(limit.keys, ("region", "sector"))
+        self.limit_sector = pd.Index(limit.keys.sector.to_numpy(dtype=object))
+
+        oxide = col("oxide_block")
+        oxide_rows = [
+            {"sector": s.id, "element": e, "block": b, "share": blk.share,
+             "price": blk.price_usd_per_kg}
+            for s in world.sectors if s.kind == "oxide"
+            for e, curve_blocks in s.oxide_blocks.items() for b, blk in enumerate(curve_blocks)
+        ]
+        oxide_curve = oxide.keys.merge(
+            pd.DataFrame(oxide_rows, columns=["sector", "element", "block", "share", "price"]),
+            on=["sector", "element", "block"], how="left",
+        )
+        self.oxide_ids = oxide.ids
+        self.oxide_keys = _keys(oxide.keys, ("region", "sector", "element"))
+        self.oxide_share = _fill0(oxide_curve.share.to_numpy(dtype=float))
+        self.oxide_price = _fill0(oxide_curve.price.to_numpy(dtype=float))
+
+        scrap = row("scrap_balance")
+        self.scrap_ids = scrap.ids
+        self.scrap_keys = _keys(scrap.keys, ("region", "element", "origin"))
+        release, fill = col("stock_release"), col("stock_fill")
+        self.release_ids, self.fill_ids = release.ids, fill.ids
+        self.stock_keys = _keys(release.keys, ("region", "element", "origin"))
+
+
+def _keys(table: pd.DataFrame, columns: tuple[str, ...]) -> list[Key]:
+    """The rows of ``table`` as tuples of ``columns`` (Python scalars)."""
+    return list(zip(*(table[c].tolist() for c in columns), strict=True))
+
+
+def _rows(table: pd.DataFrame, columns: tuple[str, ...], keys: list[Key]) -> np.ndarray:
+    """Row of each of ``keys`` in ``table`` (−1 where absent), as a left merge on ``columns``."""
+    rows = {key: i for i, key in enumerate(_keys(table, columns))}
+    if len(rows) < len(table):
+        raise ValueError(f"year input has duplicate {'/'.join(columns)} rows")
+    return np.fromiter((rows.get(key, -1) for key in keys), dtype=np.int64, count=len(keys))
+
+
+def _take(table: pd.DataFrame, value: str, rows: np.ndarray) -> np.ndarray:
+    """``table[value]`` at row numbers ``rows``, NaN where a row is −1."""
+    values = np.append(table[value].to_numpy(dtype=float), np.nan)
+    taken: np.ndarray = values[rows]
+    return taken
+
+
+def _lookup(table: pd.DataFrame, columns: tuple[str, ...], value: str,
+            keys: list[Key]) -> np.ndarray:
+    """``table[value]`` at each of ``keys`` (NaN where absent)."""
+    return _take(table, value, _rows(table, columns, keys))
+
+
+def _by_label(series: pd.Series, labels: pd.Index) -> np.ndarray:
+    """``series`` at each label (NaN where absent), like ``labels.map(series)``."""
+    where = series.index.get_indexer(labels)
+    values = np.append(series.to_numpy(dtype=float), np.nan)
+    return values[where]
+
+
+def _fill0(values: np.ndarray) -> np.ndarray:
+    """``values`` with NaN replaced by 0 (infinities kept), like ``fillna(0.0)``."""
+    return np.where(np.isnan(values), 0.0, values)

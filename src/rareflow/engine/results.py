@@ -1,288 +1,38 @@
-"""Turn a solved market LP into the result ``xarray.Dataset`` of docs/results.md."""
+"""Turn a solved market LP into the result ``xarray.Dataset`` of docs/results.md.
+
+Every flow variable of the result is a linear function of the LP's column values, and every
+price a max (or min) over dual values of balance rows. Both maps depend only on the network, so
+they are worked out once per market model (:class:`ResultPlan`, with pandas joins over the
+family keys) and then applied per solve with numpy only:
+
+* one sparse matrix ``S`` maps the column values onto the flat concatenation of all flow
+  arrays (``flows = S @ x``, a single sparse mat-vec);
+* each price array is a gather of row duals followed by ``np.maximum.reduceat`` (or minimum)
+  over precomputed runs of rows sharing a target cell;
+* the few inputs reported back (demand, capacity, scrap, stock levels) are scattered with
+  ``np.bincount`` over integer positions looked up per dimension.
+
+``tests/reference_results.py`` keeps the original pandas groupby/reindex implementation and
+``tests/test_engine_results.py`` checks that both agree on random worlds.
+"""
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+import itertools
+import weakref
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
 import xarray as xr
+from scipy import sparse
 
 from rareflow.engine.market import MarketModel, Solution
 from rareflow.engine.network import SWARF_SHARE
 from rareflow.model.elements import ELEMENTS, ORIGINS, STAGES
 
 PRODUCTS = ("concentrate", "oxide", "metal", "magnet")
-
-
-def _values(model: MarketModel, solution: Solution, name: str) -> pd.DataFrame:
-    family = model.network.col(name)
-    table = family.keys.copy()
-    table["value"] = solution.col_value[family.ids]
-    return table
-
-
-def _duals(model: MarketModel, solution: Solution, name: str) -> pd.DataFrame:
-    family = model.network.row(name)
-    table = family.keys.copy()
-    table["value"] = solution.row_dual[family.ids]
-    return table
-
-
-def _array(
-    table: pd.DataFrame,
-    dims: Sequence[str],
-    coords: dict[str, Sequence[object]],
-    fill: float = 0.0,
-    aggregate: str = "sum",
-) -> xr.DataArray:
-    """A DataArray over the full ``coords`` of ``dims`` from a tidy table with a ``value``."""
-    full = pd.MultiIndex.from_product([list(coords[d]) for d in dims], names=list(dims))
-    if table.empty:
-        series = pd.Series(fill, index=full, dtype=float)
-    else:
-        grouped = table.groupby(list(dims))["value"].agg(aggregate)
-        series = grouped.reindex(full, fill_value=fill).astype(float)
-    shape = [len(coords[d]) for d in dims]
-    return xr.DataArray(series.to_numpy().reshape(shape), dims=list(dims),
-                        coords={d: list(coords[d]) for d in dims})
-
-
-def to_dataset(model: MarketModel, solution: Solution, year: int) -> xr.Dataset:
-    """Assemble the result dataset of one solved year (length-1 ``year`` dimension)."""
-    world, net = model.world, model.network
-    assert model.inputs is not None
-    inputs = model.inputs
-    china = net.china
-    fac = net.facilities.set_index("facility")
-    shares = net.shares[["deposit", "deposit_region", "element", "share"]]
-    recipes = net.recipes
-    coords: dict[str, Sequence[object]] = {
-        "stage": list(STAGES),
-        "region": world.region_ids,
-        "element": list(ELEMENTS),
-        "origin": list(ORIGINS),
-        "product": list(PRODUCTS),
-        "exporter": world.region_ids,
-        "importer": world.region_ids,
-        "sector": [s.id for s in world.sectors],
-        "grade": [g.id for g in world.magnet_grades],
-        "facility": [f.id for f in world.facilities],
-    }
-
-    def v(name: str) -> pd.DataFrame:
-        return _values(model, solution, name)
-
-    recovery = fac.recovery.astype(float)
-
-    def recovered(table: pd.DataFrame) -> np.ndarray:
-        return np.asarray(table.value * table.facility.map(recovery).to_numpy(dtype=float))
-
-    def origin(region: pd.Series) -> np.ndarray:
-        return np.where(region == china, "china", "other")
-
-    mine = v("mine").merge(shares, on="deposit")
-    mine = mine.assign(value=mine.value * mine.share, origin=origin(mine.region))
-    conc = pd.concat([
-        v("concentrate").assign(value=recovered),
-        v("conc_direct"),
-    ]).merge(shares, on="deposit")
-    conc = conc.assign(value=conc.value * conc.share, origin=origin(conc.deposit_region))
-    separated = _separated(model, solution)
-    metal = v("metal_make")
-    metal = metal.assign(value=recovered(metal),
-                         origin=np.where(metal.region == china, "china", metal.origin))
-    magnets = v("magnet_make").merge(recipes, on="grade_id")
-    magnets = magnets.assign(value=magnets.value * magnets.content)
-    recycled = v("recycle")
-    recycled = recycled.assign(value=recovered(recycled),
-                               origin=np.where(recycled.region == china, "china",
-                                               recycled.origin))
-    production = xr.concat(
-        [_array(t, ["region", "element", "origin"], coords)
-         for t in (mine, conc, separated, metal, magnets, recycled)],
-        dim=pd.Index(list(STAGES), name="stage"),
-    )
-
-    trade_tables = _trade_tables(model, solution, shares, recipes)
-    trade = xr.concat(
-        [_array(t, ["exporter", "importer", "element", "origin"], coords) for t in trade_tables],
-        dim=pd.Index(list(PRODUCTS), name="product"),
-    )
-    magnet_trade = _array(v("magnet_ship").rename(columns={"grade_id": "grade"}),
-                          ["exporter", "importer", "grade"], coords)
-    magnet_production = _array(v("magnet_make").rename(columns={"grade_id": "grade"}),
-                               ["region", "grade", "origin"], coords)
-
-    demand, served, substituted = _demand_tables(model, solution)
-    demand_da = _array(demand, ["region", "sector"], coords)
-    served_da = _array(served, ["region", "sector"], coords)
-    subs_da = _array(substituted, ["region", "sector"], coords)
-
-    consumption = _consumption(model, solution, shares, recipes, coords)
-    price = _prices(model, solution, coords)
-    magnet_price = _array(
-        _duals(model, solution, "magnet_balance").rename(columns={"grade_id": "grade"}),
-        ["region", "grade"], coords, fill=np.nan, aggregate="min",
-    )
-
-    swarf = v("magnet_make").merge(recipes, on="grade_id")
-    gross = 1.0 / (1.0 - SWARF_SHARE)
-    swarf = swarf.assign(value=swarf.value * swarf.content * (gross - 1.0))
-    scrap_available = _array(pd.concat([swarf, inputs.scrap.rename(columns={"t": "value"})]),
-                             ["region", "element"], coords)
-    release = v("stock_release")
-    fill = v("stock_fill")
-    net_release = pd.concat([release, fill.assign(value=-fill.value)])
-    stock_level = inputs.stock.rename(columns={"level": "value"})[["region", "element", "value"]]
-    level = _array(stock_level, ["region", "element"], coords) - _array(
-        net_release, ["region", "element"], coords)
-    facilities = pd.Index(list(coords["facility"]))
-    capacity = inputs.capacity.reindex(facilities).fillna(0.0).to_numpy(dtype=float)
-
-    data = {
-        "production": production.transpose("stage", "region", "element", "origin"),
-        "magnet_production": magnet_production,
-        "trade": trade.transpose("product", "exporter", "importer", "element", "origin"),
-        "magnet_trade": magnet_trade,
-        "facility_output": xr.DataArray(_facility_output(model, solution, coords["facility"]),
-                                        dims=["facility"],
-                                        coords={"facility": coords["facility"]}),
-        "facility_capacity": xr.DataArray(capacity, dims=["facility"],
-                                          coords={"facility": coords["facility"]}),
-        "demand": demand_da,
-        "served": served_da - subs_da,
-        "substituted": subs_da,
-        "unmet": demand_da - served_da,
-        "consumption": consumption,
-        "price": price,
-        "magnet_price": magnet_price,
-        "recycled": production.sel(stage="recycling").sum("origin"),
-        "scrap_available": scrap_available,
-        "stockpile_level": level,
-        "stockpile_release": _array(net_release, ["region", "element"], coords),
-        "disposal": _array(v("oxide_dispose"), ["region", "element"], coords),
-        "concentrate_stored": _array(_stored(model, solution, shares), ["region", "element"],
-                                     coords),
-        "surplus": xr.DataArray(-solution.objective / 1000.0),
-    }
-    dataset = xr.Dataset(data).expand_dims(year=[year])
-    _annotate(dataset)
-    return _plain_coords(dataset)
-
-
-def _plain_coords(dataset: xr.Dataset) -> xr.Dataset:
-    """Label coordinates as plain numpy unicode arrays (not pandas' string extension dtype)."""
-    labels = {
-        name: np.asarray([str(v) for v in coord.values], dtype=str)
-        for name, coord in dataset.coords.items()
-        if coord.dtype.kind not in "iuf"
-    }
-    return dataset.assign_coords(labels)
-
-
-def _stored(model: MarketModel, solution: Solution, shares: pd.DataFrame) -> pd.DataFrame:
-    stored = _values(model, solution, "conc_store").merge(shares, on="deposit")
-    return stored.assign(value=stored.value * stored.share)
-
-
-def _separated(model: MarketModel, solution: Solution) -> pd.DataFrame:
-    """Oxide output of separation plants by region, element and origin."""
-    lp = model.lp
-    row = model.network.row("oxide_balance")
-    sep = model.network.col("separate")
-    block = lp.matrix_csr()[row.ids][:, sep.ids]
-    flows = block.multiply(solution.col_value[sep.ids]).sum(axis=1).A.ravel()
-    table = row.keys.copy()
-    table["value"] = flows
-    return table
-
-
-def _trade_tables(
-    model: MarketModel, solution: Solution, shares: pd.DataFrame, recipes: pd.DataFrame
-) -> list[pd.DataFrame]:
-    conc = _values(model, solution, "conc_ship").merge(shares, on="deposit")
-    conc = conc.assign(value=conc.value * conc.share, origin="other")
-    oxide = _values(model, solution, "oxide_ship")
-    metal = _values(model, solution, "metal_ship")
-    magnet = _values(model, solution, "magnet_ship").merge(recipes, on="grade_id")
-    magnet = magnet.assign(value=magnet.value * magnet.content)
-    return [conc, oxide, metal, magnet]
-
-
-def _demand_tables(
-    model: MarketModel, solution: Solution
-) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame]:
-    assert model.inputs is not None
-    inputs = model.inputs
-    demand = pd.concat([
-        inputs.magnet_demand.rename(columns={"quantity": "value"}),
-        inputs.oxide_demand.rename(columns={"quantity": "value"}),
-    ])
-    served = pd.concat([_values(model, solution, "demand_block"),
-                        _values(model, solution, "oxide_block")])
-    substituted = _values(model, solution, "substitute")
-    return demand, served, substituted
-
-
-def _consumption(
-    model: MarketModel,
-    solution: Solution,
-    shares: pd.DataFrame,
-    recipes: pd.DataFrame,
-    coords: dict[str, Sequence[object]],
-) -> xr.DataArray:
-    """Use of each stage's product in each region (t REO)."""
-    ore = pd.concat([_values(model, solution, "concentrate"),
-                     _values(model, solution, "conc_direct")]).merge(shares, on="deposit")
-    ore = ore.assign(value=ore.value * ore.share)
-    conc = _values(model, solution, "separate").merge(shares, on="deposit")
-    conc = conc.assign(value=conc.value * conc.share)
-    oxide = pd.concat([_values(model, solution, "metal_make"),
-                       _values(model, solution, "oxide_use")])
-    metal = _values(model, solution, "magnet_metal_use")
-    magnet = _values(model, solution, "magnet_use").merge(recipes, on="grade_id")
-    magnet = magnet.assign(value=magnet.value * magnet.content)
-    scrap = _values(model, solution, "recycle")
-    tables = [ore, conc, oxide, metal, magnet, scrap]
-    return xr.concat([_array(t, ["region", "element"], coords) for t in tables],
-                     dim=pd.Index(list(STAGES), name="stage"))
-
-
-def _prices(
-    model: MarketModel, solution: Solution, coords: dict[str, Sequence[object]]
-) -> xr.DataArray:
-    """Duals of the balance rows as prices (USD/kg), per stage, region, element and origin."""
-    conc = _duals(model, solution, "concentrate_balance").merge(
-        model.network.shares[["deposit", "element", "share"]], on="deposit")
-    # A concentrate's value per kg of a contained element is not separable; report the value
-    # of a kg of concentrate REO under every element it contains.
-    conc = conc.loc[conc.share > 0]
-    conc = conc.assign(origin=np.where(conc.region == model.network.china, "china", "other"))
-    oxide = _duals(model, solution, "oxide_balance")
-    oxide = oxide.loc[oxide.grade == "hi"]
-    metal = _duals(model, solution, "metal_balance")
-    nan = pd.DataFrame(columns=["region", "element", "origin", "value"])
-    tables = {"mining": nan, "concentration": conc, "separation": oxide, "metal": metal,
-              "magnet": nan, "recycling": nan}
-    arrays = [_array(tables[s], ["region", "element", "origin"], coords, fill=np.nan,
-                     aggregate="max") for s in STAGES]
-    return xr.concat(arrays, dim=pd.Index(list(STAGES), name="stage"))
-
-
-def _facility_output(
-    model: MarketModel, solution: Solution, facilities: Sequence[object]
-) -> np.ndarray:
-    """Activity of each facility in its capacity units (so output / capacity = utilisation)."""
-    net = model.network
-    rows = []
-    for stage in ("mining", "concentration", "separation", "metal", "magnet", "recycling"):
-        family = net.row(f"{stage}_capacity")
-        activity = model.lp.matrix_csr()[family.ids] @ solution.col_value
-        rows.append(pd.Series(activity, index=family.keys.facility.to_numpy()))
-    series = pd.concat(rows) if rows else pd.Series(dtype=float)
-    return series.reindex(pd.Index(list(facilities))).fillna(0.0).to_numpy(dtype=float)
-
 
 UNITS = {
     "production": "t REO",
@@ -307,8 +57,373 @@ UNITS = {
     "surplus": "USD million",
 }
 
+#: Dimensions of each result variable (without the leading ``year``), in dataset order.
+DIMS: dict[str, tuple[str, ...]] = {
+    "production": ("stage", "region", "element", "origin"),
+    "magnet_production": ("region", "grade", "origin"),
+    "trade": ("product", "exporter", "importer", "element", "origin"),
+    "magnet_trade": ("exporter", "importer", "grade"),
+    "facility_output": ("facility",),
+    "facility_capacity": ("facility",),
+    "demand": ("region", "sector"),
+    "served": ("region", "sector"),
+    "substituted": ("region", "sector"),
+    "unmet": ("region", "sector"),
+    "consumption": ("stage", "region", "element"),
+    "price": ("stage", "region", "element", "origin"),
+    "magnet_price": ("region", "grade"),
+    "recycled": ("region", "element"),
+    "scrap_available": ("region", "element"),
+    "stockpile_level": ("region", "element"),
+    "stockpile_release": ("region", "element"),
+    "disposal": ("region", "element"),
+    "concentrate_stored": ("region", "element"),
+    "surplus": (),
+}
 
-def _annotate(dataset: xr.Dataset) -> None:
-    for name, units in UNITS.items():
-        if name in dataset:
-            dataset[name].attrs["units"] = units
+#: Linear blocks of the flow vector ``S @ x``: name → dimensions. Besides result variables,
+#: ``served_gross`` (all demand blocks served), ``swarf`` and ``net_release`` are intermediate.
+_LINEAR: dict[str, tuple[str, ...]] = {
+    "production": DIMS["production"],
+    "magnet_production": DIMS["magnet_production"],
+    "trade": DIMS["trade"],
+    "magnet_trade": DIMS["magnet_trade"],
+    "facility_output": DIMS["facility_output"],
+    "served_gross": ("region", "sector"),
+    "substituted": DIMS["substituted"],
+    "consumption": DIMS["consumption"],
+    "swarf": ("region", "element"),
+    "net_release": ("region", "element"),
+    "disposal": DIMS["disposal"],
+    "concentrate_stored": DIMS["concentrate_stored"],
+}
+
+
+class Grid:
+    """The coordinates of the result arrays and integer lookups into them."""
+
+    def __init__(self, coords: Mapping[str, Sequence[str]]) -> None:
+        self.coords: dict[str, np.ndarray] = {d: np.asarray(list(v), dtype=str)
+                                              for d, v in coords.items()}
+        self.indexes: dict[str, pd.Index] = {d: pd.Index(v) for d, v in self.coords.items()}
+        self._cells: dict[tuple[str, ...], dict[tuple[object, ...], int]] = {}
+
+    def shape(self, dims: Sequence[str]) -> tuple[int, ...]:
+        """Shape of an array over ``dims``."""
+        return tuple(len(self.coords[d]) for d in dims)
+
+    def size(self, dims: Sequence[str]) -> int:
+        """Number of cells of an array over ``dims``."""
+        return int(np.prod(self.shape(dims), dtype=np.int64))
+
+    def flat(self, table: pd.DataFrame, dims: Sequence[str]) -> np.ndarray:
+        """Flat (C-order) cell of each row of ``table`` over ``dims``; −1 where a key is unknown."""
+        if not dims:
+            return np.zeros(len(table), dtype=np.int64)
+        codes = [self.indexes[d].get_indexer(pd.Index(table[d])) for d in dims]
+        known = np.logical_and.reduce([c >= 0 for c in codes])
+        flat = np.full(len(table), -1, dtype=np.int64)
+        if known.any():
+            flat[known] = np.ravel_multi_index([c[known] for c in codes], self.shape(dims))
+        return flat
+
+    def accumulate(self, table: pd.DataFrame, dims: Sequence[str], value: str) -> np.ndarray:
+        """Sum ``table[value]`` into an array over ``dims`` (NaN values and unknown keys dropped).
+
+        Meant for the small per-year input tables: cells are found with a dictionary of key
+        tuples (built once per ``dims``), cheaper than pandas indexers on a few hundred rows.
+        """
+        dims = tuple(dims)
+        shape = self.shape(dims)
+        if table.empty:
+            return np.zeros(shape)
+        cells = self._cells.get(dims)
+        if cells is None:
+            keys = itertools.product(*(self.coords[d].tolist() for d in dims))
+            cells = self._cells[dims] = {key: i for i, key in enumerate(keys)}
+        rows = zip(*(table[d].tolist() for d in dims), strict=True)
+        flat = np.fromiter((cells.get(key, -1) for key in rows), dtype=np.int64,
+                           count=len(table))
+        values = table[value].to_numpy(dtype=float)
+        keep = (flat >= 0) & ~np.isnan(values)
+        summed = np.bincount(flat[keep], weights=values[keep], minlength=len(cells))
+        return summed.reshape(shape)
+
+
+@dataclass(frozen=True)
+class Reduction:
+    """A max (or min) of row duals per cell: runs of ``rows`` that share one target cell."""
+
+    rows: np.ndarray
+    starts: np.ndarray
+    targets: np.ndarray
+    shape: tuple[int, ...]
+    maximum: bool
+
+    @classmethod
+    def build(cls, flat: np.ndarray, rows: np.ndarray, shape: tuple[int, ...],
+              maximum: bool) -> Reduction:
+        """Group dual ``rows`` by their target cell ``flat`` (entries with ``flat < 0`` dropped)."""
+        keep = flat >= 0
+        flat, rows = flat[keep], rows[keep]
+        order = np.argsort(flat, kind="stable")
+        flat, rows = flat[order], rows[order]
+        targets, starts = np.unique(flat, return_index=True)
+        return cls(rows, starts, targets, shape, maximum)
+
+    def apply(self, duals: np.ndarray) -> np.ndarray:
+        """The reduced array; cells that no row reaches are NaN."""
+        out = np.full(int(np.prod(self.shape, dtype=np.int64)), np.nan)
+        if self.rows.size:
+            ufunc = np.maximum if self.maximum else np.minimum
+            out[self.targets] = ufunc.reduceat(duals[self.rows], self.starts)
+        return out.reshape(self.shape)
+
+
+class ResultPlan:
+    """Precomputed maps from one market model's columns and rows to the result arrays."""
+
+    def __init__(self, model: MarketModel) -> None:
+        world = model.world
+        self.source = model.lp.matrix_csr()
+        self.grid = Grid({
+            "stage": STAGES,
+            "region": world.region_ids,
+            "element": ELEMENTS,
+            "origin": ORIGINS,
+            "product": PRODUCTS,
+            "exporter": world.region_ids,
+            "importer": world.region_ids,
+            "sector": [s.id for s in world.sectors],
+            "grade": [g.id for g in world.magnet_grades],
+            "facility": [f.id for f in world.facilities],
+        })
+        self.facilities = pd.Index(self.grid.coords["facility"])
+        self.blocks: dict[str, tuple[int, int]] = {}
+        offset = 0
+        for name, dims in _LINEAR.items():
+            size = self.grid.size(dims)
+            self.blocks[name] = (offset, offset + size)
+            offset += size
+        self._cells: list[np.ndarray] = []
+        self._cols: list[np.ndarray] = []
+        self._coefs: list[np.ndarray] = []
+        self._declare_flows(model)
+        cells = np.concatenate(self._cells)
+        keep = cells >= 0
+        self.flows = sparse.csr_matrix(
+            (np.concatenate(self._coefs)[keep], (cells[keep], np.concatenate(self._cols)[keep])),
+            shape=(offset, model.lp.n_cols),
+        )
+        self.price, self.magnet_price = self._declare_prices(model)
+        self._static_coords = xr.Coordinates({
+            name: self.grid.coords[name]
+            for name in ("region", "element", "origin", "stage", "grade", "exporter", "importer",
+                         "product", "facility", "sector")
+        })
+        self._coords: dict[int, xr.Coordinates] = {}
+
+    # ------------------------------------------------------------------ declaration --
+    def _add(self, block: str, table: pd.DataFrame, **constant: str) -> None:
+        """Add ``coef × x[col]`` of each row of ``table`` to the cells of ``block``.
+
+        ``table`` holds the block's dimensions (or ``constant`` ones, e.g. ``stage="mining"``),
+        a ``col`` column of LP column ids and a ``coef`` column.
+        """
+        dims = _LINEAR[block]
+        start, _ = self.blocks[block]
+        table = table.assign(**constant) if constant else table
+        flat = self.grid.flat(table, dims)
+        self._cells.append(np.where(flat >= 0, flat + start, -1))
+        self._cols.append(table["col"].to_numpy(dtype=np.int64))
+        self._coefs.append(table["coef"].to_numpy(dtype=float))
+
+    def _declare_flows(self, model: MarketModel) -> None:
+        net, lp = model.network, model.lp
+        china = net.china
+        shares = net.shares[["deposit", "deposit_region", "element", "share"]]
+        recipes = net.recipes
+        recovery = net.facilities.set_index("facility").recovery.astype(float)
+
+        def col(name: str, coef: float = 1.0) -> pd.DataFrame:
+            table = net.col(name).labelled("col")
+            table["coef"] = coef
+            return table
+
+        def recovered(table: pd.DataFrame) -> pd.DataFrame:
+            rec = table.facility.map(recovery).to_numpy(dtype=float)
+            return table.assign(coef=table.coef.to_numpy(dtype=float) * rec)
+
+        def by_share(table: pd.DataFrame) -> pd.DataFrame:
+            table = table.merge(shares, on="deposit")
+            return table.assign(coef=table.coef * table.share)
+
+        def by_content(table: pd.DataFrame) -> pd.DataFrame:
+            table = table.merge(recipes, on="grade_id")
+            return table.assign(coef=table.coef * table.content)
+
+        def china_if_in_china(table: pd.DataFrame) -> pd.DataFrame:
+            return table.assign(origin=np.where(table.region == china, "china", table.origin))
+
+        def matrix_terms(rows_name: str, cols: np.ndarray) -> pd.DataFrame:
+            """One row per nonzero of the matrix block (rows of ``rows_name``) × ``cols``."""
+            family = net.row(rows_name)
+            block = lp.matrix_csr()[family.ids][:, cols].tocoo()
+            table = family.keys.iloc[block.row].reset_index(drop=True)
+            terms: pd.DataFrame = table.assign(col=cols[block.col], coef=block.data)
+            return terms
+
+        # production by stage
+        mine = by_share(col("mine"))
+        mine["origin"] = np.where(mine.region == china, "china", "other")
+        self._add("production", mine, stage="mining")
+        conc = by_share(pd.concat([recovered(col("concentrate")), col("conc_direct")]))
+        conc["origin"] = np.where(conc.deposit_region == china, "china", "other")
+        self._add("production", conc, stage="concentration")
+        separated = matrix_terms("oxide_balance", net.col("separate").ids)
+        self._add("production", separated, stage="separation")
+        self._add("production", china_if_in_china(recovered(col("metal_make"))), stage="metal")
+        self._add("production", by_content(col("magnet_make")), stage="magnet")
+        self._add("production", china_if_in_china(recovered(col("recycle"))),
+                  stage="recycling")
+
+        # trade
+        conc_ship = by_share(col("conc_ship")).assign(origin="other")
+        self._add("trade", conc_ship, product="concentrate")
+        self._add("trade", col("oxide_ship"), product="oxide")
+        self._add("trade", col("metal_ship"), product="metal")
+        self._add("trade", by_content(col("magnet_ship")), product="magnet")
+        self._add("magnet_trade", col("magnet_ship").rename(columns={"grade_id": "grade"}))
+        self._add("magnet_production", col("magnet_make").rename(columns={"grade_id": "grade"}))
+
+        # facility activity in capacity units
+        for stage in STAGES:
+            family = net.row(f"{stage}_capacity")
+            block = lp.matrix_csr()[family.ids].tocoo()
+            table = family.keys.iloc[block.row].reset_index(drop=True)
+            self._add("facility_output", table.assign(col=block.col, coef=block.data))
+
+        # demand served
+        self._add("served_gross", pd.concat([col("demand_block"), col("oxide_block")]))
+        self._add("substituted", col("substitute"))
+
+        # consumption by stage
+        self._add("consumption", by_share(pd.concat([col("concentrate"), col("conc_direct")])),
+                  stage="mining")
+        self._add("consumption", by_share(col("separate")), stage="concentration")
+        self._add("consumption", pd.concat([col("metal_make"), col("oxide_use")]),
+                  stage="separation")
+        self._add("consumption", col("magnet_metal_use"), stage="metal")
+        self._add("consumption", by_content(col("magnet_use")), stage="magnet")
+        self._add("consumption", col("recycle"), stage="recycling")
+
+        # scrap, stocks, disposal
+        gross = 1.0 / (1.0 - SWARF_SHARE)
+        self._add("swarf", by_content(col("magnet_make", gross - 1.0)))
+        self._add("net_release", pd.concat([col("stock_release"), col("stock_fill", -1.0)]))
+        self._add("disposal", col("oxide_dispose"))
+        self._add("concentrate_stored", by_share(col("conc_store")))
+
+    def _declare_prices(self, model: MarketModel) -> tuple[Reduction, Reduction]:
+        net, grid = model.network, self.grid
+        dims = DIMS["price"]
+        flats: list[np.ndarray] = []
+        rows: list[np.ndarray] = []
+
+        def add(stage: str, table: pd.DataFrame) -> None:
+            flats.append(grid.flat(table.assign(stage=stage), dims))
+            rows.append(table["row"].to_numpy(dtype=np.int64))
+
+        # A concentrate's value per kg of a contained element is not separable; report the
+        # value of a kg of concentrate REO under every element it contains.
+        conc = net.row("concentrate_balance").labelled("row").merge(
+            net.shares[["deposit", "element", "share"]], on="deposit")
+        conc = conc.loc[conc.share > 0]
+        conc = conc.assign(origin=np.where(conc.region == net.china, "china", "other"))
+        add("concentration", conc)
+        oxide = net.row("oxide_balance").labelled("row")
+        add("separation", oxide.loc[oxide.grade == "hi"])
+        add("metal", net.row("metal_balance").labelled("row"))
+        price = Reduction.build(np.concatenate(flats), np.concatenate(rows), grid.shape(dims),
+                                maximum=True)
+        magnets = net.row("magnet_balance").labelled("row").rename(columns={"grade_id": "grade"})
+        magnet_dims = DIMS["magnet_price"]
+        magnet_price = Reduction.build(grid.flat(magnets, magnet_dims),
+                                       magnets["row"].to_numpy(dtype=np.int64),
+                                       grid.shape(magnet_dims), maximum=False)
+        return price, magnet_price
+
+    # ------------------------------------------------------------------ per solve --
+    def coordinates(self, year: int) -> xr.Coordinates:
+        """The dataset coordinates for ``year`` (cached: ensembles revisit the same years)."""
+        coords = self._coords.get(year)
+        if coords is None:
+            year_coord = xr.Coordinates({"year": np.array([year], dtype=np.int64)})
+            coords = self._coords[year] = year_coord.merge(self._static_coords).coords
+        return coords
+
+    def linear(self, col_value: np.ndarray) -> dict[str, np.ndarray]:
+        """All linear flow blocks for the column values ``col_value``, shaped by dimension."""
+        flat = self.flows @ col_value
+        return {name: flat[start:stop].reshape(self.grid.shape(_LINEAR[name]))
+                for name, (start, stop) in self.blocks.items()}
+
+    def arrays(self, model: MarketModel, solution: Solution) -> dict[str, np.ndarray]:
+        """Every result variable of one solve as a numpy array over its :data:`DIMS`."""
+        assert model.inputs is not None
+        inputs, grid = model.inputs, self.grid
+        flows = self.linear(solution.col_value)
+        demand = (grid.accumulate(inputs.magnet_demand, ("region", "sector"), "quantity")
+                  + grid.accumulate(inputs.oxide_demand, ("region", "sector"), "quantity"))
+        served, substituted = flows["served_gross"], flows["substituted"]
+        stock = grid.accumulate(inputs.stock, ("region", "element"), "level")
+        scrap = grid.accumulate(inputs.scrap, ("region", "element"), "t")
+        where = inputs.capacity.index.get_indexer(self.facilities)
+        capacity = np.append(inputs.capacity.to_numpy(dtype=float), np.nan)[where]
+        capacity[np.isnan(capacity)] = 0.0
+        production = flows["production"]
+        return {
+            "production": production,
+            "magnet_production": flows["magnet_production"],
+            "trade": flows["trade"],
+            "magnet_trade": flows["magnet_trade"],
+            "facility_output": flows["facility_output"],
+            "facility_capacity": capacity,
+            "demand": demand,
+            "served": served - substituted,
+            "substituted": substituted,
+            "unmet": demand - served,
+            "consumption": flows["consumption"],
+            "price": self.price.apply(solution.row_dual),
+            "magnet_price": self.magnet_price.apply(solution.row_dual),
+            "recycled": production[STAGES.index("recycling")].sum(axis=-1),
+            "scrap_available": flows["swarf"] + scrap,
+            "stockpile_level": stock - flows["net_release"],
+            "stockpile_release": flows["net_release"],
+            "disposal": flows["disposal"],
+            "concentrate_stored": flows["concentrate_stored"],
+            "surplus": np.asarray(-solution.objective / 1000.0),
+        }
+
+
+_PLANS: weakref.WeakKeyDictionary[MarketModel, ResultPlan] = weakref.WeakKeyDictionary()
+
+
+def result_plan(model: MarketModel) -> ResultPlan:
+    """The (cached) result plan of ``model``; rebuilt if its constraint matrix changed."""
+    plan = _PLANS.get(model)
+    if plan is None or plan.source is not model.lp.matrix_csr():
+        plan = ResultPlan(model)
+        _PLANS[model] = plan
+    return plan
+
+
+def to_dataset(model: MarketModel, solution: Solution, year: int) -> xr.Dataset:
+    """Assemble the result dataset of one solved year (length-1 ``year`` dimension)."""
+    plan = result_plan(model)
+    arrays = plan.arrays(model, solution)
+    data_vars = {
+        name: (("year", *DIMS[name]), arrays[name][np.newaxis], {"units": UNITS[name]})
+        for name in DIMS
+    }
+    return xr.Dataset(data_vars, coords=plan.coordinates(year))

@@ -171,6 +171,10 @@ def simulate(
         solution = market.solve()
         result = to_dataset(market, solution, year)
         if policy is not None:
+            # Policies that account from raw LP values (e.g. a floor's subsidised volume per
+            # facility) read the solved model and solution of the year from here.
+            state.extra["market"] = market
+            state.extra["solution"] = solution
             result = policy.account(result, state)
         magnets.record(index, result.served.isel(year=0))
         result["magnets_in_use"] = _in_use_array(magnets, index, world, year)
