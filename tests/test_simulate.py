@@ -57,13 +57,13 @@ def test_stockpile_inventory_is_conserved_across_years() -> None:
     world = tiny_world()
 
     class ReleaseAll:
-        def declare(self, network):  # noqa: ANN001
+        def declare(self, network):
             return None
 
         def adjust(self, inputs: YearInputs, state: SimulationState):
             return replace(inputs, stock=inputs.stock.assign(release_price=0.0)), Adjustments()
 
-        def account(self, result, state):  # noqa: ANN001
+        def account(self, result, state):
             return result
 
     ds = simulate(world, YEARS, policy=ReleaseAll())

@@ -19,7 +19,6 @@ from rareflow.model.world import World
 from rareflow.policy import Scenario, load_scenario, validate_against_world
 from rareflow.store import RunStore
 
-
 DEFAULT_START, DEFAULT_END = 2024, 2040
 
 
