@@ -14,9 +14,9 @@ import xarray as xr
 
 from rareflow import __version__
 from rareflow.data.loader import load_world
-from rareflow.engine.simulate import PolicyProgram, simulate
 from rareflow.model.world import World
 from rareflow.policy import Scenario, load_scenario, validate_against_world
+from rareflow.policy.effects.program import run_scenario as simulate_scenario
 from rareflow.store import RunStore
 
 DEFAULT_START, DEFAULT_END = 2024, 2040
@@ -30,16 +30,6 @@ class RunOutcome:
     run_id: str | None
     scenario: Scenario
     world: World
-
-
-def _policy_program(scenario: Scenario, world: World) -> tuple[PolicyProgram | None, World]:
-    """Compile the scenario's policies, if the policy-effects layer is available."""
-    try:
-        from rareflow.policy.effects.program import compile_policies
-    except ImportError:  # pragma: no cover - only while the effects layer is absent
-        return None, world
-    program = compile_policies(scenario, world)
-    return program, getattr(program, "world", world)
 
 
 def run_scenario(
@@ -58,10 +48,8 @@ def run_scenario(
     world = load_world(data_dir)
     parsed = load_scenario(scenario, world)
     validate_against_world(parsed, world)
-    program, world = _policy_program(parsed, world)
     year_list = list(years) if years is not None else _scenario_years(parsed)
-    attrs = {"scenario": parsed.name, "seed": "0"}
-    result = simulate(world, year_list, policy=program, progress=progress, attrs=attrs)
+    result = simulate_scenario(parsed, world, year_list, progress=progress)
     run_id = None
     if store_dir is not None:
         store = RunStore(store_dir)

@@ -1,0 +1,305 @@
+"""Shared machinery of policy effects: the per-year context, price lookups, column tables.
+
+Every instrument type has one *effect* (a subclass of :class:`Effect`) that handles all the
+scenario's policies of that type at once, vectorised over LP families:
+
+* ``declare(network)`` adds the type's policy rows (and penalty slack columns) once per world;
+* ``adjust(ctx)`` changes the year's inputs and records costs, bans and row bounds in the
+  :class:`YearContext`; rows a policy does not bind in a year stay relaxed (``-inf..inf``) and
+  slack columns stay at zero;
+* ``observe(values, year)`` sees the column values of each solve (used for reference volumes);
+* ``account(ctx)`` returns the year's fiscal cost (USD million) and shortfall (t) per policy.
+
+Prices come from the *reference* dataset: last year's result, or in the first simulated year an
+unpolicied solve of that year (a probe), so myopic rules such as ad-valorem tariffs and price
+floors are defined from the very first year.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, field, replace
+from typing import Generic, TypeVar
+
+import numpy as np
+import pandas as pd
+import xarray as xr
+
+from rareflow.engine.inputs import YearInputs
+from rareflow.engine.lpcore import INF, Family
+from rareflow.engine.market import Adjustments
+from rareflow.engine.network import Network
+from rareflow.engine.simulate import Schedule, SimulationState
+from rareflow.model.world import World
+from rareflow.policy.instruments import InstrumentBase
+from rareflow.policy.names import ALL, expand_areas
+
+PolicyT = TypeVar("PolicyT", bound=InstrumentBase)
+
+#: Ship column family of each traded product.
+SHIP_FAMILY = {"concentrate": "conc_ship", "oxide": "oxide_ship", "metal": "metal_ship",
+               "magnet": "magnet_ship"}
+#: Price stage (``price`` coordinate) of each traded product.
+PRICE_STAGE = {"concentrate": "concentration", "oxide": "separation", "metal": "metal"}
+
+
+def local_table(family: Family) -> pd.DataFrame:
+    """The family's key table with ``local`` (position in the family) and ``col`` (global id)."""
+    table = family.keys.copy()
+    table["local"] = np.arange(family.size, dtype=np.int64)
+    table["col"] = family.ids
+    return table
+
+
+def traded_columns(network: Network, product: str) -> pd.DataFrame:
+    """Ship columns of ``product`` with the t REO of each element they carry per unit.
+
+    Columns: ``local``, ``col``, ``exporter``, ``importer``, ``element``, ``origin``,
+    ``grade_id`` (magnets; '' otherwise) and ``coef`` (t REO of ``element`` per unit of the
+    column: 1 for oxide and metal, the deposit share for concentrate, the recipe content for
+    magnets, whose columns therefore appear once per element they contain).
+    """
+    family = network.col(SHIP_FAMILY[product])
+    table = local_table(family)
+    if product == "concentrate":
+        shares = network.shares[["deposit", "element", "share"]]
+        table = table.merge(shares, on="deposit").rename(columns={"share": "coef"})
+        table["origin"] = np.where(table.exporter == network.china, "china", "other")
+        table["grade_id"] = ""
+    elif product == "magnet":
+        recipes = network.recipes.loc[network.recipes.content > 0]
+        table = table.merge(recipes, on="grade_id").rename(columns={"content": "coef"})
+    else:
+        table["coef"] = 1.0
+        table["grade_id"] = ""
+    table = table.loc[table.coef > 0]
+    columns = ["local", "col", "exporter", "importer", "element", "origin", "grade_id", "coef"]
+    return table[columns].reset_index(drop=True)
+
+
+def areas(world: World, names: Sequence[str] | str) -> list[str]:
+    """Region ids named by region ids, groups or ``all``."""
+    return expand_areas([names] if isinstance(names, str) else names, world)
+
+
+def area_or_all(world: World, name: str) -> list[str]:
+    """Region ids of one area field that accepts ``all``."""
+    return list(world.region_ids) if name == ALL else areas(world, name)
+
+
+def _year_slice(data: xr.DataArray) -> xr.DataArray:
+    return data.isel(year=0) if "year" in data.dims else data
+
+
+def lookup_price(
+    reference: xr.Dataset | None, stage: str, table: pd.DataFrame, region: str = "region"
+) -> np.ndarray:
+    """Price (USD/kg) per row of ``table`` (``region``, ``element``, ``origin`` columns).
+
+    Missing prices (a node without a balance row) fall back to the highest price of the element
+    anywhere, then to 0. Negative duals (disposal) count as 0.
+    """
+    if reference is None or table.empty:
+        return np.zeros(len(table))
+    price = _year_slice(reference["price"].sel(stage=stage))
+    series = price.to_series().rename("price").reset_index()
+    keyed = table[[region, "element", "origin"]].rename(columns={region: "region"})
+    merged = keyed.merge(series, on=["region", "element", "origin"], how="left")
+    fallback = series.groupby("element").price.max()
+    values = merged.price.fillna(merged.element.map(fallback)).fillna(0.0)
+    return np.asarray(np.maximum(values.to_numpy(dtype=float), 0.0), dtype=float)
+
+
+def lookup_magnet_price(
+    reference: xr.Dataset | None, table: pd.DataFrame, region: str = "region"
+) -> np.ndarray:
+    """Magnet price (USD/kg magnet) per row of ``table`` (``region`` and ``grade_id``)."""
+    if reference is None or table.empty:
+        return np.zeros(len(table))
+    price = _year_slice(reference["magnet_price"])
+    series = price.to_series().rename("price").reset_index()
+    keyed = table[[region, "grade_id"]].rename(columns={region: "region", "grade_id": "grade"})
+    merged = keyed.merge(series, on=["region", "grade"], how="left")
+    fallback = series.groupby("grade").price.max()
+    values = merged.price.fillna(merged.grade.map(fallback)).fillna(0.0)
+    return np.asarray(np.maximum(values.to_numpy(dtype=float), 0.0), dtype=float)
+
+
+@dataclass
+class CapacityPlan:
+    """Capacity changes gathered from all policies of a year, applied once at the end.
+
+    ``advance``: facility → years its schedule moves earlier (fractions interpolate between
+    whole-year shifts); ``added``: facility → t/y added on top; ``keep``: facility → share of
+    its capacity left (technology controls multiply it down).
+    """
+
+    advance: dict[str, float] = field(default_factory=dict)
+    added: dict[str, float] = field(default_factory=dict)
+    keep: dict[str, float] = field(default_factory=dict)
+
+
+class YearContext:
+    """Everything policies see and change in one simulated year."""
+
+    def __init__(
+        self,
+        year: int,
+        network: Network,
+        state: SimulationState,
+        inputs: YearInputs,
+        reference: xr.Dataset | None,
+        policy_rows: Sequence[str],
+        slack_columns: Sequence[str],
+        schedule: Schedule | None = None,
+    ) -> None:
+        self.year = year
+        self.schedule = schedule or Schedule()
+        self.network = network
+        self.world = network.world
+        self.state = state
+        self.inputs = inputs
+        self.reference = reference
+        self.extra_cost: dict[str, np.ndarray] = {}
+        self.banned: dict[str, np.ndarray] = {}
+        self.row_bounds: dict[str, tuple[np.ndarray, np.ndarray]] = {}
+        self.capacity = CapacityPlan()
+        self.notes: dict[str, object] = {}
+        for name in policy_rows:
+            size = network.row(name).size
+            self.row_bounds[name] = (np.full(size, -INF), np.full(size, INF))
+        for name in slack_columns:
+            self.banned[name] = np.ones(network.col(name).size, dtype=bool)
+
+    def add_cost(self, family: str, local: np.ndarray, values: np.ndarray | float) -> None:
+        """Add USD/kg to columns ``local`` (positions) of column family ``family``."""
+        size = self.network.col(family).size
+        costs = self.extra_cost.setdefault(family, np.zeros(size))
+        np.add.at(costs, np.asarray(local, dtype=np.int64),
+                  np.broadcast_to(np.asarray(values, dtype=float), np.shape(local)))
+
+    def ban(self, family: str, local: np.ndarray, banned: bool = True) -> None:
+        """Set (or lift, for slack columns) a zero upper bound on columns ``local``."""
+        size = self.network.col(family).size
+        mask = self.banned.setdefault(family, np.zeros(size, dtype=bool))
+        mask[np.asarray(local, dtype=np.int64)] = banned
+
+    def rows(self, family: str) -> tuple[np.ndarray, np.ndarray]:
+        """Lower and upper bound arrays of policy row family ``family`` (edit in place)."""
+        return self.row_bounds[family]
+
+    def price(self, stage: str, table: pd.DataFrame, region: str = "region") -> np.ndarray:
+        """Reference price (USD/kg) per row of ``table``; see :func:`lookup_price`."""
+        return lookup_price(self.reference, stage, table, region)
+
+    def magnet_price(self, table: pd.DataFrame, region: str = "region") -> np.ndarray:
+        """Reference magnet price per row of ``table``; see :func:`lookup_magnet_price`."""
+        return lookup_magnet_price(self.reference, table, region)
+
+    def update_inputs(self, **changes: object) -> None:
+        """Replace fields of the year's inputs."""
+        self.inputs = replace(self.inputs, **changes)  # type: ignore[arg-type]
+
+    def scheduled_start(self, facility_id: str) -> int:
+        """First year of output of a facility under the run's schedule (before policies)."""
+        facility = self.world.facility(facility_id)
+        return facility.start_year + self.schedule.delays.get(facility_id, 0)
+
+    def apply_capacity(self) -> None:
+        """Turn the gathered :class:`CapacityPlan` into the year's ``inputs.capacity``.
+
+        An advanced facility's capacity is recomputed from its schedule with the delay reduced
+        by the advance (fractional advances interpolate between whole-year shifts), times the
+        schedule's capacity factor plus its extra capacity; added capacity is summed on top;
+        technology blocks multiply last.
+        """
+        plan = self.capacity
+        if not (plan.advance or plan.added or plan.keep):
+            return
+        capacity = self.inputs.capacity.copy()
+        schedule, year = self.schedule, self.year
+        for facility_id, advance in plan.advance.items():
+            facility = self.world.facility(facility_id)
+            delay = schedule.delays.get(facility_id, 0)
+            whole = int(np.floor(advance))
+            part = advance - whole
+            value = (1.0 - part) * facility.capacity_in(year, delay - whole)
+            value += part * facility.capacity_in(year, delay - whole - 1)
+            value *= schedule.capacity_factor.get(facility_id, 1.0)
+            value += schedule.extra_capacity.get(facility_id, {}).get(year, 0.0)
+            capacity[facility_id] = value
+        for facility_id, added in plan.added.items():
+            capacity[facility_id] = capacity.get(facility_id, 0.0) + added
+        for facility_id, keep in plan.keep.items():
+            capacity[facility_id] = capacity.get(facility_id, 0.0) * keep
+        self.update_inputs(capacity=capacity)
+
+    def adjustments(self) -> Adjustments:
+        """The gathered costs, bans and row bounds as engine :class:`Adjustments`."""
+        scale = {name: np.where(mask, 0.0, 1.0) for name, mask in self.banned.items()}
+        return Adjustments(extra_cost=dict(self.extra_cost), upper_scale=scale,
+                           row_bounds=dict(self.row_bounds))
+
+
+@dataclass
+class Outcome:
+    """What a policy type reports for one year, per policy id."""
+
+    fiscal_usd_m: dict[str, float] = field(default_factory=dict)
+    shortfall_t: dict[str, float] = field(default_factory=dict)
+
+
+@dataclass
+class AccountContext:
+    """A solved year: its result dataset, raw column values (if known) and the year context."""
+
+    year: int
+    result: xr.Dataset
+    col_value: np.ndarray | None
+    year_context: YearContext
+
+    @property
+    def network(self) -> Network:
+        """The policy-augmented network."""
+        return self.year_context.network
+
+    def values(self, family: str) -> np.ndarray | None:
+        """Solved values of column family ``family`` (None when the solution is unknown)."""
+        if self.col_value is None:
+            return None
+        return np.asarray(self.col_value[self.network.col(family).ids], dtype=float)
+
+    def data(self, name: str) -> xr.DataArray:
+        """Variable ``name`` of the result without its length-1 ``year`` dimension."""
+        return _year_slice(self.result[name])
+
+
+class Effect(Generic[PolicyT]):
+    """How all policies of one instrument type act on the market (see the module docstring)."""
+
+    #: Policy row families this effect declares (relaxed unless bound in ``adjust``).
+    row_families: tuple[str, ...] = ()
+    #: Penalty slack column families (zero unless unbanned in ``adjust``).
+    slack_families: tuple[str, ...] = ()
+    #: Effects run in this order each year (capacity and demand first, markets after).
+    order: int = 50
+
+    def __init__(self, policies: Sequence[PolicyT], world: World) -> None:
+        self.policies = list(policies)
+        self.world = world
+
+    def declare(self, network: Network) -> None:
+        """Add this type's rows and columns to ``network.lp``."""
+
+    def reset(self) -> None:
+        """Forget what earlier runs observed (called before the first year of a run)."""
+
+    def adjust(self, ctx: YearContext) -> None:
+        """Change the year's inputs and record costs, bans and bounds in ``ctx``."""
+
+    def observe(self, col_value: np.ndarray, ctx: YearContext, uncontrolled: bool) -> None:
+        """See a solve's column values (``uncontrolled``: the first-year probe solve)."""
+
+    def account(self, ctx: AccountContext) -> Outcome:
+        """Fiscal cost and shortfall of each policy in the solved year."""
+        return Outcome()

@@ -1,0 +1,173 @@
+"""``export_control`` on the market: bans, quotas and licences on ship columns; technology bans.
+
+Covered columns of a policy: ``oxide_ship`` and ``metal_ship`` of the controlled (tracked)
+elements, ``magnet_ship`` of every grade whose recipe contains a controlled element, and
+``conc_ship`` when ``concentrate`` is listed, from the ``exporter`` to each destination region
+(``destinations`` expanded, minus ``except`` and the exporter). Any origin tag counts: an
+export from China is controlled whatever was mined where. With ``de_minimis`` the same limits
+also reach ship columns of China-origin material (tainted magnets, China-origin oxide and metal)
+that third countries send to the destinations.
+
+One row per (policy, product, element) sums the covered columns in t REO of the element
+(magnets by recipe content), so ``quota`` and ``licence`` limits are linear and built once:
+
+* ``ban``: a full-year ban sets the covered columns' upper bounds to zero; a partial year bounds
+  the rows by ``(1 - active share) x reference``.
+* ``licence``: rows bounded by ``(1 - blocked_fraction) x reference`` (the policy's
+  :meth:`~rareflow.policy.instruments.ExportControl.blocked_fraction` nets approval share and the
+  first ``delay_months``). The *reference* volume of a row is its flow in the last solved year in
+  which the policy was not active - last year's flow while the control has not started, frozen
+  from then on (so a 50 % approval share does not compound year after year); when the control is
+  already active in the first simulated year, the flow of an unpolicied solve of that year.
+  Each licensed shipment also waits ``delay_months``: an extra cost of
+  ``price x CARRYING_RATE x delay / 12`` USD/kg (times the active share) on covered columns,
+  with ``price`` last year's price of the product at the exporter.
+* ``quota`` (t REO/y): one row per policy over all its covered columns, bounded by the pro-rata
+  quota plus the inactive part of the year's reference flow.
+
+Technology controls: facilities in the destination regions that use Chinese technology
+(``uses_chinese_technology``) and are not yet operating get no capacity while the control is
+active (``1 - active share`` of it in a partial year).
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+
+from rareflow.engine.lpcore import INF
+from rareflow.engine.network import Network
+from rareflow.policy.effects.base import (
+    PRICE_STAGE,
+    SHIP_FAMILY,
+    AccountContext,
+    Effect,
+    Outcome,
+    YearContext,
+    traded_columns,
+)
+from rareflow.policy.instruments import ExportControl
+
+ROWS = "policy_export_limit"
+#: Yearly cost of holding goods while a licence is processed, as a share of their value.
+#: Assumption: ~8 %/y cost of capital plus ~2 %/y storage and insurance.
+CARRYING_RATE = 0.10
+#: Blocked shares at or above this count as a full ban.
+FULL = 1.0 - 1e-9
+
+
+class ExportControlEffect(Effect[ExportControl]):
+    """Bans, quotas and licences on covered ship columns; technology bans on new capacity."""
+
+    row_families = (ROWS,)
+    order = 30
+
+    def declare(self, network: Network) -> None:
+        """One limit row per (policy, product, element); quotas one row per policy."""
+        tables = [self._covered(network, policy) for policy in self.policies]
+        columns = pd.concat(tables, ignore_index=True) if tables else pd.DataFrame()
+        if columns.empty:
+            columns = pd.DataFrame(columns=["policy", "product", "element", "family", "local",
+                                            "col", "coef", "row_product", "row_element"])
+        quota = columns.policy.map({p.id: p.mode == "quota" for p in self.policies}).astype(bool)
+        columns["row_product"] = np.where(quota, "*", columns["product"])
+        columns["row_element"] = np.where(quota, "*", columns["element"])
+        keys = columns[["policy", "row_product", "row_element"]].drop_duplicates()
+        keys = keys.rename(columns={"row_product": "product", "row_element": "element"})
+        family = network.lp.add_rows(ROWS, keys.reset_index(drop=True))
+        rows = family.keys.assign(row_local=np.arange(family.size))
+        terms = columns.merge(rows, left_on=["policy", "row_product", "row_element"],
+                              right_on=["policy", "product", "element"], suffixes=("", "_row"))
+        network.lp.add_terms(family.ids[terms.row_local.to_numpy(dtype=np.int64)],
+                             terms.col.to_numpy(dtype=np.int64), terms.coef.to_numpy(dtype=float))
+        self.columns = columns
+        self.row_keys = family.keys
+        self.term_rows = terms.row_local.to_numpy(dtype=np.int64)
+        self.term_cols = terms.col.to_numpy(dtype=np.int64)
+        self.term_coef = terms.coef.to_numpy(dtype=float)
+        self.reference: np.ndarray = np.zeros(family.size)
+
+    def _covered(self, network: Network, policy: ExportControl) -> pd.DataFrame:
+        """Covered ship columns of one policy with their t REO coefficients."""
+        destinations = policy.destination_regions(network.world)
+        elements = set(policy.tracked_elements())
+        tables = []
+        for product in policy.products:
+            if product not in SHIP_FAMILY:
+                continue
+            table = traded_columns(network, product)
+            into = table.importer.isin(destinations) & table.element.isin(elements)
+            direct = table.exporter == policy.exporter
+            tainted = (table.exporter != policy.exporter) & (table.origin == "china")
+            covered = into & (direct | tainted) if policy.de_minimis else into & direct
+            tables.append(table.loc[covered].assign(product=product,
+                                                    family=SHIP_FAMILY[product]))
+        if not tables:
+            return pd.DataFrame()
+        return pd.concat(tables, ignore_index=True).assign(policy=policy.id)
+
+    def reset(self) -> None:
+        """Forget reference volumes."""
+        self.reference = np.zeros(len(self.row_keys))
+
+    def adjust(self, ctx: YearContext) -> None:
+        """Bound the limit rows, ban fully blocked flows, add licence delay costs, block tech."""
+        lower, upper = ctx.rows(ROWS)
+        for policy in self.policies:
+            active = policy.active_fraction(ctx.year)
+            if active <= 0:
+                continue
+            if policy.controls_technology:
+                self._block_technology(ctx, policy, active)
+            rows = (self.row_keys.policy == policy.id).to_numpy()
+            cols = self.columns.loc[self.columns.policy == policy.id]
+            if policy.mode == "quota":
+                quota = policy.quota_t(ctx.year) or 0.0
+                upper[rows] = quota + (1.0 - active) * self.reference[rows]
+                lower[rows] = -INF
+                continue
+            blocked = policy.blocked_fraction(ctx.year)
+            upper[rows] = np.maximum(0.0, 1.0 - blocked) * self.reference[rows]
+            if blocked >= FULL:
+                for family, group in cols.groupby("family"):
+                    ctx.ban(str(family), group.local.to_numpy())
+            if policy.mode == "licence" and policy.delay_months > 0:
+                self._delay_cost(ctx, policy, cols, active)
+
+    def _delay_cost(
+        self, ctx: YearContext, policy: ExportControl, cols: pd.DataFrame, active: float
+    ) -> None:
+        unique = cols.drop_duplicates(["family", "local"])
+        for product, group in unique.groupby("product"):
+            if product == "magnet":
+                price = ctx.magnet_price(group, region="exporter")
+            elif product in PRICE_STAGE:
+                price = ctx.price(PRICE_STAGE[str(product)], group, region="exporter")
+            else:
+                continue
+            cost = price * CARRYING_RATE * policy.delay_months / 12.0 * active
+            ctx.add_cost(SHIP_FAMILY[str(product)], group.local.to_numpy(), cost)
+
+    def _block_technology(self, ctx: YearContext, policy: ExportControl, active: float) -> None:
+        covered = set(policy.destination_regions(ctx.world))
+        for facility in ctx.world.facilities:
+            not_yet = facility.status != "operating" or facility.start_year > ctx.year
+            if facility.uses_chinese_technology and facility.country in covered and not_yet:
+                keep = ctx.capacity.keep.get(facility.id, 1.0)
+                ctx.capacity.keep[facility.id] = keep * (1.0 - active)
+
+    def observe(self, col_value: np.ndarray, ctx: YearContext, uncontrolled: bool) -> None:
+        """Refresh the reference flow of rows whose policy did not act this year."""
+        flows = np.asarray(np.bincount(self.term_rows,
+                                       weights=self.term_coef * col_value[self.term_cols],
+                                       minlength=len(self.row_keys)), dtype=float)
+        if uncontrolled:
+            self.reference = flows
+            return
+        idle = {p.id for p in self.policies if p.active_fraction(ctx.year) <= 0}
+        rows = self.row_keys.policy.isin(idle).to_numpy()
+        self.reference[rows] = flows[rows]
+
+    def account(self, ctx: AccountContext) -> Outcome:
+        """Export controls carry no fiscal cost."""
+        return Outcome()

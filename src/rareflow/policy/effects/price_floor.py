@@ -1,0 +1,141 @@
+"""``price_floor`` on the market: producers are paid the gap to the floor, as a negative cost.
+
+For each listed producer, its output columns of the floored element are credited
+``max(0, floor - last year's market price) x active share`` USD per kg of that element's output:
+
+* ``oxide``: the plant's ``separate`` columns, per t of feed ``element share x recovery`` (the
+  plant's t of element oxide per t of concentrate); a recycler's ``recycle`` columns of the
+  element, per t ``recovery``;
+* ``metal``: its ``metal_make`` columns of the element, ``recovery`` per t;
+* ``magnet``: its ``magnet_make`` columns of grades containing the element, per kg of magnet
+  against the grade's magnet price.
+
+The market price is the reference price of the element (or magnet grade) in the producer's
+region, for the origin its output carries. A myopic producer therefore runs as if paid the floor
+on its whole output. Approximation: the credit is on production, not on sales - with a large
+gap a producer may make more than the market takes (the surplus is disposed of), which is how a
+floor paid on output behaves when the market is saturated.
+
+``account`` reports ``fiscal_cost`` (USD million, to the payer) =
+``max(0, floor - this year's price) x this year's covered volume x active share``.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import xarray as xr
+
+from rareflow.engine.network import Network
+from rareflow.model.elements import ELEMENTS
+from rareflow.policy.effects.base import (
+    AccountContext,
+    Effect,
+    Outcome,
+    YearContext,
+    local_table,
+    lookup_magnet_price,
+    lookup_price,
+)
+from rareflow.policy.instruments import PriceFloor
+
+
+def floor_columns(network: Network, policy: PriceFloor) -> pd.DataFrame:
+    """Covered output columns of a price floor, one row per (column, element).
+
+    Columns: ``family``, ``local``, ``facility``, ``region``, ``element``, ``origin``,
+    ``grade_id`` and ``coef`` (kg of covered output per unit of column activity).
+    """
+    element = policy.tracked_element()
+    facilities = network.facilities.set_index("facility")
+    recovery = facilities.recovery.astype(float)
+    world = network.world
+    separable = {f.id: set(f.elements or ELEMENTS) for f in world.facilities}
+    tables = []
+    if policy.product == "oxide":
+        sep = local_table(network.col("separate"))
+        sep = sep.loc[sep.facility.isin(policy.producers)]
+        sep = sep.merge(network.shares[["deposit", "deposit_region", "element", "share"]],
+                        on="deposit")
+        can = sep.facility.map(lambda f: element in separable[f]).astype(bool)
+        sep = sep.loc[(sep.element == element) & can]
+        china = network.china
+        sep = sep.assign(
+            family="separate",
+            coef=sep.share * sep.facility.map(recovery),
+            origin=np.where((sep.region == china) | (sep.deposit_region == china), "china",
+                            "other"),
+            grade_id="")
+        tables.append(sep)
+        rec = local_table(network.col("recycle"))
+        rec = rec.loc[rec.facility.isin(policy.producers) & (rec.element == element)]
+        rec = rec.assign(family="recycle", coef=rec.facility.map(recovery), grade_id="",
+                         origin=np.where(rec.region == china, "china", rec.origin))
+        tables.append(rec)
+    elif policy.product == "metal":
+        metal = local_table(network.col("metal_make"))
+        metal = metal.loc[metal.facility.isin(policy.producers) & (metal.element == element)]
+        metal = metal.assign(family="metal_make", coef=metal.facility.map(recovery), grade_id="",
+                             origin=np.where(metal.region == network.china, "china",
+                                             metal.origin))
+        tables.append(metal)
+    else:
+        make = local_table(network.col("magnet_make"))
+        grades = network.recipes.loc[(network.recipes.element == element)
+                                     & (network.recipes.content > 0), "grade_id"]
+        make = make.loc[make.facility.isin(policy.producers) & make.grade_id.isin(grades)]
+        tables.append(make.assign(family="magnet_make", coef=1.0, element=element))
+    columns = ["family", "local", "facility", "region", "element", "origin", "grade_id", "coef"]
+    table = pd.concat([t[columns] for t in tables], ignore_index=True)
+    return table.loc[table.coef > 0].reset_index(drop=True)
+
+
+class PriceFloorEffect(Effect[PriceFloor]):
+    """Negative costs (subsidies) on floored producers' output; fiscal cost of the gap."""
+
+    order = 40
+
+    def _gap(
+        self, reference: xr.Dataset | None, policy: PriceFloor, table: pd.DataFrame
+    ) -> np.ndarray:
+        if policy.product == "magnet":
+            price = lookup_magnet_price(reference, table)
+        else:
+            stage = "separation" if policy.product == "oxide" else "metal"
+            price = lookup_price(reference, stage, table)
+        return np.maximum(0.0, policy.floor_usd_per_kg - price)
+
+    def adjust(self, ctx: YearContext) -> None:
+        """Credit ``gap x coef x active share`` on each producer's output columns."""
+        covered: dict[str, pd.DataFrame] = {}
+        for policy in self.policies:
+            active = policy.active_fraction(ctx.year)
+            if active <= 0:
+                continue
+            table = floor_columns(ctx.network, policy)
+            gap = self._gap(ctx.reference, policy, table)
+            for family, group in table.assign(credit=gap * table.coef * active).groupby("family"):
+                ctx.add_cost(str(family), group.local.to_numpy(),
+                             -group.credit.to_numpy(dtype=float))
+            covered[policy.id] = table
+        ctx.notes["price_floor"] = covered
+
+    def account(self, ctx: AccountContext) -> Outcome:
+        """Fiscal cost = max(0, floor - this year's price) x volume x active share (USD M)."""
+        outcome = Outcome()
+        covered = ctx.year_context.notes.get("price_floor", {})
+        assert isinstance(covered, dict)
+        for policy in self.policies:
+            table = covered.get(policy.id)
+            if table is None:
+                continue
+            gap = self._gap(ctx.result, policy, table)
+            volume = np.zeros(len(table))
+            for family, group in table.groupby("family"):
+                values = ctx.values(str(family))
+                if values is not None:
+                    volume[group.index.to_numpy()] = (
+                        values[group.local.to_numpy(dtype=np.int64)] * group.coef.to_numpy())
+            active = policy.active_fraction(ctx.year)
+            outcome.fiscal_usd_m[policy.id] = float(np.dot(gap, volume)) * active / 1000.0
+        return outcome
