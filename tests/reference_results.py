@@ -333,6 +333,10 @@ def reference_year_vectors(
     lower = np.zeros(model.lp.n_cols)
     upper = np.full(model.lp.n_cols, INF)
     cost = model._static_cost.copy()
+    tariffs = model.world.trade.tariffs_in(inputs.year)
+    if tariffs:
+        for name, labels in model._tariff_labels.items():
+            cost[col(name).ids] += labels.map(tariffs).fillna(0.0).to_numpy(dtype=float)
     row_lower = np.zeros(model.lp.n_rows)
     row_upper = np.zeros(model.lp.n_rows)
 

@@ -56,16 +56,19 @@ def test_fast_results_equal_reference_in_random_worlds(seed, n_regions, n_deposi
     for year in (2024, 2031):
         inputs = _perturbed_inputs(world, year, seed)
         model.set_year(inputs)
-        for got, want in zip(
-            (model.col_lower, model.col_upper, model.col_cost, model.row_lower,
-             model.row_upper),
-            reference_year_vectors(model, inputs),
-            strict=True,
-        ):
-            np.testing.assert_array_equal(got, want)
+        _assert_same_vectors(model, inputs)
         solution = model.solve()
         _assert_same_dataset(to_dataset(model, solution, year),
                              reference_to_dataset(model, solution, year))
+
+
+def _assert_same_vectors(model: MarketModel, inputs) -> None:
+    for got, want in zip(
+        (model.col_lower, model.col_upper, model.col_cost, model.row_lower, model.row_upper),
+        reference_year_vectors(model, inputs),
+        strict=True,
+    ):
+        np.testing.assert_array_equal(got, want)
 
 
 def test_fast_results_equal_reference_on_tiny_world_over_years():
@@ -74,9 +77,27 @@ def test_fast_results_equal_reference_on_tiny_world_over_years():
     for year in range(2024, 2041, 4):
         inputs = default_inputs(world, year)
         model.set_year(inputs)
+        _assert_same_vectors(model, inputs)
         solution = model.solve()
         _assert_same_dataset(to_dataset(model, solution, year),
                              reference_to_dataset(model, solution, year))
+
+
+def test_standing_tariffs_reach_the_shipping_costs():
+    world = tiny_world()
+    world = world.model_copy(update={"trade": world.trade.model_copy(update={
+        "tariffs_usd_per_kg": {"CHN>USA:magnet": 2.5, "AUS>CHN:concentrate": 1.0},
+        "tariffs_from_year": {"CHN>USA:magnet": 2026},
+    })})
+    model = MarketModel(world)
+    for year in (2024, 2026):
+        inputs = default_inputs(world, year)
+        model.set_year(inputs)
+        _assert_same_vectors(model, inputs)
+    ship = model.network.col("magnet_ship")
+    chn_usa = ship.ids[((ship.keys.exporter == "CHN") & (ship.keys.importer == "USA")).to_numpy()]
+    assert chn_usa.size > 0
+    np.testing.assert_allclose(model.col_cost[chn_usa] - model._static_cost[chn_usa], 2.5)
 
 
 def test_duplicate_year_input_keys_are_rejected():

@@ -91,9 +91,14 @@ class MarketModel:
         tariffs = self.world.trade.tariffs_in(year)
         if not tariffs:
             return
-        for name, labels in self._tariff_labels.items():
-            extra = labels.map(tariffs).fillna(0.0).to_numpy(dtype=float)
-            cost[self.network.col(name).ids] += extra
+        if self._year_maps is None:
+            self._year_maps = YearMaps(self)
+        # Same as mapping every shipping column's label through ``tariffs``, in O(#tariffs).
+        columns = self._year_maps.tariff_columns
+        for label, value in tariffs.items():
+            ids = columns.get(label)
+            if ids is not None and not np.isnan(value):
+                cost[ids] += value
 
     def _build_static_cost(self) -> np.ndarray:
         cost = np.zeros(self.lp.n_cols)
@@ -136,13 +141,14 @@ class MarketModel:
         row_upper[maps.magnet_clean] = INF
 
         # magnet demand blocks, substitutes, oxide demand blocks
-        demand = _lookup(inputs.magnet_demand, ("region", "sector"), "quantity", maps.block_keys)
-        upper[maps.block_ids] = maps.block_share * _fill0(demand)
+        at = _rows(inputs.magnet_demand, ("region", "sector"), maps.block_keys + maps.limit_keys)
+        demand = _take(inputs.magnet_demand, "quantity", at)
+        n_blocks = len(maps.block_keys)
+        upper[maps.block_ids] = maps.block_share * _fill0(demand[:n_blocks])
         cost[maps.block_ids] = -maps.block_price
         cost[maps.substitute_ids] = _fill0(_by_label(inputs.substitution_cost,
                                                      maps.substitute_sector))
-        quantity = _lookup(inputs.magnet_demand, ("region", "sector"), "quantity",
-                           maps.limit_keys)
+        quantity = demand[n_blocks:]
         share = _fill0(_by_label(inputs.substitution_available, maps.limit_sector))
         row_lower[maps.limit_ids] = -INF
         row_upper[maps.limit_ids] = _fill0(quantity) * share
@@ -297,6 +303,14 @@ class YearMaps:
         release, fill = col("stock_release"), col("stock_fill")
         self.release_ids, self.fill_ids = release.ids, fill.ids
         self.stock_keys = _keys(release.keys, ("region", "element", "origin"))
+
+        # shipping columns by tariff label ("EXPORTER>IMPORTER:product")
+        by_label: dict[str, list[int]] = {}
+        for name, labels in model._tariff_labels.items():
+            for label, column in zip(labels.tolist(), col(name).ids.tolist(), strict=True):
+                by_label.setdefault(label, []).append(column)
+        self.tariff_columns = {label: np.asarray(ids, dtype=np.int64)
+                               for label, ids in by_label.items()}
 
 
 def _keys(table: pd.DataFrame, columns: tuple[str, ...]) -> list[Key]:

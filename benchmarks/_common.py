@@ -1,0 +1,136 @@
+"""Shared helpers of the benchmarks: the world to measure, timers and target lines.
+
+Benchmarks are plain scripts (not pytest tests): speed is measured here, never in unit tests.
+Every script exposes ``main() -> list[Target]``; ``run_all.py`` runs them in one process and
+prints one ``TARGET <name>: measured <x> (target <y>) PASS|FAIL`` line per target at the end.
+"""
+
+from __future__ import annotations
+
+import os
+import platform
+import statistics
+import time
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+
+from rareflow.engine.inputs import YearInputs
+from rareflow.engine.market import Adjustments, MarketModel
+from rareflow.engine.simulate import simulate
+from rareflow.model.world import World
+
+YEARS = range(2024, 2041)
+
+
+@dataclass(frozen=True)
+class Target:
+    """One performance target: a measured value against its bound (or a skip with a reason)."""
+
+    name: str
+    measured: float | None
+    target: float
+    unit: str = ""
+    higher_is_better: bool = False
+    skipped: str | None = None
+
+    @property
+    def passed(self) -> bool:
+        """Whether the measurement meets the target (False when skipped)."""
+        if self.measured is None:
+            return False
+        if self.higher_is_better:
+            return self.measured >= self.target
+        return self.measured < self.target
+
+    def line(self) -> str:
+        """The ``TARGET ...`` summary line."""
+        bound = (">= " if self.higher_is_better else "< ") + _fmt(self.target, self.unit)
+        if self.skipped is not None or self.measured is None:
+            return f"TARGET {self.name}: SKIPPED (target {bound}): {self.skipped}"
+        verdict = "PASS" if self.passed else "FAIL"
+        return f"TARGET {self.name}: measured {_fmt(self.measured, self.unit)} (target {bound}) " \
+               f"{verdict}"
+
+
+def _fmt(value: float, unit: str) -> str:
+    if unit == "%":
+        return f"{value:.1f} %"
+    if unit == "x":
+        return f"{value:.1f}x"
+    return f"{value:.3g} {unit}".rstrip()
+
+
+def bundled_or_tiny_world() -> tuple[World, str]:
+    """The bundled world when it loads, else the tiny test world; with a label saying which."""
+    try:
+        from rareflow.data.loader import load_world
+
+        world = load_world()
+        return world, f"bundled world ({world.provenance.name} {world.provenance.version})"
+    except Exception as error:  # the bundled data is still being completed
+        from rareflow.testing import tiny_world
+
+        return tiny_world(), f"tiny world (bundled world did not load: {error!r:.120})"
+
+
+def machine() -> str:
+    """A one-line description of the machine the numbers come from."""
+    cores = os.cpu_count()
+    usable: int | None = cores
+    if hasattr(os, "sched_getaffinity"):
+        usable = len(os.sched_getaffinity(0))
+    return (f"{platform.processor() or platform.machine()}, {usable} usable cores "
+            f"({cores} online), Python {platform.python_version()}")
+
+
+def median_time(function: Callable[[], object], repeat: int) -> tuple[float, list[float]]:
+    """Median wall time of ``repeat`` calls of ``function`` (seconds), and all the times."""
+    times = []
+    for _ in range(repeat):
+        start = time.perf_counter()
+        function()
+        times.append(time.perf_counter() - start)
+    return statistics.median(times), times
+
+
+class PhaseTimer:
+    """Accumulates wall time per named phase."""
+
+    def __init__(self) -> None:
+        self.seconds: dict[str, float] = {}
+
+    @contextmanager
+    def phase(self, name: str) -> Iterator[None]:
+        """Time the body of a ``with`` block under ``name``."""
+        start = time.perf_counter()
+        try:
+            yield
+        finally:
+            self.seconds[name] = self.seconds.get(name, 0.0) + time.perf_counter() - start
+
+    def add(self, name: str, seconds: float) -> None:
+        """Add ``seconds`` to phase ``name``."""
+        self.seconds[name] = self.seconds.get(name, 0.0) + seconds
+
+
+def header(title: str) -> None:
+    """Print a section header."""
+    print(f"\n=== {title} ===")
+
+
+def record_year_lps(world: World) -> list[tuple[YearInputs, Adjustments | None]]:
+    """The inputs of every year LP that ``simulate(world, YEARS)`` solves, in order.
+
+    Benchmarks replay them so that competing strategies solve exactly the same LPs as a
+    scenario run (demand growth, scrap from the stock model, carried stockpiles).
+    """
+    recorded: list[tuple[YearInputs, Adjustments | None]] = []
+
+    class Recorder(MarketModel):
+        def set_year(self, inputs: YearInputs, adjustments: Adjustments | None = None) -> None:
+            recorded.append((inputs, adjustments))
+            super().set_year(inputs, adjustments)
+
+    simulate(world, YEARS, model=Recorder(world))
+    return recorded
