@@ -5,6 +5,7 @@ from __future__ import annotations
 import pytest
 import xarray as xr
 
+from rareflow.policy import bundled_names
 from rareflow.runner import run_scenario
 
 YEARS = range(2024, 2027)
@@ -49,3 +50,10 @@ def test_october_controls_widen_the_shortfall_outside_china(
 def test_identical_before_the_controls_start(baseline: xr.Dataset, october: xr.Dataset) -> None:
     assert _outside_price(october, "Dy", 2024) == pytest.approx(
         _outside_price(baseline, "Dy", 2024))
+
+
+@pytest.mark.parametrize("name", bundled_names())
+def test_every_bundled_scenario_runs_2024_2040_on_the_bundled_world(name: str) -> None:
+    result = run_scenario(name, years=range(2024, 2041)).result
+    assert list(result.year.values) == list(range(2024, 2041))
+    assert result.attrs["skipped_policies"] == ""
