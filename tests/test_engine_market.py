@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import replace
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 import pytest
 import swiglpk as glpk
@@ -14,7 +15,7 @@ from hypothesis import strategies as st
 from rareflow.engine.balance import balance_residuals, transformation_losses
 from rareflow.engine.diagnostics import InfeasibleYearError
 from rareflow.engine.inputs import default_inputs
-from rareflow.engine.market import MarketModel
+from rareflow.engine.market import Adjustments, MarketModel
 from rareflow.engine.results import to_dataset
 from rareflow.testing import random_world, tiny_world
 
@@ -157,3 +158,18 @@ def test_results_follow_the_contract():
         assert ds[name].dims == dims
         assert "units" in ds[name].attrs
     assert pd.Index(ds.region.values).is_unique
+
+
+def test_upper_scale_multiplies_finite_bounds_and_zero_closes_flows():
+    world = tiny_world()
+    model = MarketModel(world)
+    inputs = default_inputs(world, 2024)
+    blocks = model.network.col("demand_block").size
+    model.set_year(inputs, Adjustments(upper_scale={"demand_block": np.full(blocks, 0.5)}))
+    half = to_dataset(model, model.solve(), 2024)
+    magnet_sectors = ["ev", "electronics", "defence"]
+    served = float((half.served + half.substituted).sel(sector=magnet_sectors).sum())
+    assert 0 < served <= 0.5 * float(half.demand.sel(sector=magnet_sectors).sum()) + 1e-6
+    model.set_year(inputs, Adjustments(upper_scale={"demand_block": np.zeros(blocks)}))
+    closed = to_dataset(model, model.solve(), 2024)
+    assert float(closed.served.sel(sector=magnet_sectors).sum()) == pytest.approx(0.0, abs=1e-9)

@@ -72,7 +72,7 @@ class MarketModel:
         self.row_lower = np.zeros(self.lp.n_rows)
         self.row_upper = np.zeros(self.lp.n_rows)
         self.inputs: YearInputs | None = None
-        self._year_maps: YearMaps | None = None
+        self._year_maps = YearMaps(self)
 
     # ------------------------------------------------------------------ static data --
     def _facility_values(self, family: Family, column: str) -> np.ndarray:
@@ -91,8 +91,6 @@ class MarketModel:
         tariffs = self.world.trade.tariffs_in(year)
         if not tariffs:
             return
-        if self._year_maps is None:
-            self._year_maps = YearMaps(self)
         # Same as mapping every shipping column's label through ``tariffs``, in O(#tariffs).
         columns = self._year_maps.tariff_columns
         for label, value in tariffs.items():
@@ -123,8 +121,6 @@ class MarketModel:
         Numpy only: the positions of every input in the LP's bound and cost vectors are worked
         out once per model (:class:`YearMaps`); a year looks up its table rows and scatters.
         """
-        if self._year_maps is None:
-            self._year_maps = YearMaps(self)
         maps, col, row = self._year_maps, self.network.col, self.network.row
         lower = np.zeros(self.lp.n_cols)
         upper = np.full(self.lp.n_cols, INF)
@@ -175,8 +171,9 @@ class MarketModel:
                 cost[col(name).ids] += extra
             for name, scale in adjustments.upper_scale.items():
                 ids = col(name).ids
-                capped = np.where(scale < 1.0, np.minimum(upper[ids], INF), upper[ids])
-                upper[ids] = np.where(scale <= 0.0, 0.0, capped)
+                # 0 × inf would be NaN: a non-positive scale closes the flow outright.
+                closed = scale <= 0.0
+                upper[ids] = np.where(closed, 0.0, upper[ids] * np.where(closed, 1.0, scale))
             for name, (lo, hi) in adjustments.row_bounds.items():
                 ids = row(name).ids
                 row_lower[ids] = lo
