@@ -62,10 +62,11 @@ def growth_factor(world: World, sector_id: str, year: int) -> float:
 def default_inputs(world: World, year: int) -> YearInputs:
     """Inputs for ``year`` from the world data alone: scheduled capacity, grown demand, stocks."""
     capacity = pd.Series({f.id: f.capacity_in(year) for f in world.facilities}, dtype=float)
+    factors = {s.id: growth_factor(world, s.id, year) for s in world.sectors}
     magnet_rows = []
     oxide_rows = []
     for row in world.demand:
-        quantity = row.tonnes * growth_factor(world, row.sector, year)
+        quantity = row.tonnes * factors[row.sector]
         if row.element is None:
             magnet_rows.append({"region": row.region, "sector": row.sector, "quantity": quantity})
         else:
