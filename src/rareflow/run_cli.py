@@ -12,7 +12,8 @@ from rich.table import Table
 
 from rareflow.metrics import answers
 from rareflow.model.errors import DataError
-from rareflow.runner import DEFAULT_END, DEFAULT_START, RunOutcome, run_scenario
+from rareflow.policy.effects.program import DEFAULT_YEARS
+from rareflow.runner import RunOutcome, run_scenario
 
 
 def _years(text: str | None) -> list[int] | None:
@@ -42,7 +43,8 @@ def _summary(outcome: RunOutcome) -> Table:
 @click.command("run")
 @click.argument("scenario")
 @click.option("--years", "years_text", default=None,
-              help=f"START-END (default: the scenario's, else {DEFAULT_START}-{DEFAULT_END}).")
+              help="START-END (default: the scenario's, else "
+                   f"{DEFAULT_YEARS[0]}-{DEFAULT_YEARS[-1]}).")
 @click.option("--data", "data_dir", type=click.Path(path_type=Path, file_okay=False),
               default=None, help="Directory of world-data overrides.")
 @click.option("--store", "store_dir", type=click.Path(path_type=Path, file_okay=False),

@@ -15,11 +15,10 @@ import xarray as xr
 from rareflow import __version__
 from rareflow.data.loader import load_world
 from rareflow.model.world import World
-from rareflow.policy import Scenario, load_scenario, validate_against_world
+from rareflow.policy import Scenario, load_scenario
 from rareflow.policy.effects.program import run_scenario as simulate_scenario
+from rareflow.policy.effects.program import scenario_years
 from rareflow.store import RunStore
-
-DEFAULT_START, DEFAULT_END = 2024, 2040
 
 
 @dataclass(frozen=True)
@@ -46,9 +45,8 @@ def run_scenario(
     result is written to the run store with its scenario text, data and code versions.
     """
     world = load_world(data_dir)
-    parsed = load_scenario(scenario, world)
-    validate_against_world(parsed, world)
-    year_list = list(years) if years is not None else _scenario_years(parsed)
+    parsed = load_scenario(scenario, world)  # also checks its names against the world
+    year_list = list(years if years is not None else scenario_years(parsed))
     result = simulate_scenario(parsed, world, year_list, progress=progress)
     run_id = None
     if store_dir is not None:
@@ -70,8 +68,3 @@ def run_scenario(
             store.close()
     return RunOutcome(result, run_id, parsed, world)
 
-
-def _scenario_years(scenario: Scenario) -> list[int]:
-    if scenario.years is None:
-        return list(range(DEFAULT_START, DEFAULT_END + 1))
-    return list(range(scenario.years.start, scenario.years.end + 1))

@@ -300,6 +300,11 @@ def apply_overrides(
     return changed, Schedule(delays=delays, capacity_factor=factors), skipped
 
 
+def scenario_years(scenario: Scenario) -> range:
+    """The years a scenario runs by default: its own ``years``, else 2024-2040."""
+    return scenario.years.years() if scenario.years is not None else DEFAULT_YEARS
+
+
 def run_scenario(
     scenario: Scenario,
     world: World,
@@ -320,7 +325,7 @@ def run_scenario(
     deterministic run unless given).
     """
     if years is None:
-        years = scenario.years.years() if scenario.years is not None else DEFAULT_YEARS
+        years = scenario_years(scenario)
     changed, override_schedule, skipped = apply_overrides(scenario, world, missing)
     run_schedule = schedule if schedule is not None else override_schedule
     program = compile_policies(scenario, changed, schedule=run_schedule, missing=missing)
@@ -339,4 +344,5 @@ __all__ = [
     "apply_overrides",
     "compile_policies",
     "run_scenario",
+    "scenario_years",
 ]
