@@ -22,6 +22,7 @@ from rareflow.engine.market import Adjustments, MarketModel
 from rareflow.engine.network import Network, build_network
 from rareflow.engine.results import to_dataset
 from rareflow.engine.stock import MagnetStock, NormalLifetime, historic_inflows
+from rareflow.model.facilities import Facility
 from rareflow.model.world import World
 
 #: Years of assumed history used to build the stock of magnets in use at the base year.
@@ -58,7 +59,6 @@ class SimulationState:
 
     year: int
     previous: xr.Dataset | None = None
-    stock_levels: pd.DataFrame | None = None
     extra: dict[str, object] = field(default_factory=dict)
 
 
@@ -72,13 +72,22 @@ class Schedule:
 
     def capacity(self, world: World, year: int) -> pd.Series:
         """Capacity of every facility in ``year`` after delays and multipliers (t/y)."""
-        values = {}
-        for facility in world.facilities:
-            base = facility.capacity_in(year, self.delays.get(facility.id, 0))
-            base *= self.capacity_factor.get(facility.id, 1.0)
-            base += self.extra_capacity.get(facility.id, {}).get(year, 0.0)
-            values[facility.id] = base
+        values = {f.id: self.facility_capacity(f, year) for f in world.facilities}
         return pd.Series(values, dtype=float)
+
+    def facility_capacity(self, facility: Facility, year: int, advance: float = 0.0) -> float:
+        """Capacity of ``facility`` in ``year`` (t/y), its schedule ``advance`` years earlier.
+
+        A fractional advance interpolates between the two whole-year schedules around it.
+        """
+        delay = self.delays.get(facility.id, 0)
+        whole = int(np.floor(advance))
+        part = advance - whole
+        value = (1.0 - part) * facility.capacity_in(year, delay - whole)
+        if part:
+            value += part * facility.capacity_in(year, delay - whole - 1)
+        value *= self.capacity_factor.get(facility.id, 1.0)
+        return value + self.extra_capacity.get(facility.id, {}).get(year, 0.0)
 
 
 class MagnetsInUse:
@@ -162,8 +171,8 @@ def simulate(
         inputs = default_inputs(world, year)
         inputs = replace(inputs, capacity=schedule.capacity(world, year),
                          scrap=magnets.scrap(index))
-        if state.stock_levels is not None:
-            inputs = replace(inputs, stock=_carry_stock(inputs.stock, state.stock_levels))
+        if state.previous is not None:
+            inputs = replace(inputs, stock=_carry_stock(inputs.stock, state.previous))
         adjustments = None
         if policy is not None:
             inputs, adjustments = policy.adjust(inputs, state)
@@ -179,8 +188,6 @@ def simulate(
         magnets.record(index, result.served.isel(year=0))
         result["magnets_in_use"] = _in_use_array(magnets, index, world, year)
         state.previous = result
-        state.stock_levels = result.stockpile_level.isel(year=0).to_series().rename(
-            "level").reset_index()
         results.append(result)
         if progress is not None:
             progress(year)
@@ -200,8 +207,10 @@ def build_market(world: World, policy: PolicyProgram | None = None) -> MarketMod
     return MarketModel(world, network)
 
 
-def _carry_stock(stock: pd.DataFrame, levels: pd.DataFrame) -> pd.DataFrame:
-    """Replace initial stockpile levels with last year's closing levels."""
+def _carry_stock(stock: pd.DataFrame, previous: xr.Dataset) -> pd.DataFrame:
+    """Replace initial stockpile levels with the closing levels of the ``previous`` year."""
+    closing = previous.stockpile_level.isel(year=0).to_series().rename("level")
+    levels = closing.reset_index()
     merged = stock.drop(columns="level").merge(levels, on=["region", "element"], how="left")
     merged["level"] = merged.level.fillna(0.0)
     merged["fill_max"] = np.maximum(0.0, merged.capacity - merged.level)

@@ -217,17 +217,9 @@ class YearContext:
         if not (plan.advance or plan.added or plan.keep):
             return
         capacity = self.inputs.capacity.copy()
-        schedule, year = self.schedule, self.year
         for facility_id, advance in plan.advance.items():
             facility = self.world.facility(facility_id)
-            delay = schedule.delays.get(facility_id, 0)
-            whole = int(np.floor(advance))
-            part = advance - whole
-            value = (1.0 - part) * facility.capacity_in(year, delay - whole)
-            value += part * facility.capacity_in(year, delay - whole - 1)
-            value *= schedule.capacity_factor.get(facility_id, 1.0)
-            value += schedule.extra_capacity.get(facility_id, {}).get(year, 0.0)
-            capacity[facility_id] = value
+            capacity[facility_id] = self.schedule.facility_capacity(facility, self.year, advance)
         for facility_id, added in plan.added.items():
             capacity[facility_id] = capacity.get(facility_id, 0.0) + added
         for facility_id, keep in plan.keep.items():
