@@ -39,6 +39,9 @@ def encode_array(values: np.ndarray[Any, Any], what: str) -> dict[str, Any]:
                 )
     else:
         raise UnsupportedDatasetError(f"{what}: dtype {dtype} cannot be stored")
+    if dtype.kind in "UO" and any(isinstance(item, str) and "\x00" in item for item in items):
+        # numpy's fixed-width strings drop NUL characters, so such labels cannot round-trip.
+        raise UnsupportedDatasetError(f"{what}: a label contains a NUL character")
     return {"dtype": dtype.str if dtype.kind != "O" else "object", "shape": list(values.shape),
             "values": items}
 
