@@ -6,6 +6,8 @@ from typing import TYPE_CHECKING
 
 import highspy
 
+from rareflow.engine.lpcore import new_highs
+
 if TYPE_CHECKING:
     from rareflow.engine.market import MarketModel
 
@@ -33,8 +35,7 @@ def explain_infeasibility(model: MarketModel) -> list[str]:
     Uses HiGHS's IIS finder on a copy of the model; falls back to the rows whose bounds are
     inconsistent on their own when no IIS is returned (e.g. unbounded models).
     """
-    highs = highspy.Highs()  # type: ignore[no-untyped-call]
-    highs.setOptionValue("output_flag", False)
+    highs = new_highs()
     highs.passModel(model.highs.getLp())
     highs.setOptionValue("iis_strategy", highspy.IisStrategy.kIisStrategyFromLp)
     try:

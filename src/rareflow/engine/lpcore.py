@@ -9,6 +9,9 @@ change, so HiGHS can warm-start from the previous basis.
 
 from __future__ import annotations
 
+import os
+import sys
+import threading
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 
@@ -18,6 +21,35 @@ import pandas as pd
 from scipy import sparse
 
 INF = highspy.kHighsInf
+
+_banner_shown = threading.Lock()
+_banner_done = False
+
+
+def new_highs() -> highspy.Highs:
+    """A HiGHS instance with its log off.
+
+    The first ``highspy.Highs()`` of a process prints a licence banner from C++ straight to
+    file descriptor 1, which would corrupt machine-readable output (``--json``); that one
+    construction runs with descriptor 1 pointed at ``/dev/null``.
+    """
+    global _banner_done
+    with _banner_shown:
+        if _banner_done:
+            highs: highspy.Highs = highspy.Highs()  # type: ignore[no-untyped-call]
+        else:
+            sys.stdout.flush()
+            saved = os.dup(1)
+            try:
+                with open(os.devnull, "wb") as devnull:
+                    os.dup2(devnull.fileno(), 1)
+                    highs = highspy.Highs()  # type: ignore[no-untyped-call]
+            finally:
+                os.dup2(saved, 1)
+                os.close(saved)
+            _banner_done = True
+    highs.setOptionValue("output_flag", False)
+    return highs
 
 
 @dataclass(frozen=True)
@@ -148,8 +180,7 @@ class LinearProgram:
         model.a_matrix_.start_ = matrix.indptr.astype(np.int32)
         model.a_matrix_.index_ = matrix.indices.astype(np.int32)
         model.a_matrix_.value_ = matrix.data
-        highs = highspy.Highs()  # type: ignore[no-untyped-call]
-        highs.setOptionValue("output_flag", False)
+        highs = new_highs()
         highs.passModel(model)
         return highs
 

@@ -19,6 +19,7 @@ from rareflow.engine.diagnostics import InfeasibleYearError, explain_infeasibili
 from rareflow.engine.inputs import YearInputs
 from rareflow.engine.lpcore import INF, Family
 from rareflow.engine.network import Network, build_network
+from rareflow.engine.yeartables import Key, KeyMatcher, YearView
 from rareflow.model.world import World
 
 #: USD/kg to keep surplus oxide as tailings or dispose of it (La/Ce "balance problem").
@@ -68,10 +69,14 @@ class MarketModel:
         self._static_cost = self._build_static_cost()
         self.col_lower = np.zeros(self.lp.n_cols)
         self.col_upper = np.full(self.lp.n_cols, INF)
-        self.col_cost = self._static_cost.copy()
+        # What HiGHS holds now (the LP is built with zero costs): the first set_year then sends
+        # every non-zero cost, static ones included.
+        self.col_cost = np.zeros(self.lp.n_cols)
         self.row_lower = np.zeros(self.lp.n_rows)
         self.row_upper = np.zeros(self.lp.n_rows)
         self.inputs: YearInputs | None = None
+        #: The columns of ``inputs`` as read by the last ``set_year`` (reused by the results).
+        self.view: YearView | None = None
         self._year_maps = YearMaps(self)
 
     # ------------------------------------------------------------------ static data --
@@ -118,10 +123,12 @@ class MarketModel:
     def set_year(self, inputs: YearInputs, adjustments: Adjustments | None = None) -> None:
         """Copy one year's inputs (and policy adjustments) into bounds, costs and RHS.
 
-        Numpy only: the positions of every input in the LP's bound and cost vectors are worked
-        out once per model (:class:`YearMaps`); a year looks up its table rows and scatters.
+        Each input column is read once (:class:`YearView`); the positions of every input in the
+        LP's bound and cost vectors are worked out once per model (:class:`YearMaps`), so a year
+        matches its table rows to them (cached while the keys repeat) and scatters with numpy.
         """
         maps, col, row = self._year_maps, self.network.col, self.network.row
+        view = YearView.read(inputs)
         lower = np.zeros(self.lp.n_cols)
         upper = np.full(self.lp.n_cols, INF)
         cost = self._static_cost.copy()
@@ -130,36 +137,44 @@ class MarketModel:
         row_upper = np.zeros(self.lp.n_rows)
 
         # facility capacities
-        row_lower[maps.capacity_rows] = -INF
-        row_upper[maps.capacity_rows] = _fill0(_by_label(inputs.capacity, maps.capacity_facility))
+        capacity = _fill0(view.capacity.take(maps.capacity.rows(view.capacity.labels)))
+        row_upper[maps.capacity_rows] = capacity
+        # State quotas: a facility with a minimum utilisation runs at least that share of its
+        # capacity whatever the price (the surplus is stored as concentrate or disposed of).
+        row_lower[maps.capacity_rows] = np.where(maps.min_utilisation > 0.0,
+                                                 maps.min_utilisation * capacity, -INF)
         # Magnets made in China always carry the China origin tag.
         upper[maps.clean_in_china] = 0.0
         row_upper[maps.magnet_clean] = INF
 
         # magnet demand blocks, substitutes, oxide demand blocks
-        at = _rows(inputs.magnet_demand, ("region", "sector"), maps.block_keys + maps.limit_keys)
-        demand = _take(inputs.magnet_demand, "quantity", at)
-        n_blocks = len(maps.block_keys)
+        magnet = view.magnet_demand
+        at = maps.magnet_demand.rows(*magnet.key_columns(("region", "sector")))
+        demand = magnet.take("quantity", at)
+        n_blocks = maps.n_blocks
         upper[maps.block_ids] = maps.block_share * _fill0(demand[:n_blocks])
         cost[maps.block_ids] = -maps.block_price
-        cost[maps.substitute_ids] = _fill0(_by_label(inputs.substitution_cost,
-                                                     maps.substitute_sector))
+        substitution_cost = view.substitution_cost
+        cost[maps.substitute_ids] = _fill0(substitution_cost.take(
+            maps.substitute_sector.rows(substitution_cost.labels)))
         quantity = demand[n_blocks:]
-        share = _fill0(_by_label(inputs.substitution_available, maps.limit_sector))
+        available = view.substitution_available
+        share = _fill0(available.take(maps.limit_sector.rows(available.labels)))
         row_lower[maps.limit_ids] = -INF
         row_upper[maps.limit_ids] = _fill0(quantity) * share
-        oxide = _lookup(inputs.oxide_demand, ("region", "sector", "element"), "quantity",
-                        maps.oxide_keys)
-        upper[maps.oxide_ids] = maps.oxide_share * _fill0(oxide)
+        oxide = view.oxide_demand
+        at = maps.oxide_demand.rows(*oxide.key_columns(("region", "sector", "element")))
+        upper[maps.oxide_ids] = maps.oxide_share * _fill0(oxide.take("quantity", at))
         cost[maps.oxide_ids] = -maps.oxide_price
 
         # end-of-life scrap and stockpiles
-        rhs = _fill0(_lookup(inputs.scrap, ("region", "element", "origin"), "t",
-                             maps.scrap_keys))
+        scrap = view.scrap
+        at = maps.scrap.rows(*scrap.key_columns(("region", "element", "origin")))
+        rhs = _fill0(scrap.take("t", at))
         row_lower[maps.scrap_ids] = rhs
         row_upper[maps.scrap_ids] = rhs
-        at = _rows(inputs.stock, ("region", "element", "origin"), maps.stock_keys)
-        stock = {name: _fill0(_take(inputs.stock, name, at))
+        at = maps.stock.rows(*view.stock.key_columns(("region", "element", "origin")))
+        stock = {name: _fill0(view.stock.take(name, at))
                  for name in ("level", "release_price", "fill_min", "fill_max")}
         upper[maps.release_ids] = stock["level"]
         cost[maps.release_ids] = stock["release_price"]
@@ -181,6 +196,7 @@ class MarketModel:
 
         self._push(lower, upper, cost, row_lower, row_upper)
         self.inputs = inputs
+        self.view = view
 
     def _push(
         self,
@@ -225,22 +241,22 @@ class MarketModel:
         return Solution(
             status="optimal",
             objective=float(info.objective_function_value),
-            col_value=np.asarray(solution.col_value),
-            row_dual=np.asarray(solution.row_dual),
+            # highspy hands vectors over as Python lists; fromiter converts them fastest.
+            col_value=np.fromiter(solution.col_value, dtype=float, count=self.lp.n_cols),
+            row_dual=np.fromiter(solution.row_dual, dtype=float, count=self.lp.n_rows),
             solve_seconds=elapsed,
             iterations=int(info.simplex_iteration_count),
         )
 
 
-Key = tuple[object, ...]
-
 
 class YearMaps:
     """Where each year input lands in a model's bound and cost vectors (built once per model).
 
-    Holds the LP ids of the families that ``set_year`` fills, their domain keys as tuples (to
-    look up the rows of a year's input tables, as a left merge on those keys would) and the
-    static demand-curve data (block shares and willingness to pay) aligned with the columns.
+    Holds the LP ids of the families that ``set_year`` fills, a :class:`KeyMatcher` over their
+    domain keys per input table (to find the rows of a year's tables, as a left merge on those
+    keys would) and the static demand-curve data (block shares and willingness to pay) aligned
+    with the columns.
     """
 
     def __init__(self, model: MarketModel) -> None:
@@ -249,8 +265,14 @@ class YearMaps:
         capacity = [row(f"{stage}_capacity") for stage in (
             "mining", "concentration", "separation", "metal", "magnet", "recycling")]
         self.capacity_rows = np.concatenate([f.ids for f in capacity])
-        self.capacity_facility = pd.Index(
-            np.concatenate([f.keys["facility"].to_numpy(dtype=object) for f in capacity]))
+        self.capacity = KeyMatcher(
+            np.concatenate([f.keys["facility"].to_numpy(dtype=object) for f in capacity]).tolist(),
+            "facility capacity")
+        # Minimum utilisation (state quotas) of each capacity row's facility; 0 = none.
+        min_share = dict(zip(net.facilities["facility"].tolist(),
+                             net.facilities["min_utilisation"].tolist(), strict=True))
+        self.min_utilisation = np.array([float(min_share.get(f, 0.0))
+                                         for f in self.capacity.targets])
 
         make = col("magnet_make")
         clean_in_china = (make.keys.origin == "other") & (make.keys.region == net.china)
@@ -267,16 +289,20 @@ class YearMaps:
             on=["sector", "block"], how="left",
         )
         self.block_ids = blocks.ids
-        self.block_keys = _keys(blocks.keys, ("region", "sector"))
+        block_keys = _keys(blocks.keys, ("region", "sector"))
+        self.n_blocks = len(block_keys)
         self.block_share = _fill0(curve.share.to_numpy(dtype=float))
         self.block_price = _fill0(curve.price.to_numpy(dtype=float))
 
         substitute, limit = col("substitute"), row("substitute_limit")
         self.substitute_ids = substitute.ids
-        self.substitute_sector = pd.Index(substitute.keys.sector.to_numpy(dtype=object))
+        self.substitute_sector = KeyMatcher(substitute.keys.sector.tolist(),
+                                            "substitution cost sector")
         self.limit_ids = limit.ids
-        self.limit_keys = _keys(limit.keys, ("region", "sector"))
-        self.limit_sector = pd.Index(limit.keys.sector.to_numpy(dtype=object))
+        # Demand blocks, then substitution limits, read the magnet demand table.
+        self.magnet_demand = KeyMatcher(block_keys + _keys(limit.keys, ("region", "sector")),
+                                        "region/sector")
+        self.limit_sector = KeyMatcher(limit.keys.sector.tolist(), "substitution sector")
 
         oxide = col("oxide_block")
         oxide_rows = [
@@ -290,16 +316,19 @@ class YearMaps:
             on=["sector", "element", "block"], how="left",
         )
         self.oxide_ids = oxide.ids
-        self.oxide_keys = _keys(oxide.keys, ("region", "sector", "element"))
+        self.oxide_demand = KeyMatcher(_keys(oxide.keys, ("region", "sector", "element")),
+                                       "region/sector/element")
         self.oxide_share = _fill0(oxide_curve.share.to_numpy(dtype=float))
         self.oxide_price = _fill0(oxide_curve.price.to_numpy(dtype=float))
 
         scrap = row("scrap_balance")
         self.scrap_ids = scrap.ids
-        self.scrap_keys = _keys(scrap.keys, ("region", "element", "origin"))
+        self.scrap = KeyMatcher(_keys(scrap.keys, ("region", "element", "origin")),
+                                "region/element/origin")
         release, fill = col("stock_release"), col("stock_fill")
         self.release_ids, self.fill_ids = release.ids, fill.ids
-        self.stock_keys = _keys(release.keys, ("region", "element", "origin"))
+        self.stock = KeyMatcher(_keys(release.keys, ("region", "element", "origin")),
+                                "region/element/origin")
 
         # shipping columns by tariff label ("EXPORTER>IMPORTER:product")
         by_label: dict[str, list[int]] = {}
@@ -313,34 +342,6 @@ class YearMaps:
 def _keys(table: pd.DataFrame, columns: tuple[str, ...]) -> list[Key]:
     """The rows of ``table`` as tuples of ``columns`` (Python scalars)."""
     return list(zip(*(table[c].tolist() for c in columns), strict=True))
-
-
-def _rows(table: pd.DataFrame, columns: tuple[str, ...], keys: list[Key]) -> np.ndarray:
-    """Row of each of ``keys`` in ``table`` (−1 where absent), as a left merge on ``columns``."""
-    rows = {key: i for i, key in enumerate(_keys(table, columns))}
-    if len(rows) < len(table):
-        raise ValueError(f"year input has duplicate {'/'.join(columns)} rows")
-    return np.fromiter((rows.get(key, -1) for key in keys), dtype=np.int64, count=len(keys))
-
-
-def _take(table: pd.DataFrame, value: str, rows: np.ndarray) -> np.ndarray:
-    """``table[value]`` at row numbers ``rows``, NaN where a row is −1."""
-    values = np.append(table[value].to_numpy(dtype=float), np.nan)
-    taken: np.ndarray = values[rows]
-    return taken
-
-
-def _lookup(table: pd.DataFrame, columns: tuple[str, ...], value: str,
-            keys: list[Key]) -> np.ndarray:
-    """``table[value]`` at each of ``keys`` (NaN where absent)."""
-    return _take(table, value, _rows(table, columns, keys))
-
-
-def _by_label(series: pd.Series, labels: pd.Index) -> np.ndarray:
-    """``series`` at each label (NaN where absent), like ``labels.map(series)``."""
-    where = series.index.get_indexer(labels)
-    values = np.append(series.to_numpy(dtype=float), np.nan)
-    return values[where]
 
 
 def _fill0(values: np.ndarray) -> np.ndarray:

@@ -68,6 +68,7 @@ def _facility_table(world: World) -> pd.DataFrame:
             "stage": f.stage,
             "recovery": f.recovery,
             "unit_cost": f.unit_cost_usd_per_kg,
+            "min_utilisation": f.min_utilisation,
             "grade": "hi" if (f.purity_pct or HIGH_PURITY_PCT) >= HIGH_PURITY_PCT else "lo",
             "deposit": f.deposit,
         }

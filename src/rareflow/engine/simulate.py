@@ -17,10 +17,12 @@ import pandas as pd
 import xarray as xr
 
 from rareflow import __version__
-from rareflow.engine.inputs import YearInputs, default_inputs
+from rareflow.engine.carried import GridLookup, ScrapTable, StockCarry
+from rareflow.engine.inputs import DefaultInputs, YearInputs
 from rareflow.engine.market import Adjustments, MarketModel
 from rareflow.engine.network import Network, build_network
 from rareflow.engine.results import to_dataset
+from rareflow.engine.stacking import concat_years
 from rareflow.engine.stock import MagnetStock, NormalLifetime, historic_inflows
 from rareflow.model.facilities import Facility
 from rareflow.model.world import World
@@ -64,11 +66,12 @@ class SimulationState:
 
 @dataclass(frozen=True)
 class Schedule:
-    """Per-facility start delays (years) and capacity multipliers for a run."""
+    """Per-facility start delays (years), ramp-up stretch and capacity multipliers for a run."""
 
     delays: dict[str, int] = field(default_factory=dict)
     capacity_factor: dict[str, float] = field(default_factory=dict)
     extra_capacity: dict[str, dict[int, float]] = field(default_factory=dict)
+    ramp_factor: dict[str, float] = field(default_factory=dict)
 
     def capacity(self, world: World, year: int) -> pd.Series:
         """Capacity of every facility in ``year`` after delays and multipliers (t/y)."""
@@ -81,11 +84,12 @@ class Schedule:
         A fractional advance interpolates between the two whole-year schedules around it.
         """
         delay = self.delays.get(facility.id, 0)
+        ramp = self.ramp_factor.get(facility.id, 1.0)
         whole = int(np.floor(advance))
         part = advance - whole
-        value = (1.0 - part) * facility.capacity_in(year, delay - whole)
+        value = (1.0 - part) * facility.capacity_in(year, delay - whole, ramp)
         if part:
-            value += part * facility.capacity_in(year, delay - whole - 1)
+            value += part * facility.capacity_in(year, delay - whole - 1, ramp)
         value *= self.capacity_factor.get(facility.id, 1.0)
         return value + self.extra_capacity.get(facility.id, {}).get(year, 0.0)
 
@@ -93,12 +97,13 @@ class Schedule:
 class MagnetsInUse:
     """Dynamic stock of magnets in use per (region, sector), yielding end-of-life scrap."""
 
-    def __init__(self, world: World, years: list[int]) -> None:
+    def __init__(self, world: World, years: list[int],
+                 inputs: DefaultInputs | None = None) -> None:
         self.world = world
         self.years = years
         base = world.provenance.base_year
         magnet_sectors = [s for s in world.sectors if s.kind == "magnet"]
-        base_inputs = default_inputs(world, base)
+        base_inputs = (inputs or DefaultInputs(world))(base)
         self.keys = base_inputs.magnet_demand[["region", "sector"]].reset_index(drop=True)
         sectors = {s.id: s for s in magnet_sectors}
         mean = self.keys.sector.map(lambda s: sectors[s].lifetime_mean_years).to_numpy(float)
@@ -111,6 +116,16 @@ class MagnetsInUse:
         self.stock = MagnetStock(len(years), NormalLifetime(mean, sd.to_numpy(dtype=float)),
                                  shape=(len(self.keys),), past_inflows=history)
         self.content = self._content_per_tonne()
+        self._scrap = ScrapTable(self.keys, self.content, world.china)
+        self._served = GridLookup(("region", "sector"))
+        self._regions, self._sectors = self.keys.region.tolist(), self.keys.sector.tolist()
+        # Flat cell of each key in the (region, sector) grid of the results (−1: not in it).
+        region = {r: i for i, r in enumerate(world.region_ids)}
+        sector = {s.id: i for i, s in enumerate(world.sectors)}
+        self._grid_shape = (len(region), len(sector))
+        self._grid_cell = np.array(
+            [region[r] * len(sector) + sector[s] if r in region and s in sector else -1
+             for r, s in zip(self._regions, self._sectors, strict=True)], dtype=np.intp)
 
     def _content_per_tonne(self) -> pd.DataFrame:
         """T REO of each element per t of a sector's magnets (its grade mix × recipes)."""
@@ -127,21 +142,40 @@ class MagnetsInUse:
     def scrap(self, index: int) -> pd.DataFrame:
         """End-of-life scrap collected in year ``index`` (t REO by region, element, origin)."""
         outflow = self.stock.outflow_from_past(index) * self.collection
-        table = self.keys.assign(t_magnet=outflow).merge(self.content, on="sector")
-        table["t"] = table.t_magnet * table.content
-        table["origin"] = np.where(table.region == self.world.china, "china", "other")
-        grouped = table.groupby(["region", "element", "origin"], as_index=False)
-        return grouped.agg(t=("t", "sum"))
+        return self._scrap.table(outflow)
 
     def record(self, index: int, served: xr.DataArray) -> None:
-        """Add the year's magnets put into use (served demand, t magnet) as a new cohort."""
-        frame = served.to_series().rename("served").reset_index()
-        values = self.keys.merge(frame, on=["region", "sector"], how="left").served.fillna(0.0)
-        self.stock.add_inflow(index, values.to_numpy(dtype=float))
+        """Add the year's magnets put into use (served demand, t magnet) as a new cohort.
+
+        ``served`` is looked up at every key; a key it lacks (or a NaN) puts nothing into use.
+        """
+        values = self._served(served, self._regions, self._sectors)
+        self.stock.add_inflow(index, np.where(np.isnan(values), 0.0, values))
 
     def in_use(self, index: int) -> np.ndarray:
         """Magnets in use at the end of year ``index`` (t magnet, per key)."""
         return self.stock.stock(index)
+
+    def in_use_grid(self, index: int) -> np.ndarray:
+        """Magnets in use at the end of year ``index`` over (world regions × world sectors).
+
+        Pairs without magnet demand (oxide sectors, regions without a sector's demand) hold 0.
+        """
+        grid = np.zeros(self._grid_shape[0] * self._grid_shape[1])
+        known = self._grid_cell >= 0
+        grid[self._grid_cell[known]] = self.in_use(index)[known]
+        return grid.reshape(self._grid_shape)
+
+    def in_use_array(self, years: list[int], grids: list[np.ndarray]) -> xr.DataArray:
+        """The ``magnets_in_use`` result variable from the grids of :meth:`in_use_grid`."""
+        shape = (len(years), *self._grid_shape)
+        data = np.stack(grids) if grids else np.zeros(shape)
+        return xr.DataArray(
+            data, dims=("year", "region", "sector"),
+            coords={"year": np.asarray(years, dtype=np.int64), "region": self.world.region_ids,
+                    "sector": [s.id for s in self.world.sectors]},
+            attrs={"units": "t magnet"},
+        )
 
 
 def simulate(
@@ -163,16 +197,18 @@ def simulate(
     year_list = list(years)
     schedule = schedule or Schedule()
     market = model if model is not None else build_market(world, policy)
-    magnets = MagnetsInUse(world, year_list)
+    year_inputs = DefaultInputs(world)
+    magnets = MagnetsInUse(world, year_list, year_inputs)
+    carry_stock = StockCarry()
     state = SimulationState(year=year_list[0])
     results = []
+    in_use = []
     for index, year in enumerate(year_list):
         state.year = year
-        inputs = default_inputs(world, year)
-        inputs = replace(inputs, capacity=schedule.capacity(world, year),
-                         scrap=magnets.scrap(index))
+        inputs = year_inputs(year, capacity=schedule.capacity(world, year))
+        inputs = replace(inputs, scrap=magnets.scrap(index))
         if state.previous is not None:
-            inputs = replace(inputs, stock=_carry_stock(inputs.stock, state.previous))
+            inputs = replace(inputs, stock=carry_stock(inputs.stock, state.previous))
         adjustments = None
         if policy is not None:
             inputs, adjustments = policy.adjust(inputs, state)
@@ -186,12 +222,14 @@ def simulate(
             state.extra["solution"] = solution
             result = policy.account(result, state)
         magnets.record(index, result.served.isel(year=0))
-        result["magnets_in_use"] = _in_use_array(magnets, index, world, year)
+        in_use.append(magnets.in_use_grid(index))
         state.previous = result
         results.append(result)
         if progress is not None:
             progress(year)
-    dataset = xr.concat(results, dim="year", data_vars="all", join="outer")
+    dataset = concat_years(results)
+    # Added once for all years (adding it to every year's dataset cost ≈ 2 ms a year).
+    dataset["magnets_in_use"] = magnets.in_use_array(year_list, in_use)
     dataset.attrs.update({"code_version": __version__,
                           "data_version": f"{world.provenance.name} {world.provenance.version}"})
     if attrs:
@@ -205,22 +243,3 @@ def build_market(world: World, policy: PolicyProgram | None = None) -> MarketMod
     if policy is not None:
         policy.declare(network)
     return MarketModel(world, network)
-
-
-def _carry_stock(stock: pd.DataFrame, previous: xr.Dataset) -> pd.DataFrame:
-    """Replace initial stockpile levels with the closing levels of the ``previous`` year."""
-    closing = previous.stockpile_level.isel(year=0).to_series().rename("level")
-    levels = closing.reset_index()
-    merged = stock.drop(columns="level").merge(levels, on=["region", "element"], how="left")
-    merged["level"] = merged.level.fillna(0.0)
-    merged["fill_max"] = np.maximum(0.0, merged.capacity - merged.level)
-    return merged[stock.columns]
-
-
-def _in_use_array(magnets: MagnetsInUse, index: int, world: World, year: int) -> xr.DataArray:
-    table = magnets.keys.assign(value=magnets.in_use(index))
-    series = table.set_index(["region", "sector"]).value
-    array = xr.DataArray.from_series(series).reindex(
-        region=world.region_ids, sector=[s.id for s in world.sectors], fill_value=0.0)
-    array.attrs["units"] = "t magnet"
-    return array.expand_dims(year=[year])

@@ -19,6 +19,8 @@ class Facility(Sourced):
     recycling; t of magnet per year for the magnet stage. Capacity in a year is
     ``capacity_t[year]`` when given (step function: the latest anchor at or before the year),
     otherwise the nameplate scaled by a linear ramp from ``start_year`` over ``ramp_years``.
+    ``min_utilisation`` > 0 makes the market run the facility at least at that share of the
+    year's capacity (China's mining quotas are produced regardless of short-run prices).
     """
 
     id: str = Field(pattern=r"^[a-z0-9_]+$")
@@ -43,7 +45,16 @@ class Facility(Sourced):
     )
     purity_pct: float | None = Field(default=None, ge=80, le=100, description="oxide purity")
     recovery: float = Field(default=0.95, gt=0, le=1, description="mass yield of the step")
-    unit_cost_usd_per_kg: float = Field(ge=0, description="operating cost per kg of output")
+    unit_cost_usd_per_kg: float = Field(
+        ge=0,
+        description="operating (cash) cost, USD per kg of the stage's throughput: REO mined, "
+        "REO fed (concentration, separation, recycling), oxide reduced (metal) or magnet made",
+    )
+    min_utilisation: float = Field(
+        default=0.0, ge=0, le=1,
+        description="share of the year's capacity that must run whatever the price (state "
+        "production quotas); what the market does not take is stored or disposed of at a cost",
+    )
     magnet_grades: tuple[str, ...] = Field(default=(), description="magnet grades it can make")
     uses_chinese_technology: bool = Field(
         default=False, description="needs Chinese process technology (exposed to tech controls)"
@@ -63,8 +74,11 @@ class Facility(Sourced):
             raise ValueError("end_year is before start_year")
         return self
 
-    def capacity_in(self, year: int, delay_years: int = 0) -> float:
-        """Capacity (t/y) available in ``year``, after shifting the schedule by ``delay_years``."""
+    def capacity_in(self, year: int, delay_years: int = 0, ramp_scale: float = 1.0) -> float:
+        """Capacity (t/y) available in ``year``, after shifting the schedule by ``delay_years``.
+
+        ``ramp_scale`` stretches (> 1) or shortens (< 1) the ramp-up from start to nameplate.
+        """
         if self.status == "closed":
             return 0.0
         start = self.start_year + delay_years
@@ -73,7 +87,8 @@ class Facility(Sourced):
         anchors = [y for y in self.capacity_t if y + delay_years <= year]
         if anchors:
             return self.capacity_t[max(anchors)]
-        if self.ramp_years == 0:
+        ramp_years = self.ramp_years * ramp_scale
+        if ramp_years == 0:
             return self.nameplate_t
-        fraction = min(1.0, (year - start + 1) / (self.ramp_years + 1))
+        fraction = min(1.0, (year - start + 1) / (ramp_years + 1))
         return self.nameplate_t * fraction

@@ -1,0 +1,124 @@
+"""``default_inputs`` (layout worked out once per world) equals the original pandas code."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from rareflow.engine.grouping import GroupSum
+from rareflow.engine.inputs import (
+    DEFAULT_RELEASE_PRICE,
+    DefaultInputs,
+    YearInputs,
+    default_inputs,
+    growth_factor,
+)
+from rareflow.model.world import World
+from rareflow.testing import random_world, tiny_world
+
+
+def reference_default_inputs(world: World, year: int) -> YearInputs:
+    """The original implementation (per-year rows, DataFrames and groupbys), kept verbatim."""
+    capacity = pd.Series({f.id: f.capacity_in(year) for f in world.facilities}, dtype=float)
+    factors = {s.id: growth_factor(world, s.id, year) for s in world.sectors}
+    magnet_rows = []
+    oxide_rows = []
+    for row in world.demand:
+        quantity = row.tonnes * factors[row.sector]
+        if row.element is None:
+            magnet_rows.append({"region": row.region, "sector": row.sector, "quantity": quantity})
+        else:
+            oxide_rows.append({"region": row.region, "sector": row.sector,
+                               "element": row.element, "quantity": quantity})
+    magnet = pd.DataFrame(magnet_rows, columns=["region", "sector", "quantity"])
+    oxide = pd.DataFrame(oxide_rows, columns=["region", "sector", "element", "quantity"])
+    stock = pd.DataFrame(
+        [
+            {"region": s.region, "element": s.element, "origin": "china", "level": s.initial_t,
+             "capacity": s.capacity_t, "release_price": DEFAULT_RELEASE_PRICE, "fill_min": 0.0,
+             "fill_max": max(0.0, s.capacity_t - s.initial_t)}
+            for s in world.stockpiles
+        ],
+        columns=["region", "element", "origin", "level", "capacity", "release_price", "fill_min",
+                 "fill_max"],
+    )
+    substitution = pd.Series(
+        {
+            s.id: (s.substitution.max_share
+                   if s.substitution and year >= s.substitution.available_from else 0.0)
+            for s in world.sectors
+        },
+        dtype=float,
+    )
+    substitution_cost = pd.Series(
+        {s.id: s.substitution.cost_usd_per_kg for s in world.sectors if s.substitution},
+        dtype=float,
+    )
+    scrap = pd.DataFrame(columns=["region", "element", "origin", "t"])
+    return YearInputs(year, capacity, magnet.groupby(["region", "sector"], as_index=False).sum(),
+                      oxide.groupby(["region", "sector", "element"], as_index=False).sum(),
+                      scrap, stock, substitution, substitution_cost)
+
+
+def assert_same_inputs(got: YearInputs, want: YearInputs) -> None:
+    """Exactly equal tables: values (bit for bit), dtypes, column and row order, index."""
+    assert got.year == want.year
+    for name in ("capacity", "substitution_available", "substitution_cost"):
+        pd.testing.assert_series_equal(getattr(got, name), getattr(want, name), check_exact=True)
+    for name in ("magnet_demand", "oxide_demand", "scrap", "stock"):
+        pd.testing.assert_frame_equal(getattr(got, name), getattr(want, name), check_exact=True)
+
+
+def test_default_inputs_equal_reference_on_the_tiny_world() -> None:
+    world = tiny_world()
+    maker = DefaultInputs(world)
+    for year in (2020, 2024, 2031, 2040):
+        assert_same_inputs(maker(year), reference_default_inputs(world, year))
+        assert_same_inputs(default_inputs(world, year), reference_default_inputs(world, year))
+
+
+@settings(max_examples=15, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(seed=st.integers(0, 10_000), n_regions=st.integers(2, 6), year=st.integers(2024, 2040))
+def test_default_inputs_equal_reference_in_random_worlds(seed: int, n_regions: int,
+                                                         year: int) -> None:
+    world = random_world(seed, n_regions, 2, 2)
+    assert_same_inputs(DefaultInputs(world)(year), reference_default_inputs(world, year))
+
+
+def test_duplicated_demand_rows_are_summed_like_pandas() -> None:
+    world = tiny_world()
+    doubled = world.model_copy(update={"demand": (*world.demand, *world.demand, *world.demand)})
+    for year in (2024, 2035):
+        assert_same_inputs(DefaultInputs(doubled)(year), reference_default_inputs(doubled, year))
+
+
+def test_given_capacity_replaces_the_scheduled_one() -> None:
+    world = tiny_world()
+    capacity = pd.Series({f.id: 1.0 for f in world.facilities}, dtype=float)
+    assert DefaultInputs(world)(2030, capacity).capacity is capacity
+
+
+def test_tables_are_fresh_on_every_call() -> None:
+    maker = DefaultInputs(tiny_world())
+    first = maker(2024)
+    first.stock.loc[:, "level"] = -1.0
+    first.magnet_demand.loc[:, "quantity"] = -1.0
+    second = maker(2024)
+    assert (second.stock.level >= 0).all()
+    assert (second.magnet_demand.quantity >= 0).all()
+
+
+@pytest.mark.parametrize("n_groups", [1, 3, 40])
+def test_group_sum_matches_pandas_bit_for_bit(n_groups: int) -> None:
+    rng = np.random.default_rng(n_groups)
+    codes = rng.integers(-1, n_groups, 500)
+    values = rng.standard_normal(500) * 10.0 ** rng.integers(-6, 12, 500)
+    values[::17] = np.nan
+    keys = pd.array(codes, dtype="Int64")
+    keys[codes < 0] = pd.NA  # rows with a missing key, which groupby drops
+    frame = pd.DataFrame({"key": keys, "value": values})
+    want = frame.groupby("key").value.sum().reindex(range(n_groups), fill_value=0.0)
+    np.testing.assert_array_equal(GroupSum(codes, n_groups)(values), want.to_numpy(dtype=float))
