@@ -10,23 +10,11 @@ from rich.console import Console
 from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
+from rareflow.cli_options import parse_years
 from rareflow.metrics import answers
 from rareflow.model.errors import DataError
 from rareflow.policy.effects.program import DEFAULT_YEARS
 from rareflow.runner import RunOutcome, run_scenario
-
-
-def _years(text: str | None) -> list[int] | None:
-    if text is None:
-        return None
-    start, _, end = text.partition("-")
-    try:
-        first, last = int(start), int(end or start)
-    except ValueError:
-        raise click.BadParameter(f"expected YEAR or START-END, got '{text}'") from None
-    if last < first:
-        raise click.BadParameter(f"end year {last} is before start year {first}")
-    return list(range(first, last + 1))
 
 
 def _summary(outcome: RunOutcome) -> Table:
@@ -62,7 +50,7 @@ def run_command(
 ) -> None:
     """Simulate SCENARIO (a bundled name or a YAML file) year by year and print the answers."""
     console = Console(stderr=True)
-    years = _years(years_text)
+    years = parse_years(years_text)
     try:
         with Progress(TextColumn("[bold]{task.description}"), BarColumn(),
                       TextColumn("{task.completed}/{task.total} years"), TimeElapsedColumn(),

@@ -9,6 +9,7 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import xarray as xr
 
@@ -47,24 +48,46 @@ def run_scenario(
     world = load_world(data_dir)
     parsed = load_scenario(scenario, world)  # also checks its names against the world
     year_list = list(years if years is not None else scenario_years(parsed))
-    result = simulate_scenario(parsed, world, year_list, progress=progress)
+    return run_parsed_scenario(parsed, world, year_list, store_dir=store_dir,
+                               progress=progress)
+
+
+def run_parsed_scenario(
+    scenario: Scenario,
+    world: World,
+    years: Iterable[int],
+    *,
+    store_dir: Path | None = None,
+    params: dict[str, Any] | None = None,
+    progress: Callable[[int], None] | None = None,
+) -> RunOutcome:
+    """Simulate an already-parsed, validated ``scenario`` over ``years`` and store it if asked.
+
+    For callers that build scenarios in code (the dashboard derives them from a bundled scenario
+    and its levers). ``scenario`` must already be validated against ``world``. With
+    ``store_dir`` the run is stored like :func:`run_scenario`'s; ``params`` are recorded next to
+    the year range (e.g. the levers that made the scenario).
+    """
+    year_list = list(years)
+    if not year_list:
+        raise ValueError("no years to simulate")
+    result = simulate_scenario(scenario, world, year_list, progress=progress)
     run_id = None
     if store_dir is not None:
         store = RunStore(store_dir)
         try:
             info = store.create_run(
                 kind="single",
-                scenario_name=parsed.name,
-                scenario_text=parsed.to_yaml(),
+                scenario_name=scenario.name,
+                scenario_text=scenario.to_yaml(),
                 data_version=result.attrs["data_version"],
                 code_version=__version__,
                 seed=0,
                 n_draws=1,
-                params={"years": [year_list[0], year_list[-1]]},
+                params={**(params or {}), "years": [year_list[0], year_list[-1]]},
             )
             store.write_draw(info.run_id, 0, result)
             run_id = info.run_id
         finally:
             store.close()
-    return RunOutcome(result, run_id, parsed, world)
-
+    return RunOutcome(result, run_id, scenario, world)

@@ -20,6 +20,7 @@ from rareflow.store.errors import (
     VariableNotFoundError,
 )
 from rareflow.store.runs import RunInfo
+from rareflow.store.staging import StagedDraw, stage_draw
 from rareflow.store.store import DEFAULT_ROOT, RunStore
 
 __all__ = [
@@ -31,9 +32,11 @@ __all__ = [
     "RunInfo",
     "RunNotFoundError",
     "RunStore",
+    "StagedDraw",
     "StoreError",
     "StoreLockedError",
     "StoreReadOnlyError",
     "UnsupportedDatasetError",
     "VariableNotFoundError",
+    "stage_draw",
 ]

@@ -15,7 +15,7 @@ recorded is never seen, counts as not done, and is redone by a resumed ensemble.
 from __future__ import annotations
 
 import threading
-from collections.abc import Iterable, Iterator, Mapping
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from datetime import UTC, datetime
 from pathlib import Path
@@ -52,6 +52,7 @@ from rareflow.store.runs import (
     run_key,
     validate_run_args,
 )
+from rareflow.store.staging import StagedDraw, stage_encoded
 
 DB_FILE = "runs.duckdb"
 DEFAULT_ROOT = Path("rareflow-runs")
@@ -314,38 +315,51 @@ class RunStore:
         drivers that receive draws in batches. Every Dataset is validated before anything is
         written.
         """
-        encoded = {int(draw): encode_dataset(ds) for draw, ds in results.items()}
-        if not encoded:
+        if not results:
             return
-        published: list[tuple[str, int]] = []
-        with self._writing():
-            try:
-                with self._db.transaction() as con:
-                    full_id = self._check_writable(con, run_id, list(encoded))
-                    for draw, enc in encoded.items():
-                        n_bytes = files.publish_draw(
-                            self.root, full_id, draw, enc.tables, durable=self.durable
-                        )
-                        published.append((full_id, draw))
-                        con.execute(
-                            "INSERT INTO layouts VALUES (?, ?) ON CONFLICT DO NOTHING",
-                            [enc.layout_id, enc.layout_text],
-                        )
-                        con.execute(
-                            """INSERT INTO draws VALUES (?, ?, 'done', NULL, 1, ?, ?, ?, ?)
-                            ON CONFLICT (run_id, draw) DO UPDATE SET status = 'done',
-                                error = NULL, attempts = draws.attempts + 1,
-                                layout_id = excluded.layout_id, attrs = excluded.attrs,
-                                n_bytes = excluded.n_bytes, updated_at = excluded.updated_at""",
-                            [full_id, draw, enc.layout_id, jsonvalues.dumps(enc.attrs),
-                             n_bytes, _now()],
-                        )
-            except BaseException:
-                # Not committed: take the published folders back (a crash leaves them to
-                # cleanup, and they are invisible either way).
-                for rid, draw in published:
-                    files.remove_draw(self.root, rid, draw)
-                raise
+        full_id = self.get_run(run_id).run_id
+        encoded = {int(draw): encode_dataset(ds) for draw, ds in results.items()}
+        staged: list[StagedDraw] = []
+        try:
+            with self._writing():
+                for draw, enc in encoded.items():
+                    staged.append(stage_encoded(self.root, full_id, draw, enc,
+                                                durable=self.durable))
+                self.commit_staged(full_id, staged)
+        except BaseException:
+            for item in staged:
+                files.remove_draw(self.root, item.run_id, item.draw)
+            raise
+
+    def commit_staged(self, run_id: str, staged: Sequence[StagedDraw]) -> None:
+        """Record draws whose files :func:`~rareflow.store.staging.stage_draw` published.
+
+        One transaction for the batch: all are marked ``done`` or none. Raises
+        :class:`DrawStateError` if a draw is already done or its files are gone (a writable
+        store opened meanwhile may have removed them as strays); the caller then re-runs it.
+        """
+        if not staged:
+            return
+        with self._writing(), self._db.transaction() as con:
+            full_id = self._check_writable(con, run_id, [item.draw for item in staged])
+            for item in staged:
+                if item.run_id != full_id:
+                    raise DrawStateError(f"draw {item.draw} was staged for run {item.run_id}, "
+                                         f"not {full_id}")
+                if not files.draw_dir(self.root, full_id, item.draw).is_dir():
+                    raise DrawStateError(f"the files of draw {item.draw} of run {full_id} "
+                                         "are missing; run the draw again")
+                con.execute("INSERT INTO layouts VALUES (?, ?) ON CONFLICT DO NOTHING",
+                            [item.layout_id, item.layout_text])
+                con.execute(
+                    """INSERT INTO draws VALUES (?, ?, 'done', NULL, 1, ?, ?, ?, ?)
+                    ON CONFLICT (run_id, draw) DO UPDATE SET status = 'done',
+                        error = NULL, attempts = draws.attempts + 1,
+                        layout_id = excluded.layout_id, attrs = excluded.attrs,
+                        n_bytes = excluded.n_bytes, updated_at = excluded.updated_at""",
+                    [full_id, item.draw, item.layout_id, jsonvalues.dumps(item.attrs),
+                     item.n_bytes, _now()],
+                )
 
     def record_failure(self, run_id: str, draw: int, error: str) -> None:
         """Mark a draw ``failed`` with its error text (a later ``write_draw`` may still succeed)."""

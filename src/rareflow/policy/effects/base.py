@@ -17,9 +17,10 @@ floors are defined from the very first year.
 
 from __future__ import annotations
 
+import copy
 from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
-from typing import Generic, TypeVar
+from typing import Any, Generic, TypeVar
 
 import numpy as np
 import pandas as pd
@@ -282,6 +283,23 @@ class Effect(Generic[PolicyT]):
 
     def declare(self, network: Network) -> None:
         """Add this type's rows and columns to ``network.lp``."""
+
+    def adopt_declared(self, other: Effect[Any]) -> None:
+        """Take over what ``other`` recorded in :meth:`declare` (its rows, columns, terms).
+
+        For an effect of the same type over the same policies (ensemble draws differ only in
+        timing and numbers, never in structure): attributes ``other`` set in ``declare`` and
+        this effect lacks are copied, mutable containers deeply, so runs do not share state.
+        """
+        if type(other) is not type(self):
+            raise TypeError(f"cannot adopt a {type(other).__name__} into {type(self).__name__}")
+        if [p.id for p in other.policies] != [p.id for p in self.policies]:
+            raise ValueError("effects adopt declarations only over the same policies")
+        own = vars(self)
+        for name, value in vars(other).items():
+            if name not in own:
+                shared = isinstance(value, (Network, World))
+                setattr(self, name, value if shared else copy.deepcopy(value))
 
     def reset(self) -> None:
         """Forget what earlier runs observed (called before the first year of a run)."""

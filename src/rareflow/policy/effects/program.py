@@ -138,6 +138,24 @@ class ScenarioProgram:
         """Names of the penalty slack column families this program declares."""
         return [name for effect in self.effects for name in effect.slack_families]
 
+    def adopt(self, declared: ScenarioProgram) -> None:
+        """Use the market rows and columns that ``declared`` added to its network.
+
+        ``declared`` is a program of the same scenario structure (same policies, same effect
+        types) that has already declared into a network, e.g. the one an ensemble worker built
+        its market from; this program then runs on that market without building another.
+        Timing, numbers and the schedule stay this program's own.
+        """
+        network = declared._require_network()
+        if self.network is not None:
+            raise ValueError("this program has already declared into a network")
+        if [type(e) for e in self.effects] != [type(e) for e in declared.effects]:
+            raise ValueError("programs adopt declarations only from the same policy structure")
+        for own, theirs in zip(self.effects, declared.effects, strict=True):
+            own.adopt_declared(theirs)
+        self.network = network
+        self._probe = declared._probe
+
     # ------------------------------------------------------------------ PolicyProgram --
     def declare(self, network: Network) -> None:
         """Add every effect's rows and columns to ``network`` (once, before the LP is built)."""

@@ -1,0 +1,147 @@
+"""``rareflow ensemble``: run or resume an uncertainty ensemble with a progress bar."""
+
+from __future__ import annotations
+
+import json
+import math
+import time
+from pathlib import Path
+
+import click
+import xarray as xr
+from rich.console import Console
+from rich.progress import (
+    BarColumn,
+    MofNCompleteColumn,
+    Progress,
+    TextColumn,
+    TimeElapsedColumn,
+    TimeRemainingColumn,
+)
+from rich.table import Table
+
+from rareflow.cli_options import parse_years
+from rareflow.ensemble.driver import EnsembleOutcome, EnsembleProgress, run_ensemble
+from rareflow.ensemble.summary import ensemble_summary
+from rareflow.model.errors import DataError
+from rareflow.policy.effects.program import DEFAULT_YEARS
+from rareflow.store import RunStore
+
+#: Years shown in the self-sufficiency probability table.
+SHOWN_YEARS: tuple[int, ...] = (2026, 2028, 2030, 2035, 2040)
+
+
+@click.command("ensemble")
+@click.argument("scenario")
+@click.option("--draws", type=click.IntRange(min=1), required=True, help="Number of draws.")
+@click.option("--seed", type=click.IntRange(min=0), default=0, show_default=True,
+              help="Ensemble seed; draw i depends only on the seed and i.")
+@click.option("--years", "years_text", default=None,
+              help=f"START-END (default: the scenario's, else {DEFAULT_YEARS[0]}-"
+                   f"{DEFAULT_YEARS[-1]}).")
+@click.option("--data", "data_dir", type=click.Path(path_type=Path, file_okay=False),
+              default=None, help="Directory of world-data overrides.")
+@click.option("--store", "store_dir", type=click.Path(path_type=Path, file_okay=False),
+              default=Path("rareflow-runs"), show_default=True, help="Run store directory.")
+@click.option("--workers", type=click.IntRange(min=1), default=None,
+              help="Local Dask worker processes (default: one per core).")
+@click.option("--scheduler", default=None,
+              help="Address of an existing Dask scheduler (e.g. tcp://10.0.0.5:8786).")
+@click.option("--batch-size", type=click.IntRange(min=1), default=None,
+              help="Draws per Dask task (default: about four tasks per worker, at most 25).")
+@click.option("--no-fsync", is_flag=True,
+              help="Skip fsync of result files (faster; a power loss may lose recent draws).")
+@click.option("--json", "as_json", is_flag=True, help="Print the outcome and summary as JSON.")
+def ensemble_command(
+    scenario: str, draws: int, seed: int, years_text: str | None, data_dir: Path | None,
+    store_dir: Path, workers: int | None, scheduler: str | None, batch_size: int | None,
+    no_fsync: bool, as_json: bool,
+) -> None:
+    """Run DRAWS draws of SCENARIO's uncertainty on Dask; re-running resumes missing draws."""
+    console = Console(stderr=True)
+    started = time.perf_counter()
+    columns = (TextColumn("[bold]{task.description}"), BarColumn(), MofNCompleteColumn(),
+               TextColumn("{task.fields[rate]}"), TextColumn("{task.fields[failed]}"),
+               TimeElapsedColumn(), TextColumn("ETA"), TimeRemainingColumn())
+    try:
+        with Progress(*columns, console=console, disable=as_json) as bar:
+            task = bar.add_task(f"{scenario} ensemble", total=draws, rate="", failed="")
+
+            def report(p: EnsembleProgress) -> None:
+                rate = (p.done - p.resumed) / max(time.perf_counter() - started, 1e-9)
+                bar.update(task, completed=p.done + p.failed, rate=f"{rate:.1f} draws/s",
+                           failed=f"[red]{p.failed} failed[/red]" if p.failed else "")
+
+            outcome = run_ensemble(scenario, draws=draws, seed=seed, years=parse_years(years_text),
+                                   data_dir=data_dir, store_dir=store_dir, scheduler=scheduler,
+                                   workers=workers, batch_size=batch_size,
+                                   durable=not no_fsync, progress=report)
+    except (DataError, ValueError) as error:
+        console.print(f"[red]error:[/red] {error}")
+        raise SystemExit(2) from error
+    elapsed = time.perf_counter() - started
+    summary = _summary(store_dir, outcome)
+    if as_json:
+        click.echo(json.dumps(_as_json(outcome, summary, elapsed), default=str))
+    else:
+        _print(console, outcome, summary, elapsed)
+    if outcome.failures:
+        raise SystemExit(1)
+
+
+def _summary(store_dir: Path, outcome: EnsembleOutcome) -> xr.Dataset | None:
+    if outcome.run.n_done == 0:
+        return None
+    with RunStore(store_dir, read_only=True) as store:
+        return ensemble_summary(store, outcome.run_id)
+
+
+def _as_json(outcome: EnsembleOutcome, summary: xr.Dataset | None,
+             elapsed: float) -> dict[str, object]:
+    out: dict[str, object] = {
+        "run_id": outcome.run_id, "scenario": outcome.run.scenario_name,
+        "n_draws": outcome.run.n_draws, "n_done": outcome.run.n_done,
+        "n_failed": outcome.run.n_failed, "ran": outcome.ran, "resumed": outcome.resumed,
+        "seconds": round(elapsed, 3),
+        "failures": {str(k): v for k, v in sorted(outcome.failures.items())},
+    }
+    if summary is not None:
+        probability = summary["sufficiency_probability"]
+        out["sufficiency_probability"] = {
+            str(target): {str(int(y)): float(v) for y, v in
+                          zip(probability["year"].values, row.values, strict=True)}
+            for target, row in zip(probability["target"].values, probability, strict=True)
+        }
+        out["sufficiency_year_median"] = {
+            str(t): (None if math.isnan(float(v)) else int(v))
+            for t, v in zip(summary["target"].values,
+                            summary["sufficiency_year_median"].values, strict=True)
+        }
+    return out
+
+
+def _print(console: Console, outcome: EnsembleOutcome, summary: xr.Dataset | None,
+           elapsed: float) -> None:
+    run = outcome.run
+    console.print(f"run [bold]{run.run_id}[/bold]: {run.n_done}/{run.n_draws} draws done "
+                  f"({outcome.ran} run now, {outcome.resumed} resumed from the store, "
+                  f"{run.n_failed} failed) in {elapsed:.1f} s")
+    for draw, error in sorted(outcome.failures.items())[:5]:
+        console.print(f"[red]draw {draw} failed:[/red] {error.splitlines()[-1]}")
+    if summary is None:
+        return
+    probability = summary["sufficiency_probability"]
+    years = [y for y in SHOWN_YEARS if y in probability["year"].values]
+    table = Table(title=f"{run.scenario_name}: probability of self-sufficiency by year "
+                        f"({run.n_done} draws)")
+    table.add_column("target")
+    for year in years:
+        table.add_column(str(year), justify="right")
+    table.add_column("median year", justify="right")
+    for target in probability["target"].values:
+        row = probability.sel(target=target)
+        median = float(summary["sufficiency_year_median"].sel(target=target))
+        table.add_row(str(target), *(f"{100 * float(row.sel(year=y)):.0f} %" for y in years),
+                      "after " + str(int(probability['year'].max())) if math.isnan(median)
+                      else str(int(median)))
+    Console().print(table)

@@ -1,0 +1,175 @@
+"""Run an ensemble on Dask, streaming draws to the run store and resuming interrupted runs.
+
+:func:`run_ensemble` finds the run with the same inputs in the store (scenario text, data and
+code versions, seed, number of draws, years) or creates it, then submits only the draws not yet
+done, in batches, to a ``distributed`` cluster: a :class:`distributed.LocalCluster` with one
+single-threaded worker process per core by default, or an existing scheduler. As each batch
+finishes its draws are recorded as done (their files are already written by the worker) or as
+failed with their error, so memory stays flat in the number of draws and a killed ensemble,
+started again with the same arguments, completes only the missing draws.
+"""
+
+from __future__ import annotations
+
+import math
+import os
+from collections.abc import Callable, Iterable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from rareflow import __version__
+from rareflow.data.loader import load_world
+from rareflow.ensemble.worker import DrawFailure, EnsembleSpec, data_version, run_batch
+from rareflow.policy import Scenario, load_scenario
+from rareflow.policy.effects.program import scenario_years
+from rareflow.store import DEFAULT_ROOT, RunInfo, RunStore, StagedDraw
+
+#: Upper bound on draws per Dask task (more tasks than workers keeps them all busy to the end).
+MAX_BATCH = 25
+#: Tasks per worker the draws are split into when no batch size is given.
+TASKS_PER_WORKER = 4
+
+
+@dataclass(frozen=True)
+class EnsembleProgress:
+    """Counts reported after each finished batch."""
+
+    done: int
+    failed: int
+    total: int
+    resumed: int
+
+
+@dataclass(frozen=True)
+class EnsembleOutcome:
+    """A finished (or partly failed) ensemble run."""
+
+    run: RunInfo
+    ran: int
+    resumed: int
+    failures: dict[int, str]
+
+    @property
+    def run_id(self) -> str:
+        """Id of the run in the store."""
+        return self.run.run_id
+
+
+def run_ensemble(
+    scenario: str | Path | Scenario,
+    *,
+    draws: int,
+    seed: int = 0,
+    years: Iterable[int] | None = None,
+    data_dir: Path | None = None,
+    store_dir: Path | str = DEFAULT_ROOT,
+    scheduler: str | None = None,
+    workers: int | None = None,
+    batch_size: int | None = None,
+    durable: bool = True,
+    progress: Callable[[EnsembleProgress], None] | None = None,
+) -> EnsembleOutcome:
+    """Run (or resume) ``draws`` draws of ``scenario`` and store them; return the outcome.
+
+    Draw ``i`` is a function of ``seed`` and ``i`` only. ``scheduler`` is the address of an
+    existing Dask scheduler (its workers must see the same data files and store folder);
+    otherwise a local cluster with ``workers`` processes (default: the number of cores) runs
+    the draws. Failed draws are recorded with their error and tried again on the next call.
+    """
+    if draws < 1:
+        raise ValueError(f"an ensemble needs at least one draw, got {draws}")
+    world = load_world(data_dir)
+    parsed = scenario if isinstance(scenario, Scenario) else load_scenario(scenario, world)
+    year_list = tuple(int(y) for y in (years if years is not None else scenario_years(parsed)))
+    store = RunStore(store_dir, durable=durable)
+    try:
+        run = _find_or_create(store, parsed, data_version(world), seed, draws,
+                              year_list)
+        done = store.completed_draws(run.run_id)
+        todo = [d for d in range(draws) if d not in done]
+        spec = EnsembleSpec(run.run_key, run.run_id, parsed,
+                            str(data_dir) if data_dir is not None else None,
+                            data_version(world), year_list, seed,
+                            str(Path(store_dir).resolve()), durable)
+        failures: dict[int, str] = {}
+        if todo:
+            with _client(scheduler, workers) as client:
+                n_workers = max(1, len(client.scheduler_info()["workers"]))
+                size = batch_size or _batch_size(len(todo), n_workers)
+                counts = [len(done), 0]
+                for outcomes in _run_batches(client, spec, todo, size):
+                    _record(store, run.run_id, outcomes, failures)
+                    counts[0] += sum(isinstance(o, StagedDraw) for o in outcomes)
+                    counts[1] = len(failures)
+                    if progress is not None:
+                        progress(EnsembleProgress(counts[0], counts[1], draws, len(done)))
+        return EnsembleOutcome(store.get_run(run.run_id), len(todo), len(done), failures)
+    finally:
+        store.close()
+
+
+def _find_or_create(store: RunStore, scenario: Scenario, data_version: str, seed: int,
+                    draws: int, years: tuple[int, ...]) -> RunInfo:
+    args = {
+        "kind": "ensemble",
+        "scenario_name": scenario.name,
+        "scenario_text": scenario.to_yaml(),
+        "data_version": data_version,
+        "code_version": __version__,
+        "seed": seed,
+        "n_draws": draws,
+        "params": {"years": [years[0], years[-1]], "n_years": len(years)},
+    }
+    return store.find_run(**args) or store.create_run(**args)  # type: ignore[arg-type]
+
+
+def _batch_size(n_draws: int, n_workers: int) -> int:
+    """Draws per task: about TASKS_PER_WORKER tasks per worker, at most MAX_BATCH draws."""
+    return max(1, min(MAX_BATCH, math.ceil(n_draws / (n_workers * TASKS_PER_WORKER))))
+
+
+def _run_batches(client: Any, spec: EnsembleSpec, todo: list[int],
+                 size: int) -> Iterator[list[StagedDraw | DrawFailure]]:
+    from distributed import as_completed
+
+    batches = [todo[i:i + size] for i in range(0, len(todo), size)]
+    [spec_future] = client.scatter([spec], broadcast=True)
+    futures = {client.submit(run_batch, spec_future, batch, pure=False): batch
+               for batch in batches}
+    for future in as_completed(futures):  # type: ignore[no-untyped-call]
+        try:
+            outcomes: list[StagedDraw | DrawFailure] = future.result()
+        except Exception as exc:  # the whole task failed (e.g. its worker could not set up)
+            error = f"{type(exc).__name__}: {exc}"
+            outcomes = [DrawFailure(draw, error) for draw in futures[future]]
+        future.release()
+        yield outcomes
+
+
+def _record(store: RunStore, run_id: str, outcomes: list[StagedDraw | DrawFailure],
+            failures: dict[int, str]) -> None:
+    staged = [o for o in outcomes if isinstance(o, StagedDraw)]
+    store.commit_staged(run_id, staged)
+    for outcome in outcomes:
+        if isinstance(outcome, DrawFailure):
+            store.record_failure(run_id, outcome.draw, outcome.error)
+            failures[outcome.draw] = outcome.error
+
+
+@contextmanager
+def _client(scheduler: str | None, workers: int | None) -> Iterator[Any]:
+    """A Dask client on ``scheduler``, or on a local cluster of single-threaded processes."""
+    from distributed import Client, LocalCluster
+
+    if scheduler is not None:
+        with Client(scheduler) as client:  # type: ignore[no-untyped-call]
+            yield client
+        return
+    n_workers = workers or os.cpu_count() or 1
+    cluster = LocalCluster(  # type: ignore[no-untyped-call]
+        n_workers=n_workers, threads_per_worker=1, processes=True, host="127.0.0.1",
+        dashboard_address="127.0.0.1:0", silence_logs=50)
+    with cluster, Client(cluster) as client:  # type: ignore[no-untyped-call]
+        yield client
