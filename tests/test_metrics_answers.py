@@ -5,6 +5,7 @@ import pandas as pd
 import pytest
 
 from rareflow.metrics import Groups, answers, compare, key_series, to_csv, to_json
+from rareflow.metrics.compare import SECTIONS, relative_change, section_of
 from rareflow.metrics.testing import empty_result, put, ship
 from rareflow.model.market import Provenance, TradeCosts
 from rareflow.model.regions import Region
@@ -38,8 +39,8 @@ def run():
     put(ds, "stockpile_level", 5.0, region="USA", element="Dy")
     put(ds, "consumption", 30.0, stage="separation", region="USA", element="Dy")
     put(ds, "price", 60.0, region="CHN", origin="china", **sep)
-    put(ds, "price", 110.0, region="USA", origin="other", **sep)
-    put(ds, "price", 100.0, region="DEU", origin="other", **sep)
+    put(ds, "price", 110.0, region="USA", **sep)  # both origins: USA and DEU get China-origin
+    put(ds, "price", 100.0, region="DEU", **sep)
     put(ds, "fiscal_cost", 10.0, instrument="ndpr_floor")
     put(ds, "fiscal_cost", 3.0, year=2030, instrument="offtake_10x")
     put(ds, "surplus", 1234.0)
@@ -178,15 +179,48 @@ def test_compare_shows_differences():
     put(b, "fiscal_cost", 0.0, instrument="ndpr_floor")
     table = compare(a, b, GROUPS, labels=("base", "ban"))
     assert list(table.columns) == [
-        "question", "unit", "value_base", "value_ban", "difference", "answer_base", "answer_ban"
+        "section", "question", "unit", "value_base", "value_ban", "difference", "change_pct",
+        "answer_base", "answer_ban",
     ]
     assert table["question"].is_unique
     short = row(table, "USA defence magnet shortfall 2026")
     assert (short["value_base"], short["value_ban"], short["difference"]) == (12.0, 30.0, 18.0)
+    assert short["change_pct"] == 150.0
+    assert short["section"] == "Shortfalls"
     assert short["answer_ban"] == "30 t magnet"
-    assert row(table, "Total fiscal cost 2026–2030")["difference"] == -20.0
+    total = row(table, "Total fiscal cost 2026–2030")
+    assert (total["difference"], total["section"]) == (-20.0, "Fiscal cost")
     assert row(table, "World unmet demand, defence 2026")["difference"] == 18.0
-    assert row(table, "China share of separation 2030")["difference"] == 0.0
+    china = row(table, "China share of separation 2030")
+    assert china["difference"] == 0.0
+    assert math.isnan(china["change_pct"])  # percentages change in points, not percent
+
+
+def test_compare_groups_rows_by_section_and_metric():
+    table = compare(run(), run(), GROUPS)
+    sections = table["section"].tolist()
+    order = [s for i, s in enumerate(sections) if i == 0 or sections[i - 1] != s]
+    assert order == [s for s in SECTIONS if s in set(sections)]  # each section one block
+    assert "Other" not in sections
+    assert order[:2] == ["Prices", "Shortfalls"]
+    questions = table["question"].tolist()
+    shortfalls = [q for q in questions if section_of(q) == "Shortfalls"]
+    assert shortfalls[:2] == ["USA defence magnet shortfall 2026",
+                              "USA defence magnet shortfall 2030"]
+    world = [q for q in shortfalls if q.startswith("World")]
+    assert world[:2] == ["World unmet demand, defence 2026", "World unmet demand, defence 2030"]
+    dy = row(table, "Dy oxide price outside china 2030")
+    assert (dy["section"], dy["unit"]) == ("Prices", "USD/kg")
+    assert section_of("Fiscal cost of us_ndpr_price_floor 2024–2040") == "Fiscal cost"
+
+
+def test_relative_change():
+    assert relative_change(50.0, 75.0, "USD/kg") == 50.0
+    assert relative_change(-10.0, -5.0, "USD million") == 50.0
+    assert math.isnan(relative_change(0.0, 5.0, "t REO"))
+    assert math.isnan(relative_change(20.0, 30.0, "%"))
+    assert math.isnan(relative_change(2030.0, 2032.0, "year"))
+    assert math.isnan(relative_change(math.nan, 1.0, "t REO"))
 
 
 def test_compare_keeps_rows_only_one_run_has():

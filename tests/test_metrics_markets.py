@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 
 from rareflow.metrics import fiscal_cost, prices, unmet_demand
-from rareflow.metrics.testing import empty_result, put
+from rareflow.metrics.testing import empty_result, put, ship
 
 REGIONS = ["CHN", "USA", "JPN", "DEU"]
 
@@ -96,3 +96,24 @@ def test_fiscal_cost_sums_inclusive_years_by_instrument():
     assert float(only.sum()) == 10.0
     with pytest.raises(ValueError, match="after"):
         fiscal_cost(ds, 2030, 2025)
+
+
+def test_a_region_is_priced_by_the_origins_it_gets(priced):
+    """heavy-ban 2026: China's balance of non-Chinese oxide carries the world price; a banned
+    origin in the USA carries an arbitrary dual. Neither is what buyers there pay."""
+    at = {"year": 2030, "element": "NdPr"}
+    put(priced, "price", 75.0, region="CHN", origin="other", stage="separation", **at)
+    put(priced, "production", 1000.0, stage="separation", region="CHN", origin="china", **at)
+    put(priced, "production", 10.0, stage="separation", region="USA", origin="other", **at)
+    ship(priced, "oxide", "DEU", "JPN", 20.0, origin="other", year=2030)
+    ship(priced, "oxide", "CHN", "JPN", 10.0, origin="china", year=2030)
+    put(priced, "price", 50.0, region="JPN", origin="china", stage="separation", **at)
+    two_tier = prices(priced).sel(year=2030)
+    assert float(two_tier.sel(market="inside_china")) == 60.0  # not max(60, 75)
+    assert float(prices(priced, region="USA").sel(year=2030, market="outside_china")) == 100.0
+    # JPN gets 20 other at 80 and 10 China-origin at 50 -> 70; DEU gets nothing -> max (500)
+    assert float(prices(priced, region="JPN").sel(year=2030, market="outside_china")) == (
+        pytest.approx(70.0))
+    assert float(prices(priced, region="DEU").sel(year=2030, market="outside_china")) == 500.0
+    # the outside mean: USA 10 t at 100, JPN 30 t at 70
+    assert float(two_tier.sel(market="outside_china")) == pytest.approx((1000 + 2100) / 40)

@@ -36,17 +36,29 @@ def test_stockpile_cover_in_months():
     assert cover.attrs["units"] == "months"
 
 
+def test_stockpile_cover_over_solver_noise_is_undefined():
+    """A consumption of 1e-12 t is LP round-off: the cover is NaN, not 6e14 months."""
+    ds = empty_result([2030], REGIONS)
+    put(ds, "stockpile_level", 50.0, region="USA", element="Dy")
+    put(ds, "consumption", 1e-12, stage="separation", region="USA", element="Dy")
+    assert math.isnan(float(stockpile_cover_months(ds, "USA", "Dy").sel(year=2030)))
+
+
 @pytest.fixture
 def eu():
+    """Balanced NdPr oxide: DEU 60 = CHN 40 + EST 20; FRA 40 = CHN 30 + AUS 5 + recycled 5."""
     ds = empty_result([2030], REGIONS)
     at = {"year": 2030, "element": "NdPr"}
     put(ds, "consumption", 60.0, stage="separation", region="DEU", **at)
     put(ds, "consumption", 40.0, stage="separation", region="FRA", **at)
-    ship(ds, "oxide", "CHN", "DEU", 50.0, origin="china", year=2030)
-    ship(ds, "oxide", "CHN", "FRA", 20.0, origin="china", year=2030)
-    ship(ds, "oxide", "AUS", "FRA", 10.0, year=2030)
+    put(ds, "production", 70.0, stage="separation", region="CHN", origin="china", **at)
+    ship(ds, "oxide", "CHN", "DEU", 40.0, origin="china", year=2030)
+    ship(ds, "oxide", "CHN", "FRA", 30.0, origin="china", year=2030)
+    put(ds, "production", 5.0, stage="separation", region="AUS", origin="other", **at)
+    ship(ds, "oxide", "AUS", "FRA", 5.0, year=2030)
     ship(ds, "oxide", "EST", "DEU", 20.0, year=2030)  # intra-EU: not a third country
     put(ds, "production", 20.0, stage="separation", region="EST", origin="other", **at)
+    put(ds, "production", 5.0, stage="recycling", region="FRA", origin="other", **at)
     put(ds, "recycled", 5.0, region="FRA", element="NdPr")
     return ds
 
@@ -56,6 +68,7 @@ def test_crma_single_supplier_cap(eu):
     assert float(check["largest_share"]) == pytest.approx(0.70)
     assert str(check["largest_supplier"].values) == "CHN"
     assert not bool(check["within_cap"])
+    assert float(check["domestic_share"]) == pytest.approx(0.25)  # EST 20 + FRA recycled 5
     assert bool(crma_compliance(eu, EU, "separation", cap=0.7).sel(year=2030)["within_cap"])
 
 
@@ -88,6 +101,10 @@ def test_crma_without_imports_or_consumption(eu):
 def test_crma_draws_pass_through():
     ds = empty_result([2030], REGIONS, draws=2)
     put(ds, "consumption", 10.0, stage="separation", region="DEU", element="NdPr")
+    put(ds, "production", 2.0, draw=0, stage="separation", region="DEU", element="NdPr",
+        origin="other")
+    put(ds, "production", 5.0, draw=1, stage="separation", region="DEU", element="NdPr",
+        origin="other")
     ship(ds, "oxide", "CHN", "DEU", 8.0, draw=0)
     ship(ds, "oxide", "AUS", "DEU", 5.0, draw=1)
     check = crma_compliance(ds, EU, "separation").sel(year=2030)

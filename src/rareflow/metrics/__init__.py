@@ -15,6 +15,7 @@ from rareflow.metrics.ensemble import fan, self_sufficiency_probability, self_su
 from rareflow.metrics.fiscal import fiscal_cost
 from rareflow.metrics.origin import china_origin_content, pool_china_share
 from rareflow.metrics.prices import prices
+from rareflow.metrics.provenance import sourced_consumption, sourcing_shares
 from rareflow.metrics.recycling import recycled_share
 from rareflow.metrics.reliance import apparent_consumption, format_reliance, net_import_reliance
 from rareflow.metrics.shares import hhi, market_share
@@ -50,6 +51,8 @@ __all__ = [
     "self_sufficiency_share",
     "self_sufficiency_year",
     "self_sufficiency_years",
+    "sourced_consumption",
+    "sourcing_shares",
     "stockpile_cover_months",
     "to_csv",
     "to_json",

@@ -60,9 +60,17 @@ def outside(da: xr.DataArray, members: Sequence[str], dim: str) -> list[str]:
     return [str(label) for label in da[dim].values if str(label) not in inside]
 
 
+#: Quantities (t) below this are solver noise, not material: a ratio over one is undefined.
+NEGLIGIBLE_T = 1e-6
+
+
 def ratio(numerator: xr.DataArray, denominator: xr.DataArray) -> xr.DataArray:
-    """``numerator / denominator``, NaN where the denominator is zero (no warning, no inf)."""
-    return numerator / denominator.where(denominator != 0)
+    """``numerator / denominator``, NaN where the denominator is zero or solver noise.
+
+    A denominator within :data:`NEGLIGIBLE_T` of zero counts as zero, so a stock divided by a
+    consumption of 1e-12 t reads "undefined", not 1e16 months.
+    """
+    return numerator / denominator.where(abs(denominator) > NEGLIGIBLE_T)
 
 
 def with_units(da: xr.DataArray, units: str, name: str | None = None) -> xr.DataArray:

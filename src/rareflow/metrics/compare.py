@@ -2,15 +2,61 @@
 
 from __future__ import annotations
 
+import math
+import re
 from collections.abc import Sequence
 from pathlib import Path
-from typing import Any
+from typing import Any, Final
 
+import numpy as np
 import pandas as pd
 import xarray as xr
 
 from rareflow.metrics.answers import Groups, WorldLike, answers
 from rareflow.metrics.demand import unmet_demand
+from rareflow.metrics.prices import prices
+
+#: Sections of a comparison, in the order an analyst reads them.
+SECTIONS: Final[tuple[str, ...]] = (
+    "Prices",
+    "Shortfalls",
+    "Self-sufficiency",
+    "Market shares and concentration",
+    "Import reliance and stocks",
+    "Recycling",
+    "Fiscal cost",
+    "World production and surplus",
+    "Other",
+)
+
+#: (words in a question, section); the first rule whose words appear wins. Order matters:
+#: "Fiscal cost of ndpr_price_floor" is a fiscal row, not a price.
+_SECTION_RULES: Final[tuple[tuple[str, str], ...]] = (
+    ("fiscal cost", "Fiscal cost"),
+    ("shortfall", "Shortfalls"),
+    ("unmet demand", "Shortfalls"),
+    ("self-sufficient", "Self-sufficiency"),
+    ("third-country share", "Market shares and concentration"),
+    ("china share of", "Market shares and concentration"),
+    ("hhi of", "Market shares and concentration"),
+    ("import reliance", "Import reliance and stocks"),
+    ("china-origin", "Import reliance and stocks"),
+    ("stockpile cover", "Import reliance and stocks"),
+    ("recycled share", "Recycling"),
+    ("price", "Prices"),
+    ("production", "World production and surplus"),
+    ("surplus", "World production and surplus"),
+)
+
+#: Units whose differences are already the meaningful change (percentage points, years).
+ABSOLUTE_UNITS: Final[frozenset[str]] = frozenset({"%", "year"})
+
+COLUMNS: Final[tuple[str, ...]] = (
+    "section", "question", "unit", "value_{a}", "value_{b}", "difference", "change_pct",
+    "answer_{a}", "answer_{b}",
+)
+
+_TRAILING_PERIOD = re.compile(r"\s+(\d{4})(?:[–-]\d{4})?$")
 
 
 def key_series(ds: xr.Dataset, years: Sequence[int]) -> pd.DataFrame:
@@ -36,6 +82,44 @@ def key_series(ds: xr.Dataset, years: Sequence[int]) -> pd.DataFrame:
     return pd.DataFrame(rows, columns=["question", "value", "unit"])
 
 
+def price_series(
+    ds: xr.Dataset, element: str, years: Sequence[int], *, china: str = "CHN"
+) -> pd.DataFrame:
+    """Oxide price of ``element`` inside and outside China at ``years`` (answers layout).
+
+    Questions read like the answers' own price rows (``"Dy oxide price outside china 2030"``);
+    values from :func:`~rareflow.metrics.prices.prices`. Empty when the run lacks the element
+    or China.
+    """
+    rows: list[dict[str, Any]] = []
+    if element not in ds["element"].values or china not in ds["region"].values:
+        return pd.DataFrame(rows, columns=["question", "value", "unit"])
+    have = {int(year) for year in ds["year"].values}
+    two_tier = prices(ds, "separation", element, china=china)
+    for year in (y for y in years if y in have):
+        for market in ("inside_china", "outside_china"):
+            value = float(two_tier.sel(year=year, market=market))
+            rows.append(_row(f"{element} oxide price {market.replace('_', ' ')} {year}", value,
+                             "USD/kg"))
+    return pd.DataFrame(rows, columns=["question", "value", "unit"])
+
+
+def section_of(question: str) -> str:
+    """The :data:`SECTIONS` entry a comparison row belongs to (``"Other"`` if none fits)."""
+    text = question.lower()
+    for words, section in _SECTION_RULES:
+        if words in text:
+            return section
+    return "Other"
+
+
+def relative_change(a: float, b: float, unit: str) -> float:
+    """``100 × (b − a) / |a|`` in percent; NaN for shares and years, a zero or missing ``a``."""
+    if unit in ABSOLUTE_UNITS or math.isnan(a) or math.isnan(b) or a == 0:
+        return math.nan
+    return 100.0 * (b - a) / abs(a)
+
+
 def compare(
     ds_a: xr.Dataset,
     ds_b: xr.Dataset,
@@ -48,10 +132,13 @@ def compare(
     """Metric values of two runs side by side, with ``difference = b − a``.
 
     Rows: :func:`~rareflow.metrics.answers.answers` of both runs joined on ``question`` (outer
-    join: a row only one run has keeps NaN for the other) followed by :func:`key_series`.
-    ``years`` defaults to the first and last year the runs share. ``world_or_ids`` defaults to
-    ``Groups()`` (China = ``CHN``, no groups). Columns: ``question``, ``unit``, ``value_<a>``,
-    ``value_<b>``, ``difference``, ``answer_<a>``, ``answer_<b>`` (series rows have no answer).
+    join: a row only one run has keeps NaN for the other), the ``heavy`` element's oxide prices
+    (:func:`price_series`, ``Dy`` unless ``heavy`` is passed) and :func:`key_series`; grouped by
+    :data:`SECTIONS`, each metric's years together. ``years`` defaults to the first and last
+    year the runs share. ``world_or_ids`` defaults to ``Groups()`` (China = ``CHN``, no groups).
+    Columns: ``section``, ``question``, ``unit``, ``value_<a>``, ``value_<b>``, ``difference``,
+    ``change_pct`` (:func:`relative_change`; NaN for percentages, whose difference is in
+    points, and years), ``answer_<a>``, ``answer_<b>`` (series rows have no answer).
     """
     world = world_or_ids if world_or_ids is not None else Groups()
     a, b = labels
@@ -63,11 +150,13 @@ def compare(
         if not shared:
             raise ValueError("the runs share no year; pass years explicitly")
         years = sorted({shared[0], shared[-1]})
+    heavy = str(answer_options.get("heavy", "Dy"))
     tables = []
     for ds, label in ((ds_a, a), (ds_b, b)):
         table = pd.concat(
             [
                 answers(ds, world, years=years, **answer_options),
+                price_series(ds, heavy, years, china=world.china),
                 key_series(ds, years),
             ],
             ignore_index=True,
@@ -78,9 +167,30 @@ def compare(
     order = list(dict.fromkeys([*tables[0]["question"], *tables[1]["question"]]))
     merged = merged.set_index("question").loc[order].reset_index()
     merged["difference"] = merged[f"value_{b}"] - merged[f"value_{a}"]
-    columns = ["question", "unit", f"value_{a}", f"value_{b}", "difference",
-               f"answer_{a}", f"answer_{b}"]
-    return merged[columns]
+    merged["change_pct"] = [
+        relative_change(float(x), float(y), str(unit))
+        for x, y, unit in zip(merged[f"value_{a}"], merged[f"value_{b}"], merged["unit"],
+                              strict=True)
+    ]
+    merged["section"] = merged["question"].map(section_of)
+    columns = [column.format(a=a, b=b) for column in COLUMNS]
+    return _grouped(merged)[columns].reset_index(drop=True)
+
+
+def _grouped(table: pd.DataFrame) -> pd.DataFrame:
+    """Rows by section, then by metric (first appearance; totals last), then by year."""
+    stems = table["question"].str.replace(_TRAILING_PERIOD, "", regex=True)
+    first = {stem: i for i, stem in reversed(list(enumerate(stems)))}
+    years = table["question"].str.extract(_TRAILING_PERIOD, expand=False)
+    keys = pd.DataFrame({
+        "section": table["section"].map({s: i for i, s in enumerate(SECTIONS)}),
+        "total": stems.str.startswith("Total "),
+        "stem": stems.map(first),
+        "year": pd.to_numeric(years, errors="coerce").fillna(0),
+        "position": np.arange(len(table)),
+    })
+    ordered = keys.sort_values(["section", "total", "stem", "year", "position"]).index
+    return table.loc[ordered]
 
 
 def to_csv(table: pd.DataFrame, path: str | Path) -> Path:

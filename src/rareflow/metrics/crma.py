@@ -5,6 +5,13 @@ annual consumption of strategic raw materials, and (d) source no more than 65 % 
 consumption of each strategic raw material, at any relevant stage of processing, from a single
 third country. Here processing is separation (oxide) and recycling is recycled oxide, both
 against consumption at the oxide stage.
+
+The single-supplier share is what the group *consumes* that was produced in one third country,
+traced through trade (:mod:`rareflow.metrics.provenance`). Gross imports from a country over
+consumption is not a share: a member can import material and re-export it (the market routes
+oxide through hubs), and material can reach the group through a transit country, so that ratio
+overstated the EU's Chinese supply (above 1000 % in the bundled runs) and credited transit
+countries with Chinese output.
 """
 
 from __future__ import annotations
@@ -17,15 +24,15 @@ from rareflow.metrics._common import (
     TOTAL,
     ElementSel,
     members_list,
-    product_of,
+    outside,
     ratio,
     select_element,
     sum_regions,
     with_units,
 )
 from rareflow.metrics.contract import require
+from rareflow.metrics.provenance import sourcing_shares
 from rareflow.metrics.recycling import recycled_share
-from rareflow.metrics.trade import imports_by_partner
 
 PROCESSING_BENCHMARK = 0.40
 RECYCLING_BENCHMARK = 0.25
@@ -45,31 +52,35 @@ def crma_compliance(
 
     Variables (fractions unless stated):
 
-    - ``largest_share`` = ``max_{e ∉ G} M[e] / C_G`` — imports of the stage's product from the
-      largest single third country over the group's ``consumption`` at ``stage``;
-      ``largest_supplier`` its id (``""`` when nothing is imported); ``within_cap`` =
-      ``largest_share ≤ cap``.
+    - ``largest_share`` = ``max_{e ∉ G} S[e]`` with ``S[e]`` the share of the group's
+      consumption of the stage's product that was produced in third country ``e``, traced
+      through trade (:func:`~rareflow.metrics.provenance.sourcing_shares`: re-exports and
+      transit do not count; stays in [0, 1]); ``largest_supplier`` its id (``""`` when nothing
+      comes from outside); ``within_cap`` = ``largest_share ≤ cap``.
+    - ``domestic_share`` = share of that consumption produced inside the group.
     - ``processing_share`` = ``P_G[separation] / C_G[separation]`` and ``processing_ok`` =
       ``≥ processing_benchmark`` (40 %).
     - ``recycling_share`` = ``recycled_G / C_G[separation]`` and ``recycling_ok`` =
       ``≥ recycling_benchmark`` (25 %).
 
-    ``element`` defaults to ``"total"`` (all rare earths as one material); None keeps the element
-    dim. Shares are NaN and checks False where consumption is zero. Dims: year (+ element, draw).
+    ``element`` defaults to ``"total"`` (all rare earths as one material, elements weighed by
+    consumption); None keeps the element dim. Processing and recycling shares are ratios to
+    consumption as the Act words them, so above 1 means the group makes more than it uses.
+    Shares are NaN and checks False where consumption is zero. Dims: year (+ element, draw).
     """
     require(ds, "trade", "consumption", "production", "recycled")
     group = members_list(members)
-    consumption = select_element(
-        sum_regions(ds["consumption"].sel(stage=stage, drop=True), group), element
+    sources = sourcing_shares(ds, group, stage, element=element)
+    third = sources.sel(source=outside(sources, group, "source"))
+    domestic = sources.sel(source=[s for s in group if s in sources["source"].values]).sum(
+        "source", min_count=1
     )
-    by_partner = select_element(imports_by_partner(ds, product_of(stage), group), element)
-    shares = ratio(by_partner, consumption)
-    if by_partner.sizes["exporter"] == 0:
-        largest = xr.full_like(consumption, 0.0).where(consumption != 0)
-        supplier = xr.full_like(consumption, "", dtype=object)
+    if third.sizes["source"] == 0:
+        largest = xr.zeros_like(domestic).where(domestic.notnull())
+        supplier = xr.full_like(domestic, "", dtype=object)
     else:
-        largest = shares.max("exporter", skipna=False)
-        supplier = by_partner.idxmax("exporter").where(by_partner.max("exporter") > 0, "")
+        largest = third.max("source", skipna=False)
+        supplier = third.fillna(0.0).idxmax("source").where(third.max("source") > 0, "")
     oxide_consumption = select_element(
         sum_regions(ds["consumption"].sel(stage="separation", drop=True), group), element
     )
@@ -84,6 +95,7 @@ def crma_compliance(
             "largest_share": with_units(largest, "1"),
             "largest_supplier": supplier.astype(str),
             "within_cap": largest <= cap,
+            "domestic_share": with_units(domestic, "1"),
             "processing_share": with_units(processing, "1"),
             "processing_ok": processing >= processing_benchmark,
             "recycling_share": with_units(recycling, "1"),
