@@ -5,10 +5,14 @@ from __future__ import annotations
 import click
 
 from rareflow import __version__
+from rareflow.compare_cli import compare_command
 from rareflow.data.check import check as data_check
+from rareflow.ensemble.cli_commands import ensemble_command
 from rareflow.policy.cli_commands import register as register_scenario_commands
+from rareflow.report.cli_commands import report_command
 from rareflow.run_cli import run_command
 from rareflow.store.cli_commands import register as register_run_commands
+from rareflow.web.cli_commands import serve_command
 
 
 @click.group()
@@ -18,6 +22,10 @@ def main() -> None:
 
 
 main.add_command(run_command)
+main.add_command(compare_command)
+main.add_command(report_command)
+main.add_command(serve_command)
+main.add_command(ensemble_command)
 
 
 @main.group()
@@ -42,3 +50,7 @@ def runs() -> None:
 
 
 register_run_commands(runs)
+
+
+if __name__ == "__main__":
+    main()

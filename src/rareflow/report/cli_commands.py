@@ -1,0 +1,65 @@
+"""``rareflow report RUN``: write a run's self-contained HTML report.
+
+Registered on the main group of :mod:`rareflow.cli`. Heavy modules (xarray, plotly, the store)
+are imported only when the command runs, to keep ``--help`` fast.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import click
+from rich.console import Console
+from rich.markup import escape
+
+
+@click.command("report")
+@click.argument("run", metavar="RUN")
+@click.option("--store", "store_dir", type=click.Path(file_okay=False, path_type=Path),
+              default=Path("rareflow-runs"), show_default=True, envvar="RAREFLOW_STORE",
+              help="Run store folder (or set RAREFLOW_STORE).")
+@click.option("--out", "out_file", type=click.Path(dir_okay=False, path_type=Path),
+              default=Path("report.html"), show_default=True, help="HTML file to write.")
+@click.option("--year", type=int, default=None,
+              help="Year of the material-flow Sankey (default: the run's last year).")
+@click.option("--data", "data_dir", type=click.Path(path_type=Path, file_okay=False),
+              default=None, help="World-data overrides the run used (for its sources).")
+def report_command(
+    run: str, store_dir: Path, out_file: Path, year: int | None, data_dir: Path | None
+) -> None:
+    """Write the self-contained HTML report of RUN (opens offline, scripts inlined).
+
+    RUN is a run id or unique id prefix in the store, or a NetCDF file written by
+    ``rareflow run --out``.
+    """
+    from rareflow.data.loader import load_world
+    from rareflow.model.errors import DataError
+    from rareflow.report.figures import result_years
+    from rareflow.report.html import write_report
+    from rareflow.report.loading import ReportInputError, load_report_input
+
+    console = Console(stderr=True)
+
+    def fail(message: str) -> None:
+        console.print(f"[red]error:[/red] {escape(message)}", highlight=False)
+        raise SystemExit(2)
+
+    try:
+        loaded = load_report_input(run, store_dir)
+        world = load_world(data_dir)
+    except (ReportInputError, DataError) as error:
+        fail(str(error))
+        return
+    years = result_years(loaded.result)
+    if year is not None and year not in years:
+        fail(f"year {year} is not in the run; pick one of {years[0]}–{years[-1]}")
+    try:
+        path = write_report(out_file, loaded.result, world, loaded.meta,
+                            summary=loaded.summary, year=year)
+    except OSError as error:
+        fail(f"cannot write {out_file}: {error}")
+        return
+    size = path.stat().st_size / 2**20
+    what = loaded.meta.run_id or run
+    console.print(f"wrote {path} ({size:.1f} MiB): {loaded.meta.scenario_name}, {what}, "
+                  f"{years[0]}–{years[-1]}", highlight=False, markup=False)

@@ -1,0 +1,64 @@
+"""The scenarios the dashboard may run: the bundled library, loaded and validated once."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from rareflow.model.world import World
+from rareflow.policy.library import bundled_names, bundled_path
+from rareflow.policy.loader import load_scenario
+from rareflow.policy.scenario import Scenario
+from rareflow.web.levers import lever_defaults, lever_targets
+
+
+class UnknownScenario(LookupError):
+    """A scenario name that is not in the bundled library."""
+
+    def __init__(self, name: str, known: list[str]) -> None:
+        self.name = name
+        self.known = known
+        super().__init__(f"unknown scenario '{name}'; known scenarios: {', '.join(known)}")
+
+
+@dataclass(frozen=True)
+class Catalogue:
+    """Bundled scenarios by name, each resolved and checked against ``world``."""
+
+    world: World
+    scenarios: dict[str, Scenario]
+
+    @classmethod
+    def load(cls, world: World) -> Catalogue:
+        """Load every bundled scenario (by its file in the package, never a path from outside)."""
+        scenarios = {}
+        for name in bundled_names():
+            path = bundled_path(name)
+            assert path is not None
+            scenarios[name] = load_scenario(path, world)
+        return cls(world, scenarios)
+
+    def get(self, name: str) -> Scenario:
+        """The scenario ``name``; :class:`UnknownScenario` lists the known ones otherwise."""
+        try:
+            return self.scenarios[name]
+        except KeyError:
+            raise UnknownScenario(name, sorted(self.scenarios)) from None
+
+    def describe(self) -> list[dict[str, Any]]:
+        """Every scenario with its levers' defaults and the policies they edit."""
+        return [
+            {
+                "name": name,
+                "description": scenario.description,
+                "lineage": list(scenario.lineage),
+                "years": None if scenario.years is None
+                else {"start": scenario.years.start, "end": scenario.years.end},
+                "defaults": lever_defaults(scenario).model_dump(mode="json"),
+                "targets": lever_targets(scenario),
+                "policies": [
+                    {"id": p.id, "type": p.type, "note": p.note} for p in scenario.policies
+                ],
+            }
+            for name, scenario in sorted(self.scenarios.items())
+        ]

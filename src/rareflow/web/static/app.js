@@ -1,0 +1,512 @@
+// rareflow dashboard: scenario picker, levers, runs, charts, past runs and comparison.
+// Plain browser JavaScript (no build step). Text from the server is always set with
+// textContent, never parsed as HTML.
+"use strict";
+
+(function () {
+  const CHART_ORDER = ["sankey", "prices", "shortfalls", "shares", "reliance"];
+  const NEW_CONTROL = "__new__";
+
+  const state = {
+    scenarios: {},      // name -> scenario description from /api/scenarios
+    bounds: null,
+    view: null,         // the run on screen
+    previous: null,     // headline numbers of the run shown before it
+    compareA: null,
+    compareB: null,
+    compareRows: [],
+    busy: false,
+  };
+
+  const $ = (id) => document.getElementById(id);
+
+  function el(tag, attrs, ...children) {
+    const node = document.createElement(tag);
+    for (const [key, value] of Object.entries(attrs || {})) {
+      if (key === "class") node.className = value;
+      else if (key === "text") node.textContent = value;
+      else if (key.startsWith("data-")) node.setAttribute(key, value);
+      else node[key] = value;
+    }
+    for (const child of children) node.append(child);
+    return node;
+  }
+
+  async function api(path, options) {
+    const response = await fetch(path, options);
+    let body = null;
+    try {
+      body = await response.json();
+    } catch (error) {
+      body = null;
+    }
+    if (!response.ok) {
+      const message = body && body.error ? body.error : `${response.status} ${response.statusText}`;
+      throw new Error(message);
+    }
+    return body;
+  }
+
+  function setStatus(text, kind) {
+    const status = $("status");
+    status.textContent = text;
+    status.dataset.kind = kind || "info";
+  }
+
+  function showError(message) {
+    const box = $("form-error");
+    box.textContent = message;
+    box.hidden = !message;
+  }
+
+  // ---- levers -------------------------------------------------------------------------------
+
+  function buildElementChips() {
+    const holder = $("ec-elements");
+    holder.replaceChildren();
+    for (const symbol of state.bounds.elements) {
+      const box = el("input", { type: "checkbox", value: symbol, id: `ec-el-${symbol}` });
+      holder.append(el("label", { class: "chip", htmlFor: box.id }, box, symbol));
+    }
+  }
+
+  function setControl(control) {
+    $("ec-enabled").checked = control.enabled;
+    $("ec-start").value = control.start;
+    $("ec-end").value = control.end || "";
+    for (const box of $("ec-elements").querySelectorAll("input")) {
+      box.checked = control.elements.includes(box.value);
+    }
+    $("ec-mode").value = control.mode;
+    $("ec-approval").value = Math.round(control.approval_share * 100);
+    syncControlFields();
+  }
+
+  function syncControlFields() {
+    $("ec-fields").classList.toggle("disabled", !$("ec-enabled").checked);
+    $("ec-approval-label").hidden = $("ec-mode").value !== "licence";
+    const policy = $("ec-policy").value;
+    $("ec-hint").textContent = policy === NEW_CONTROL
+      ? "Adds a Chinese control on oxide, metal and magnets to all destinations."
+      : `Edits the scenario's policy ${policy}; untick “In force” to drop it.`;
+  }
+
+  function fillPolicyChoices(scenario) {
+    const select = $("ec-policy");
+    select.replaceChildren();
+    for (const id of Object.keys(scenario.targets.export_controls)) {
+      select.append(el("option", { value: id, text: id }));
+    }
+    select.append(el("option", { value: NEW_CONTROL, text: "add a new control" }));
+  }
+
+  function onPolicyChoice() {
+    const scenario = currentScenario();
+    const id = $("ec-policy").value;
+    if (id === NEW_CONTROL) {
+      const fresh = scenario.defaults.export_control.policy === null
+        ? scenario.defaults.export_control
+        : { enabled: true, start: "2026-01-01", end: null, elements: ["Tb", "Dy"],
+            mode: "ban", approval_share: 0.5 };
+      setControl({ ...fresh, enabled: true });
+    } else {
+      setControl({ ...scenario.targets.export_controls[id], enabled: true });
+    }
+  }
+
+  function describeTarget(id, what, terms) {
+    return id ? `Edits ${id}; 0 removes it.` : `None in this scenario; a value above 0 adds ${what} (${terms}).`;
+  }
+
+  function applyLevers(scenario, levers) {
+    fillPolicyChoices(scenario);
+    const control = levers.export_control;
+    $("ec-policy").value = control.policy || NEW_CONTROL;
+    setControl(control);
+    setPair("floor-range", "price-floor", levers.price_floor_usd_per_kg);
+    setPair("offtake-range", "offtake-share", Math.round(levers.offtake_share * 100));
+    $("recycling-share").value = Math.round(levers.recycling_share * 100);
+    $("recycling-year").value = levers.recycling_by_year;
+    $("delay-announced").value = levers.delay_announced_years;
+    $("delay-construction").value = levers.delay_under_construction_years;
+    const targets = scenario.targets;
+    $("floor-hint").textContent = describeTarget(targets.price_floor, "a floor for MP Materials' NdPr oxide", "DoD terms: from Oct 2025, 10 years");
+    $("offtake-hint").textContent = describeTarget(targets.offtake, "a US offtake of the MP 10X plant", "DoD terms: from 2028, 10 years");
+    $("recycling-hint").textContent = targets.recycling_target
+      ? `Edits ${targets.recycling_target}; 0 removes it.`
+      : "None in this scenario; a share above 0 adds a binding US target, rising linearly from 2025.";
+  }
+
+  function setPair(rangeId, numberId, value) {
+    $(rangeId).value = value;
+    $(numberId).value = value;
+  }
+
+  function linkPair(rangeId, numberId) {
+    $(rangeId).addEventListener("input", () => { $(numberId).value = $(rangeId).value; });
+    $(numberId).addEventListener("input", () => { $(rangeId).value = $(numberId).value; });
+  }
+
+  function currentScenario() {
+    return state.scenarios[$("scenario").value];
+  }
+
+  function selectScenario(name, levers, years) {
+    const scenario = state.scenarios[name];
+    $("scenario").value = name;
+    $("scenario-description").textContent = scenario.description;
+    const span = years || scenario.years || { start: 2024, end: 2040 };
+    $("year-start").value = span.start;
+    $("year-end").value = span.end;
+    applyLevers(scenario, levers || scenario.defaults);
+  }
+
+  function number(id, name) {
+    const text = $(id).value.trim();
+    const value = Number(text);
+    if (text === "" || !Number.isFinite(value)) throw new Error(`${name}: enter a number.`);
+    return value;
+  }
+
+  function readRequest() {
+    const policy = $("ec-policy").value;
+    const elements = [...$("ec-elements").querySelectorAll("input:checked")].map((box) => box.value);
+    const enabled = $("ec-enabled").checked;
+    if (enabled && elements.length === 0) throw new Error("Pick at least one element for the export control.");
+    const control = {
+      policy: policy === NEW_CONTROL ? null : policy,
+      enabled,
+      start: $("ec-start").value,
+      end: $("ec-end").value || null,
+      elements: elements.length ? elements : ["Dy"],
+      mode: $("ec-mode").value,
+      approval_share: number("ec-approval", "Approved share") / 100,
+    };
+    return {
+      scenario: $("scenario").value,
+      years: { start: number("year-start", "First year"), end: number("year-end", "Last year") },
+      levers: {
+        export_control: control,
+        price_floor_usd_per_kg: number("price-floor", "Price floor"),
+        offtake_share: number("offtake-share", "Offtake share") / 100,
+        recycling_share: number("recycling-share", "Recycling share") / 100,
+        recycling_by_year: number("recycling-year", "Recycling target year"),
+        delay_announced_years: number("delay-announced", "Delay of announced projects"),
+        delay_under_construction_years: number("delay-construction", "Delay of projects under construction"),
+      },
+    };
+  }
+
+  // ---- running ------------------------------------------------------------------------------
+
+  async function runScenario(event) {
+    event.preventDefault();
+    if (state.busy) return;
+    showError("");
+    let request;
+    try {
+      request = readRequest();
+    } catch (error) {
+      showError(error.message);
+      return;
+    }
+    setBusy(true);
+    const started = performance.now();
+    const timer = setInterval(() => {
+      const seconds = ((performance.now() - started) / 1000).toFixed(0);
+      setStatus(`Running ${request.scenario}… ${seconds} s`, "busy");
+    }, 250);
+    try {
+      const view = await api("/api/runs", {
+        method: "POST",
+        headers: { "Content-Type": "application/json" },
+        body: JSON.stringify(request),
+      });
+      clearInterval(timer);
+      const seconds = ((performance.now() - started) / 1000).toFixed(1);
+      showView(view);
+      setStatus(`Run ${view.run.run_id} finished in ${seconds} s`, "ok");
+      await refreshRuns();
+    } catch (error) {
+      showError(error.message);
+      setStatus("Run failed", "error");
+    } finally {
+      clearInterval(timer);
+      setBusy(false);
+    }
+  }
+
+  function setBusy(busy) {
+    state.busy = busy;
+    const button = $("run-button");
+    button.disabled = busy;
+    button.setAttribute("aria-busy", String(busy));
+    button.textContent = busy ? "Running…" : "Run scenario";
+    document.body.classList.toggle("busy", busy);
+  }
+
+  // ---- showing a run ------------------------------------------------------------------------
+
+  function showView(view) {
+    if (state.view) state.previous = { run: state.view.run, headline: state.view.headline };
+    state.view = view;
+    const run = view.run;
+    const years = view.years;
+    $("run-title").textContent = `${run.scenario} · ${years[0]}–${years[years.length - 1]}`;
+    $("run-title").dataset.runId = run.run_id;
+    $("run-meta").textContent = `Run ${run.run_id}, based on ${run.base_scenario}, created ${formatTime(run.created_at)}.`;
+    $("run-changes").replaceChildren(
+      ...(run.changes.length ? run.changes : ["scenario as bundled, no lever changed"])
+        .map((change) => el("li", { text: change })),
+    );
+    showHeadline(view.headline);
+    showCharts(view.figures);
+    fillSankeyYears(years);
+    showAnswers(view.answers);
+  }
+
+  function showHeadline(cards) {
+    const before = {};
+    if (state.previous) for (const card of state.previous.headline) before[card.key] = card;
+    const holder = $("headline");
+    holder.replaceChildren();
+    for (const card of cards) {
+      const box = el("div", { class: "metric", "data-key": card.key, title: card.question },
+        el("div", { class: "metric-label", text: card.label }),
+        el("div", { class: "metric-value", text: card.answer }));
+      const old = before[card.key];
+      if (old && old.value !== null && card.value !== null) {
+        const change = card.value - old.value;
+        const delta = el("div", { class: "metric-delta" });
+        if (Math.abs(change) < 1e-9 * Math.max(1, Math.abs(old.value))) {
+          delta.textContent = "same as previous run";
+        } else {
+          const better = (change > 0) === card.higher_is_better;
+          delta.classList.add(better ? "better" : "worse");
+          delta.textContent = `${change > 0 ? "▲" : "▼"} ${formatNumber(Math.abs(change))} ${card.unit} vs previous run`;
+        }
+        box.append(delta);
+      }
+      holder.append(box);
+    }
+  }
+
+  function showCharts(figures) {
+    const holder = $("charts");
+    const keys = [...CHART_ORDER.filter((key) => key in figures),
+      ...Object.keys(figures).filter((key) => !CHART_ORDER.includes(key))];
+    for (const node of [...holder.children]) {
+      if (!keys.includes(node.dataset.chart)) {
+        Plotly.purge(node);
+        node.remove();
+      }
+    }
+    // Draw into a visible section: Plotly sizes a chart from its container's width.
+    $("charts-section").hidden = keys.length === 0;
+    for (const key of keys) {
+      let node = holder.querySelector(`[data-chart="${key}"]`);
+      if (!node) {
+        node = el("div", { class: `chart chart-${key}`, id: `chart-${key}`, "data-chart": key });
+        holder.append(node);
+      }
+      const figure = figures[key];
+      Plotly.react(node, figure.data, figure.layout || {},
+        { responsive: true, displaylogo: false, modeBarButtonsToRemove: ["sendDataToCloud"] });
+    }
+  }
+
+  function fillSankeyYears(years) {
+    const select = $("sankey-year");
+    select.replaceChildren(...years.map((year) => el("option", { value: year, text: year })));
+    select.value = years[years.length - 1];
+    select.closest("label").hidden = !("sankey" in (state.view.figures || {}));
+  }
+
+  async function onSankeyYear() {
+    if (!state.view) return;
+    const year = $("sankey-year").value;
+    try {
+      const view = await api(`/api/runs/${state.view.run.run_id}?year=${encodeURIComponent(year)}`);
+      if (view.figures.sankey) {
+        state.view.figures.sankey = view.figures.sankey;
+        const node = $("chart-sankey");
+        Plotly.react(node, view.figures.sankey.data, view.figures.sankey.layout || {},
+          { responsive: true, displaylogo: false });
+      }
+    } catch (error) {
+      setStatus(error.message, "error");
+    }
+  }
+
+  function showAnswers(rows) {
+    const body = $("answers").tBodies[0];
+    body.replaceChildren(...rows.map((row) =>
+      el("tr", {}, el("td", { text: row.question }), el("td", { class: "num", text: row.answer }))));
+    $("answers-section").hidden = rows.length === 0;
+  }
+
+  // ---- past runs and comparison -------------------------------------------------------------
+
+  async function refreshRuns() {
+    const data = await api("/api/runs?limit=100");
+    const body = $("runs").tBodies[0];
+    body.replaceChildren();
+    for (const run of data.runs) {
+      const years = run.years ? `${run.years[0]}–${run.years[1]}` : "";
+      const pickA = el("input", { type: "radio", name: "cmp-a", value: run.run_id,
+        disabled: !run.openable, checked: state.compareA === run.run_id, title: "Compare as A" });
+      const pickB = el("input", { type: "radio", name: "cmp-b", value: run.run_id,
+        disabled: !run.openable, checked: state.compareB === run.run_id, title: "Compare as B" });
+      pickA.addEventListener("change", () => { state.compareA = run.run_id; syncCompare(); });
+      pickB.addEventListener("change", () => { state.compareB = run.run_id; syncCompare(); });
+      const open = el("button", { type: "button", text: "Open", disabled: !run.openable,
+        title: run.openable ? "Show this run" : `${run.kind} run (${run.status}): open it with rareflow report` });
+      open.addEventListener("click", () => openRun(run.run_id));
+      const changes = run.changes.length ? run.changes.join("; ") : "—";
+      body.append(el("tr", { "data-run-id": run.run_id },
+        el("td", {}, pickA), el("td", {}, pickB),
+        el("td", { class: "mono", text: run.run_id }),
+        el("td", { text: run.scenario }),
+        el("td", { text: years }),
+        el("td", { class: "changes-cell", text: changes, title: changes }),
+        el("td", { text: formatTime(run.created_at) }),
+        el("td", {}, open)));
+    }
+    if (data.runs.length === 0) {
+      body.append(el("tr", {}, el("td", { colSpan: 8, class: "empty", text: "No runs stored yet." })));
+    }
+    syncCompare();
+  }
+
+  function syncCompare() {
+    $("compare-button").disabled = !(state.compareA && state.compareB && state.compareA !== state.compareB);
+  }
+
+  async function openRun(runId) {
+    setStatus(`Opening run ${runId}…`, "busy");
+    try {
+      const view = await api(`/api/runs/${encodeURIComponent(runId)}`);
+      const run = view.run;
+      if (state.scenarios[run.base_scenario]) {
+        const scenario = state.scenarios[run.base_scenario];
+        const levers = { ...scenario.defaults, ...(run.levers || {}) };
+        if (run.levers && run.levers.export_control) {
+          levers.export_control = { end: null, ...run.levers.export_control };
+        }
+        selectScenario(run.base_scenario, levers,
+          run.years ? { start: run.years[0], end: run.years[1] } : null);
+      }
+      showView(view);
+      setStatus(`Showing run ${runId}`, "ok");
+      $("summary").scrollIntoView({ behavior: "smooth", block: "start" });
+    } catch (error) {
+      setStatus(error.message, "error");
+    }
+  }
+
+  async function compareRuns() {
+    const a = state.compareA;
+    const b = state.compareB;
+    setStatus(`Comparing ${a} with ${b}…`, "busy");
+    try {
+      const data = await api(`/api/compare?a=${encodeURIComponent(a)}&b=${encodeURIComponent(b)}`);
+      state.compareRows = data.rows;
+      $("compare-title").textContent =
+        `A: ${data.a.scenario} (${data.a.run_id})  ·  B: ${data.b.scenario} (${data.b.run_id})`;
+      showComparison();
+      $("comparison").hidden = false;
+      $("comparison").scrollIntoView({ behavior: "smooth", block: "start" });
+      setStatus(`Compared ${a} with ${b}`, "ok");
+    } catch (error) {
+      setStatus(error.message, "error");
+    }
+  }
+
+  function differs(row) {
+    if (row.value_a === null || row.value_b === null) return row.value_a !== row.value_b;
+    return Math.abs(row.value_b - row.value_a) > 1e-6 * Math.max(1, Math.abs(row.value_a));
+  }
+
+  function showComparison() {
+    const only = $("only-differences").checked;
+    const rows = state.compareRows.filter((row) => !only || differs(row));
+    const body = $("compare-table").tBodies[0];
+    body.replaceChildren(...rows.map((row) => {
+      const shownA = row.answer_a || formatValue(row.value_a);
+      const shownB = row.answer_b || formatValue(row.value_b);
+      const diff = row.difference === null ? "" : signed(row.difference);
+      return el("tr", { class: differs(row) ? "diff" : "" },
+        el("td", { text: row.question }),
+        el("td", { class: "num", text: shownA }),
+        el("td", { class: "num", text: shownB }),
+        el("td", { class: "num", text: diff }),
+        el("td", { text: row.unit }));
+    }));
+    if (rows.length === 0) {
+      body.append(el("tr", {}, el("td", { colSpan: 5, class: "empty", text: "The two runs give the same numbers." })));
+    }
+  }
+
+  // ---- formatting ---------------------------------------------------------------------------
+
+  function formatNumber(value) {
+    const digits = Math.abs(value) >= 100 ? 0 : Math.abs(value) >= 1 ? 1 : 2;
+    return value.toLocaleString("en-US", { maximumFractionDigits: digits, minimumFractionDigits: 0 });
+  }
+
+  function formatValue(value) {
+    return value === null || value === undefined ? "n/a" : formatNumber(value);
+  }
+
+  function signed(value) {
+    return (value > 0 ? "+" : value < 0 ? "−" : "") + formatNumber(Math.abs(value));
+  }
+
+  function formatTime(iso) {
+    const date = new Date(iso.endsWith("Z") || iso.includes("+") ? iso : `${iso}Z`);
+    return Number.isNaN(date.getTime()) ? iso : date.toLocaleString();
+  }
+
+  // ---- start --------------------------------------------------------------------------------
+
+  async function start() {
+    try {
+      const data = await api("/api/scenarios");
+      state.bounds = data.bounds;
+      for (const scenario of data.scenarios) state.scenarios[scenario.name] = scenario;
+      const select = $("scenario");
+      select.replaceChildren(...data.scenarios.map((s) =>
+        el("option", { value: s.name, text: s.name, title: s.description })));
+      for (const id of ["year-start", "year-end"]) {
+        $(id).min = data.bounds.years.min;
+        $(id).max = data.bounds.years.max;
+      }
+      $("recycling-year").min = data.bounds.recycling_by_year.min;
+      $("recycling-year").max = data.bounds.recycling_by_year.max;
+      for (const id of ["delay-announced", "delay-construction"]) $(id).max = data.bounds.delay_years.max;
+      buildElementChips();
+      selectScenario(state.scenarios.baseline ? "baseline" : data.scenarios[0].name);
+      await refreshRuns();
+      setStatus("Ready", "ok");
+      document.body.dataset.ready = "true";
+    } catch (error) {
+      setStatus(`Could not load the dashboard: ${error.message}`, "error");
+    }
+  }
+
+  document.addEventListener("DOMContentLoaded", () => {
+    $("run-form").addEventListener("submit", runScenario);
+    $("scenario").addEventListener("change", () => selectScenario($("scenario").value));
+    $("reset-button").addEventListener("click", () => selectScenario($("scenario").value));
+    $("ec-policy").addEventListener("change", onPolicyChoice);
+    $("ec-enabled").addEventListener("change", syncControlFields);
+    $("ec-mode").addEventListener("change", syncControlFields);
+    $("sankey-year").addEventListener("change", onSankeyYear);
+    $("refresh-runs").addEventListener("click", () => refreshRuns().catch((e) => setStatus(e.message, "error")));
+    $("compare-button").addEventListener("click", compareRuns);
+    $("only-differences").addEventListener("change", showComparison);
+    linkPair("floor-range", "price-floor");
+    linkPair("offtake-range", "offtake-share");
+    start();
+  });
+})();

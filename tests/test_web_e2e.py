@@ -1,0 +1,216 @@
+"""The dashboard end to end: the real server, driven by headless Debian Chromium (Playwright).
+
+Needs ``/usr/bin/chromium`` (``.ci/run`` installs it). A missing browser fails these tests; set
+``RAREFLOW_SKIP_BROWSER=1`` to skip them on purpose. Set ``RAREFLOW_SCREENSHOT_DIR=docs`` to
+also save ``dashboard.png`` there (the screenshot linked from the README).
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import socket
+import threading
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+pytestmark = pytest.mark.browser
+
+CHROMIUM = Path("/usr/bin/chromium")
+CHROMIUM_ARGS = [
+    "--no-sandbox", "--disable-gpu", "--disable-background-networking",
+    "--disable-component-update", "--no-first-run", "--disable-sync",
+]
+CHARTS = ("sankey", "prices", "shortfalls", "shares", "reliance")
+RUN_TIMEOUT_MS = 180_000  # a generous bound for a 3-year run on a busy machine, not a speed test
+
+if os.environ.get("RAREFLOW_SKIP_BROWSER") == "1":
+    pytest.skip("RAREFLOW_SKIP_BROWSER=1", allow_module_level=True)
+
+from playwright.sync_api import (  # noqa: E402
+    Browser,
+    ConsoleMessage,
+    Page,
+    Response,
+    expect,
+    sync_playwright,
+)
+
+
+@pytest.fixture(scope="module")
+def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    """The real dashboard (uvicorn) on a free loopback port, storing runs in a fresh store."""
+    import uvicorn
+
+    from rareflow.web.app import create_app
+
+    app = create_app(tmp_path_factory.mktemp("e2e-store"))
+    sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    sock.bind(("127.0.0.1", 0))
+    port = sock.getsockname()[1]
+    server = uvicorn.Server(uvicorn.Config(app, log_level="warning", lifespan="on"))
+    thread = threading.Thread(target=server.run, kwargs={"sockets": [sock]}, daemon=True)
+    thread.start()
+    started = threading.Event()
+    for _ in range(600):
+        if server.started or not thread.is_alive():
+            break
+        started.wait(0.1)
+    assert server.started, "the dashboard server did not start"
+    try:
+        yield f"http://127.0.0.1:{port}"
+    finally:
+        server.should_exit = True
+        thread.join()
+        sock.close()
+
+
+@pytest.fixture(scope="module")
+def browser() -> Iterator[Browser]:
+    """Debian's Chromium, headless; a missing browser is a failure, not a skip."""
+    if not CHROMIUM.exists():
+        pytest.fail(f"{CHROMIUM} is missing: install Debian's chromium (apt-get install chromium) "
+                    "or set RAREFLOW_SKIP_BROWSER=1 to skip the browser tests on purpose")
+    with sync_playwright() as playwright:
+        launched = playwright.chromium.launch(
+            executable_path=str(CHROMIUM), headless=True, args=CHROMIUM_ARGS
+        )
+        try:
+            yield launched
+        finally:
+            launched.close()
+
+
+@pytest.fixture
+def page(browser: Browser, server: str) -> Iterator[Page]:
+    """A fresh page on the dashboard; fails the test on any script error or missing asset.
+
+    API answers of 4xx are part of some tests (the page shows their message), so failed
+    responses count as problems only outside ``/api/``; the browser's own "Failed to load
+    resource" console lines duplicate those and are left to the response check.
+    """
+    context = browser.new_context(viewport={"width": 1440, "height": 1500})
+    opened = context.new_page()
+    problems: list[str] = []
+
+    def on_console(message: ConsoleMessage) -> None:
+        if message.type == "error" and not message.text.startswith("Failed to load resource"):
+            problems.append(f"console: {message.text}")
+
+    def on_response(response: Response) -> None:
+        if response.status >= 400 and "/api/" not in response.url:
+            problems.append(f"{response.status} for {response.url}")
+
+    opened.on("console", on_console)
+    opened.on("response", on_response)
+    opened.on("pageerror", lambda error: problems.append(f"page error: {error}"))
+    opened.goto(server)
+    expect(opened.locator("body")).to_have_attribute("data-ready", "true")
+    yield opened
+    context.close()
+    assert problems == [], problems
+
+
+def run_and_wait(page: Page, previous_run: str | None) -> str:
+    """Press Run, wait for a new run on screen, and return its id."""
+    page.click("#run-button")
+    title = page.locator("#run-title")
+    if previous_run is None:
+        expect(title).to_have_attribute("data-run-id", re.compile(r"^[0-9a-f]{12}$"),
+                                        timeout=RUN_TIMEOUT_MS)
+    else:
+        expect(title).not_to_have_attribute("data-run-id", previous_run, timeout=RUN_TIMEOUT_MS)
+    expect(page.locator("#run-button")).to_be_enabled(timeout=RUN_TIMEOUT_MS)
+    run_id = title.get_attribute("data-run-id")
+    assert run_id is not None and re.fullmatch(r"[0-9a-f]{12}", run_id)
+    return run_id
+
+
+def fiscal_card(page: Page) -> str:
+    return page.locator('.metric[data-key="fiscal_cost"] .metric-value').inner_text()
+
+
+def assert_charts_drawn(page: Page) -> None:
+    for chart in CHARTS:
+        expect(page.locator(f"#chart-{chart} .main-svg").first).to_be_visible()
+    assert page.locator("#chart-sankey .sankey-node").count() > 0
+    assert page.locator("#chart-prices .scatterlayer .trace").count() > 0
+
+
+def test_run_change_a_lever_reopen_and_compare(page: Page) -> None:
+    # Picking a scenario fills the levers with its own settings.
+    page.select_option("#scenario", "mp-dod-2025")
+    expect(page.locator("#price-floor")).to_have_value("110")
+    expect(page.locator("#floor-hint")).to_contain_text("dod_mp_ndpr_floor")
+    page.select_option("#scenario", "baseline")
+    expect(page.locator("#price-floor")).to_have_value("0")
+    page.fill("#year-start", "2024")
+    page.fill("#year-end", "2026")
+
+    first = run_and_wait(page, None)
+    assert_charts_drawn(page)
+    expect(page.locator("#run-title")).to_contain_text("baseline · 2024–2026")
+    assert fiscal_card(page) == "$0 M"
+    assert page.locator("#answers tbody tr").count() > 10
+
+    # Move one lever: a US$200/kg NdPr floor for MP Materials; its cost must show up.
+    page.fill("#price-floor", "200")
+    expect(page.locator("#floor-range")).to_have_value("200")
+    second = run_and_wait(page, first)
+    assert_charts_drawn(page)
+    expect(page.locator("#run-title")).to_contain_text("baseline-dashboard")
+    expect(page.locator("#run-changes")).to_contain_text("price floor 200 USD/kg")
+    assert fiscal_card(page) != "$0 M"
+    delta = page.locator('.metric[data-key="fiscal_cost"] .metric-delta')
+    expect(delta).to_contain_text("▲")
+    expect(delta).to_contain_text("vs previous run")
+    screenshot_dir = os.environ.get("RAREFLOW_SCREENSHOT_DIR")
+    if screenshot_dir:
+        page.evaluate("window.scrollTo(0, 0)")
+        page.screenshot(path=str(Path(screenshot_dir) / "dashboard.png"))
+
+    # Both runs are in the past-runs list, newest first.
+    rows = page.locator("#runs tbody tr")
+    expect(rows).to_have_count(2)
+    assert rows.nth(0).get_attribute("data-run-id") == second
+    assert rows.nth(1).get_attribute("data-run-id") == first
+
+    # Compare: the floor's fiscal cost is the difference.
+    page.check(f'#runs tr[data-run-id="{first}"] input[name="cmp-a"]')
+    page.check(f'#runs tr[data-run-id="{second}"] input[name="cmp-b"]')
+    page.click("#compare-button")
+    comparison = page.locator("#comparison")
+    expect(comparison).to_be_visible()
+    fiscal_row = page.locator("#compare-table tbody tr", has_text="Total fiscal cost 2024–2026")
+    expect(fiscal_row).to_have_count(1)
+    cells = fiscal_row.locator("td")
+    assert cells.nth(1).inner_text() == "$0 M"
+    assert cells.nth(3).inner_text().startswith("+")
+
+    # Reopen the first run: its numbers and its levers come back.
+    page.click(f'#runs tr[data-run-id="{first}"] button')
+    expect(page.locator("#run-title")).to_have_attribute("data-run-id", first)
+    assert fiscal_card(page) == "$0 M"
+    expect(page.locator("#price-floor")).to_have_value("0")
+    assert_charts_drawn(page)
+
+
+def test_invalid_levers_are_explained_and_nothing_runs(page: Page) -> None:
+    page.select_option("#scenario", "heavy-ban")
+    expect(page.locator("#ec-policy")).to_have_value("chn_heavy_ban")
+    expect(page.locator("#ec-elements input:checked")).to_have_count(2)  # Tb and Dy
+    page.uncheck("#ec-el-Tb")
+    page.uncheck("#ec-el-Dy")
+    page.click("#run-button")
+    expect(page.locator("#form-error")).to_contain_text("at least one element")
+
+    page.check("#ec-el-Dy")
+    page.fill("#year-start", "2030")
+    page.fill("#year-end", "2025")
+    page.click("#run-button")
+    error = page.locator("#form-error")
+    expect(error).to_contain_text("before")
+    expect(page.locator("#run-title")).not_to_have_attribute("data-run-id", re.compile("."))
