@@ -66,6 +66,9 @@ def test_stockpile_inventory_is_conserved_across_years() -> None:
         def account(self, result, state):
             return result
 
+        def finish(self, result):
+            return result
+
     ds = simulate(world, YEARS, policy=ReleaseAll())
     level = ds.stockpile_level.sel(region="JPN", element="Dy")
     release = ds.stockpile_release.sel(region="JPN", element="Dy")

@@ -39,8 +39,9 @@ class PolicyProgram(Protocol):
     """How a scenario's policies act on the market (implemented in ``rareflow.policy``).
 
     ``declare`` adds policy rows (quotas, caps, targets) to the network before the LP is built;
-    ``adjust`` changes a year's inputs and returns bounds/cost adjustments; ``account`` adds
-    policy outcomes (e.g. ``fiscal_cost``) to the year's result dataset.
+    ``adjust`` changes a year's inputs and returns bounds/cost adjustments; ``account`` sees each
+    solved year (and may add to its dataset); ``finish`` adds outcomes kept for the whole run
+    (e.g. ``fiscal_cost`` by year) to the joined dataset.
     """
 
     def declare(self, network: Network) -> None:
@@ -53,6 +54,9 @@ class PolicyProgram(Protocol):
 
     def account(self, result: xr.Dataset, state: SimulationState) -> xr.Dataset:
         """Return ``result`` with policy outcomes added."""
+
+    def finish(self, result: xr.Dataset) -> xr.Dataset:
+        """Return the run's joined dataset with per-run policy outcomes added."""
 
 
 @dataclass
@@ -230,6 +234,8 @@ def simulate(
     dataset = concat_years(results)
     # Added once for all years (adding it to every year's dataset cost ≈ 2 ms a year).
     dataset["magnets_in_use"] = magnets.in_use_array(year_list, in_use)
+    if policy is not None:
+        dataset = policy.finish(dataset)
     dataset.attrs.update({"code_version": __version__,
                           "data_version": f"{world.provenance.name} {world.provenance.version}"})
     if attrs:

@@ -18,10 +18,10 @@ added (:func:`~rareflow.policy.effects.stockpile.stockpile_world`).
 Each year the program (1) in the first year, solves the year once without policies (a *probe*
 giving reference prices and flows), (2) runs every instrument type's effect in a fixed order -
 demand shocks, capacity, stockpiles, export controls, trade and market rules, substitution -
-and (3) after the solve adds ``fiscal_cost`` (USD million, dims year x instrument, instrument =
-policy id) and ``policy_shortfall`` (t, same dims; recycling targets and sourcing caps) to the
-year's dataset. Policy rows a policy does not bind in a year are relaxed; penalty slack columns
-are zero outside active years.
+and (3) after the solve records each policy's outcomes, which ``finish`` adds to the run's
+dataset as ``fiscal_cost`` (USD million, dims year x instrument, instrument = policy id) and
+``policy_shortfall`` (t, same dims; recycling targets and sourcing caps). Policy rows a policy
+does not bind in a year are relaxed; penalty slack columns are zero outside active years.
 """
 
 from __future__ import annotations
@@ -122,6 +122,7 @@ class ScenarioProgram:
         self.network: Network | None = None
         self._context: YearContext | None = None
         self._probe: MarketModel | None = None
+        self._outcomes: dict[int, tuple[list[float], list[float]]] = {}
 
     @property
     def policy_ids(self) -> list[str]:
@@ -191,7 +192,7 @@ class ScenarioProgram:
         return ctx.inputs, ctx.adjustments()
 
     def account(self, result: xr.Dataset, state: SimulationState) -> xr.Dataset:
-        """``result`` with ``fiscal_cost`` and ``policy_shortfall`` per policy added."""
+        """Record each policy's fiscal cost and shortfall of the solved year (see ``finish``)."""
         ctx = self._context
         if ctx is None:
             raise RuntimeError("account() called before adjust()")
@@ -208,15 +209,33 @@ class ScenarioProgram:
             outcome = effect.account(actx)
             fiscal.update(outcome.fiscal_usd_m)
             shortfall.update(outcome.shortfall_t)
-        coords = {"year": [year], "instrument": self.policy_ids,
+        if state.previous is None:
+            self._outcomes = {}
+        self._outcomes[year] = ([fiscal[p] for p in self.policy_ids],
+                                [shortfall[p] for p in self.policy_ids])
+        return result
+
+    def finish(self, result: xr.Dataset) -> xr.Dataset:
+        """The run's dataset with ``fiscal_cost`` and ``policy_shortfall`` (year × instrument).
+
+        Added once per run: assigning them to every year's dataset cost several ms a year.
+        """
+        years = [int(year) for year in result["year"].values]
+        missing = [year for year in years if year not in self._outcomes]
+        if missing:
+            raise RuntimeError(f"no policy accounts for years {missing}; finish() must follow "
+                               "account() for every simulated year")
+        coords = {"year": years, "instrument": self.policy_ids,
                   "instrument_type": ("instrument", [p.type for p in self.policies])}
-        fiscal_da = xr.DataArray(np.array([[fiscal[p] for p in self.policy_ids]], dtype=float),
-                                 dims=("year", "instrument"), coords=coords,
-                                 attrs={"units": "USD million"})
-        short_da = xr.DataArray(np.array([[shortfall[p] for p in self.policy_ids]], dtype=float),
-                                dims=("year", "instrument"), coords=coords,
-                                attrs={"units": "t REO"})
-        return result.assign(fiscal_cost=fiscal_da, policy_shortfall=short_da)
+        shape = (len(years), len(self.policy_ids))
+        fiscal = np.array([self._outcomes[y][0] for y in years], dtype=float).reshape(shape)
+        short = np.array([self._outcomes[y][1] for y in years], dtype=float).reshape(shape)
+        return result.assign(
+            fiscal_cost=xr.DataArray(fiscal, dims=("year", "instrument"), coords=coords,
+                                     attrs={"units": "USD million"}),
+            policy_shortfall=xr.DataArray(short, dims=("year", "instrument"), coords=coords,
+                                          attrs={"units": "t REO"}),
+        )
 
     # ------------------------------------------------------------------ helpers --
     def _require_network(self) -> Network:
