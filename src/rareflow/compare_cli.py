@@ -7,7 +7,6 @@ metrics are computed, so self-sufficiency years and fiscal totals cover the same
 
 from __future__ import annotations
 
-import difflib
 import json
 import math
 import re
@@ -29,9 +28,9 @@ from rareflow.data.loader import load_world
 from rareflow.metrics import compare, contract_problems, to_csv
 from rareflow.metrics.compare import SECTIONS
 from rareflow.model.errors import DataError
+from rareflow.store.lookup import RunLookupError, find_run
 
 LABELS = ("a", "b")
-_CLOSEST = 3
 
 
 class CompareError(Exception):
@@ -65,64 +64,21 @@ def load_run(reference: str, store_dir: Path, *, draw: int | None = None) -> Loa
 
     Raises :class:`CompareError` with the closest stored ids when nothing matches.
     """
-    path = Path(reference)
-    if path.is_file():
-        return _load_file(path)
-    if path.suffix == ".nc" or "/" in reference:
-        raise CompareError(f"no such file: {reference}")
-    return _load_stored(reference, store_dir, draw)
-
-
-def _load_file(path: Path) -> LoadedRun:
     try:
-        result = xr.load_dataset(path)
-    except (OSError, ValueError, TypeError) as error:
-        raise CompareError(f"cannot read {path} as NetCDF: {error}") from error
-    missing = [p for p in contract_problems(result) if p.startswith("missing variable")]
-    if missing:
-        raise CompareError(f"{path} is not a rareflow result: {'; '.join(missing)}")
-    attrs = result.attrs
-    return LoadedRun(str(path), str(attrs.get("scenario", "?")),
-                     str(attrs.get("data_version", "?")), str(attrs.get("code_version", "?")),
-                     result)
-
-
-def _load_stored(run_id: str, store_dir: Path, draw: int | None) -> LoadedRun:
-    from rareflow.store.errors import AmbiguousRunError, RunNotFoundError, StoreError
-    from rareflow.store.store import DB_FILE, RunStore
-
-    if not (store_dir / DB_FILE).exists():
-        raise CompareError(f"no file named {run_id!r} and no run store at {store_dir} "
-                           "(give one with --store)")
-    try:
-        with RunStore(store_dir, read_only=True) as store:
-            try:
-                run = store.get_run(run_id)
-            except AmbiguousRunError as error:
-                raise CompareError(str(error)) from error
-            except RunNotFoundError as error:
-                raise CompareError(_not_found(run_id, store_dir, store.list_runs())) from error
-            if run.kind != "single" and draw is None:
-                raise CompareError(f"run {run.run_id} is an ensemble of {run.n_draws} draws; "
-                                   "pick one with --draw")
-            result = store.load_result(run.run_id, None if run.kind == "single" else draw)
-    except StoreError as error:
+        found = find_run(reference, store_dir, draw=draw, ensemble="ask")
+    except RunLookupError as error:
         raise CompareError(str(error)) from error
-    name = run.run_id if run.kind == "single" or draw is None else f"{run.run_id}#{draw}"
-    return LoadedRun(name, run.scenario_name, run.data_version, run.code_version, result)
-
-
-def _not_found(run_id: str, store_dir: Path, runs: list[Any]) -> str:
-    """Message for an unknown id, naming the closest ids (and runs of a scenario so named)."""
-    labels = {run.run_id: f"{run.run_id} ({run.scenario_name})" for run in runs}
-    if not labels:
-        return f"no run {run_id!r}: the run store at {store_dir} is empty"
-    named = [run.run_id for run in runs if run.scenario_name == run_id][:_CLOSEST]
-    close = difflib.get_close_matches(run_id, list(labels), n=_CLOSEST, cutoff=0.3)
-    picks = list(dict.fromkeys([*named, *close])) or [run.run_id for run in runs][:_CLOSEST]
-    hint = "runs of that scenario" if named else "closest ids" if close else "newest runs"
-    return (f"no run {run_id!r} in {store_dir}; {hint}: "
-            + ", ".join(labels[pick] for pick in picks))
+    if found.info is None:
+        missing = [p for p in contract_problems(found.result) if p.startswith("missing variable")]
+        if missing:
+            raise CompareError(f"{found.label} is not a rareflow result: {'; '.join(missing)}")
+        attrs = found.result.attrs
+        return LoadedRun(found.label, str(attrs.get("scenario", "?")),
+                         str(attrs.get("data_version", "?")), str(attrs.get("code_version", "?")),
+                         found.result)
+    info = found.info
+    return LoadedRun(found.label, info.scenario_name, info.data_version, info.code_version,
+                     found.result)
 
 
 def shared_years(a: LoadedRun, b: LoadedRun, window: list[int] | None) -> list[int]:

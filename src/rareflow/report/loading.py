@@ -7,7 +7,6 @@ the number of draws.
 
 from __future__ import annotations
 
-import difflib
 from dataclasses import dataclass, replace
 from pathlib import Path
 
@@ -15,8 +14,8 @@ import xarray as xr
 
 from rareflow.metrics.contract import missing_variables
 from rareflow.report.provenance import ReportMeta
-from rareflow.store import AmbiguousRunError, RunNotFoundError, RunStore, StoreError
-from rareflow.store.store import DB_FILE
+from rareflow.store import RunStore, StoreError
+from rareflow.store.lookup import RunLookupError, find_run
 
 #: Result variables the report's charts and answers read.
 NEEDED: tuple[str, ...] = (
@@ -40,59 +39,28 @@ class ReportInput:
 
 def load_report_input(run: str, store_dir: Path) -> ReportInput:
     """The run ``run`` (id, unique id prefix, or path of a NetCDF file) ready for a report."""
-    path = Path(run)
-    if path.is_file():
-        return _from_netcdf(path)
-    if path.suffix in {".nc", ".nc4", ".netcdf"}:
-        raise ReportInputError(f"no such file: {path}")
-    if not (store_dir / DB_FILE).exists():
-        raise ReportInputError(
-            f"no run store at {store_dir} (give one with --store), and {run!r} is not a file"
-        )
-    with RunStore(store_dir, read_only=True) as store:
-        return _from_store(store, run)
-
-
-def _from_netcdf(path: Path) -> ReportInput:
     try:
-        result = xr.load_dataset(path)
-    except (OSError, ValueError, TypeError) as error:
-        raise ReportInputError(f"cannot read {path} as a NetCDF result: {error}") from error
-    draw = None
-    if "draw" in result.dims:
-        draw = int(result["draw"].values[0])
-        result = result.isel(draw=0, drop=True)
-    _check(result, str(path))
-    meta = ReportMeta.from_result(result, origin=f"NetCDF file {path}")
-    if draw is not None:
-        meta = replace(meta, kind="ensemble", draw=draw)
-    return ReportInput(result, meta)
-
-
-def _from_store(store: RunStore, run_id: str) -> ReportInput:
-    try:
-        info = store.get_run(run_id)
-    except AmbiguousRunError as error:
+        found = find_run(run, store_dir, ensemble="first")
+    except RunLookupError as error:
         raise ReportInputError(str(error)) from error
-    except RunNotFoundError as error:
-        raise ReportInputError(_not_found(store, run_id)) from error
-    origin = f"run store {store.root}"
-    try:
-        if info.kind == "ensemble":
-            done = sorted(store.completed_draws(info.run_id))
-            if not done:
-                raise ReportInputError(f"ensemble run {info.run_id} has no completed draws yet")
-            result = store.load_result(info.run_id, draw=done[0])
+    info = found.info
+    if info is None:
+        _check(found.result, found.label)
+        meta = ReportMeta.from_result(found.result, origin=f"NetCDF file {found.path}")
+        if found.draw is not None:
+            meta = replace(meta, kind="ensemble", draw=found.draw)
+        return ReportInput(found.result, meta)
+    _check(found.result, f"run {info.run_id}")
+    origin = f"run store {store_dir}"
+    if info.kind != "ensemble":
+        return ReportInput(found.result, ReportMeta.from_run(info, origin=origin))
+    with RunStore(store_dir, read_only=True) as store:
+        try:
             summary = _ensemble_summary(store, info.run_id)
-            meta = ReportMeta.from_run(info, origin=origin, draw=done[0])
-        else:
-            result = store.load_result(info.run_id)
-            summary = None
-            meta = ReportMeta.from_run(info, origin=origin)
-    except StoreError as error:
-        raise ReportInputError(f"cannot read run {info.run_id}: {error}") from error
-    _check(result, f"run {info.run_id}")
-    return ReportInput(result, meta, summary)
+        except StoreError as error:
+            raise ReportInputError(f"cannot read run {info.run_id}: {error}") from error
+    return ReportInput(found.result, ReportMeta.from_run(info, origin=origin, draw=found.draw),
+                       summary)
 
 
 def _ensemble_summary(store: RunStore, run_id: str) -> xr.Dataset:
@@ -108,15 +76,3 @@ def _check(result: xr.Dataset, where: str) -> None:
             f"{where} is not a rareflow result (lacks {', '.join(missing) or 'a year dim'}; "
             "see docs/results.md)"
         )
-
-
-def _not_found(store: RunStore, run_id: str) -> str:
-    runs = store.list_runs()
-    ids = [run.run_id for run in runs]
-    close = difflib.get_close_matches(run_id, ids, n=3, cutoff=0.3)
-    if not ids:
-        return f"no run {run_id!r}: the store {store.root} is empty"
-    if close:
-        return f"no run {run_id!r} in {store.root}; closest: {', '.join(close)}"
-    newest = ", ".join(f"{run.run_id} ({run.scenario_name})" for run in runs[:3])
-    return f"no run {run_id!r} in {store.root}; newest runs: {newest}"
