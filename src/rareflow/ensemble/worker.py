@@ -96,13 +96,9 @@ class WorkerModel:
         program = compile_policies(draw.scenario, draw.world, schedule=draw.schedule)
         program.adopt(self.program)
         self.market.highs.clearSolver()
-        probe = self.program._probe
-        if probe is not None:
-            probe.highs.clearSolver()
+        program.clear_probe_basis()
         result = simulate(program.world, spec.years, schedule=draw.schedule, policy=program,
                           model=self.market, attrs={"scenario": spec.scenario.name})
-        if self.program._probe is None:
-            self.program._probe = program._probe  # built lazily by the first draw's probe
         result.attrs.update(seed=spec.seed, draw=index,
                             draw_values=json.dumps(values, sort_keys=True))
         return result

@@ -145,7 +145,8 @@ class ScenarioProgram:
         ``declared`` is a program of the same scenario structure (same policies, same effect
         types) that has already declared into a network, e.g. the one an ensemble worker built
         its market from; this program then runs on that market without building another.
-        Timing, numbers and the schedule stay this program's own.
+        Timing, numbers and the schedule stay this program's own; the probe model of the
+        first year is shared too (built here once if ``declared`` has none yet).
         """
         network = declared._require_network()
         if self.network is not None:
@@ -155,7 +156,14 @@ class ScenarioProgram:
         for own, theirs in zip(self.effects, declared.effects, strict=True):
             own.adopt_declared(theirs)
         self.network = network
+        if declared._probe is None and declared.effects:
+            declared._probe = MarketModel(network.world, network)
         self._probe = declared._probe
+
+    def clear_probe_basis(self) -> None:
+        """Forget the probe's warm-start basis, so its next solve starts from scratch."""
+        if self._probe is not None:
+            self._probe.highs.clearSolver()
 
     # ------------------------------------------------------------------ PolicyProgram --
     def declare(self, network: Network) -> None:
