@@ -22,7 +22,7 @@ from scipy import sparse
 
 INF = highspy.kHighsInf
 
-_banner_shown = threading.Lock()
+_banner_lock = threading.Lock()
 _banner_done = False
 
 
@@ -34,7 +34,7 @@ def new_highs() -> highspy.Highs:
     construction runs with descriptor 1 pointed at ``/dev/null``.
     """
     global _banner_done
-    with _banner_shown:
+    with _banner_lock:
         if _banner_done:
             highs: highspy.Highs = highspy.Highs()  # type: ignore[no-untyped-call]
         else:
