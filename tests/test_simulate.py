@@ -7,9 +7,12 @@ from dataclasses import replace
 from pathlib import Path
 
 import numpy as np
+import pandas as pd
 import pytest
 import xarray as xr
 from click.testing import CliRunner
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from rareflow.cli import main
 from rareflow.data.loader import load_world
@@ -17,7 +20,8 @@ from rareflow.engine.balance import balance_residuals
 from rareflow.engine.inputs import YearInputs
 from rareflow.engine.market import Adjustments
 from rareflow.engine.simulate import Schedule, SimulationState, simulate
-from rareflow.testing import tiny_world
+from rareflow.model.world import World
+from rareflow.testing import random_world, tiny_world
 
 YEARS = range(2024, 2031)
 
@@ -85,6 +89,71 @@ def test_delays_shift_a_facility_schedule() -> None:
     assert on_time > 0  # the 10X plant starts in 2028 (MP/DoD, Jul 2025)
     assert late == 0
     assert Schedule().capacity(world, 2027)["mp_10x_magnets"] == 0
+
+
+def reference_capacity(schedule: Schedule, world: World, year: int) -> pd.Series:
+    """The original per-facility ``Schedule.capacity``, kept verbatim."""
+    values = {f.id: schedule.facility_capacity(f, year) for f in world.facilities}
+    return pd.Series(values, dtype=float)
+
+
+def _varied_facilities(world: World, rng: np.random.Generator) -> World:
+    """``world`` with some facilities closed, ending, anchored or ramping differently."""
+    facilities = []
+    for f in world.facilities:
+        update: dict[str, object] = {}
+        if rng.random() < 0.1:
+            update["status"] = "closed"
+        if rng.random() < 0.3:
+            update["end_year"] = f.start_year + int(rng.integers(0, 15))
+        if rng.random() < 0.3:
+            years = rng.choice(np.arange(2010, 2045), int(rng.integers(1, 4)), replace=False)
+            update["capacity_t"] = {int(y): float(rng.choice([0.0, rng.uniform(0, 1e4)]))
+                                    for y in years}
+        if rng.random() < 0.3:
+            update["ramp_years"] = int(rng.integers(0, 15))
+        facilities.append(f.model_copy(update=update))
+    return world.model_copy(update={"facilities": tuple(facilities)})
+
+
+def _random_schedule(world: World, rng: np.random.Generator) -> Schedule:
+    ids = [f.id for f in world.facilities]
+    picked = {name: [i for i in ids if rng.random() < share]
+              for name, share in (("delay", 0.5), ("ramp", 0.5), ("factor", 0.3), ("extra", 0.2))}
+    return Schedule(
+        delays={i: int(rng.integers(-3, 7)) for i in picked["delay"]},
+        ramp_factor={i: float(rng.choice([0.0, 0.5, 1.3, 2.0, rng.uniform(0.3, 3)]))
+                     for i in picked["ramp"]},
+        capacity_factor={i: float(rng.choice([0.0, 0.7, 1.0, 2.0])) for i in picked["factor"]},
+        extra_capacity={i: {int(y): float(rng.uniform(0, 100))
+                            for y in range(2020, 2045) if rng.random() < 0.3}
+                        for i in picked["extra"]},
+    )
+
+
+@settings(max_examples=20, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(seed=st.integers(0, 10_000))
+def test_scheduled_capacities_equal_the_per_facility_arithmetic(seed: int) -> None:
+    rng = np.random.default_rng(seed)
+    world = _varied_facilities(load_world() if seed % 2 else random_world(seed, 4, 3, 3), rng)
+    schedule = _random_schedule(world, rng)
+    years = list(range(2015, 2046))
+    capacities = schedule.capacities(world, years)
+    for position, year in enumerate(years):
+        got, want = capacities.series(position), reference_capacity(schedule, world, year)
+        pd.testing.assert_series_equal(got, want, check_exact=True)
+        np.testing.assert_array_equal(np.signbit(got.to_numpy()), np.signbit(want.to_numpy()))
+    pd.testing.assert_series_equal(schedule.capacity(world, 2031),
+                                   reference_capacity(schedule, world, 2031), check_exact=True)
+
+
+def test_fractional_delays_are_left_to_the_facility_arithmetic() -> None:
+    world = load_world()
+    schedule = Schedule(delays={world.facilities[0].id: 1.5})  # type: ignore[dict-item]
+    for year in (2024, 2026, 2030):
+        pd.testing.assert_series_equal(schedule.capacity(world, year),
+                                       reference_capacity(schedule, world, year),
+                                       check_exact=True)
 
 
 def test_same_inputs_give_byte_identical_results() -> None:

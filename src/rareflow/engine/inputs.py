@@ -6,12 +6,13 @@ market LP only copies them into bounds, costs and right-hand sides.
 
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass, replace
 
 import numpy as np
 import pandas as pd
 
-from rareflow.engine.grouping import GroupSum
+from rareflow.engine.grouping import GroupSum, fresh_copy
 from rareflow.model.world import World
 
 #: Reservation price (USD/kg) above which strategic stocks release oxide when no stockpile
@@ -72,72 +73,210 @@ class DefaultInputs:
     A simulation asks for the default inputs of every year; the demand tables' grouping, the
     stockpile table and the substitution costs do not depend on the year, so only the
     quantities are recomputed (see :mod:`rareflow.engine.grouping` for why the sums stay
-    bit-for-bit those of the per-year ``groupby``). Every call returns fresh tables.
+    bit-for-bit those of the per-year ``groupby``). An ensemble builds one of these per draw,
+    on a new world with drawn numbers: the layouts, which depend only on the world's keys
+    (region, sector, element names), are shared between worlds with the same keys; every
+    number is read from the world at hand. Every call returns fresh tables.
     """
 
     def __init__(self, world: World) -> None:
         self.world = world
         self._magnet = _DemandTable(world, magnet=True)
         self._oxide = _DemandTable(world, magnet=False)
-        self._stock = pd.DataFrame(
-            [
-                {"region": s.region, "element": s.element, "origin": "china",
-                 "level": s.initial_t, "capacity": s.capacity_t,
-                 "release_price": DEFAULT_RELEASE_PRICE, "fill_min": 0.0,
-                 "fill_max": max(0.0, s.capacity_t - s.initial_t)}
-                for s in world.stockpiles
-            ],
-            columns=["region", "element", "origin", "level", "capacity", "release_price",
-                     "fill_min", "fill_max"],
-        )
-        self._substitution_cost = pd.Series(
-            {s.id: s.substitution.cost_usd_per_kg for s in world.sectors if s.substitution},
-            dtype=float,
-        )
+        self._stock = _StockTable(world)
+        substitutes = [s for s in world.sectors if s.substitution]
+        self._substitution_cost = labelled_series(
+            [s.id for s in substitutes],
+            [s.substitution.cost_usd_per_kg for s in substitutes if s.substitution])
+        self._sectors = [s.id for s in world.sectors]
+        self._substitution_from = [(s.substitution.max_share, s.substitution.available_from)
+                                   if s.substitution else (0.0, None) for s in world.sectors]
+        self._growth = _GrowthPath(world)
         self._scrap = pd.DataFrame(columns=["region", "element", "origin", "t"])
 
-    def __call__(self, year: int, capacity: pd.Series | None = None) -> YearInputs:
-        """The default inputs of ``year`` (``capacity`` replaces the scheduled capacities)."""
+    def __call__(self, year: int, capacity: pd.Series | None = None, *,
+                 scrap: pd.DataFrame | None = None,
+                 stock_level: np.ndarray | None = None) -> YearInputs:
+        """The default inputs of ``year``.
+
+        ``capacity`` replaces the scheduled capacities and ``scrap`` the (empty) scrap table;
+        ``stock_level`` gives the stockpiles' opening levels (one per row of
+        :meth:`stock_keys`, instead of the initial levels), with ``fill_max = max(0, capacity
+        − level)``, as :class:`~rareflow.engine.carried.StockCarry` carries them.
+        """
         world = self.world
         if capacity is None:
             capacity = pd.Series({f.id: f.capacity_in(year) for f in world.facilities},
                                  dtype=float)
-        factors = {s.id: growth_factor(world, s.id, year) for s in world.sectors}
-        substitution = pd.Series(
-            {
-                s.id: (s.substitution.max_share
-                       if s.substitution and year >= s.substitution.available_from else 0.0)
-                for s in world.sectors
-            },
-            dtype=float,
-        )
-        return YearInputs(year, capacity, self._magnet.table(factors),
-                          self._oxide.table(factors), self._scrap.copy(), self._stock.copy(),
-                          substitution, self._substitution_cost.copy())
+        factors = self._growth(year)
+        substitution = labelled_series(self._sectors, [
+            share if start is not None and year >= start else 0.0
+            for share, start in self._substitution_from
+        ])
+        return YearInputs(
+            year, capacity, self._magnet.table(factors), self._oxide.table(factors),
+            fresh_copy(self._scrap) if scrap is None else scrap,
+            self._stock.at(stock_level), substitution, fresh_copy(self._substitution_cost))
+
+    def magnet_keys(self) -> pd.DataFrame:
+        """The (region, sector) rows of every year's magnet demand table, in table order."""
+        return self._magnet.template[["region", "sector"]].reset_index(drop=True)
+
+    def magnet_key_pairs(self) -> tuple[tuple[str, str], ...]:
+        """The rows of :meth:`magnet_keys` as (region, sector) pairs."""
+        return self._magnet.keys
+
+    def magnet_quantity(self, year: int) -> np.ndarray:
+        """The ``quantity`` column of the magnet demand table of ``year`` (t magnet)."""
+        return self._magnet.quantity(self._growth(year))
+
+    def stock_keys(self) -> tuple[list[str], list[str]]:
+        """The ``region`` and ``element`` columns of the stockpile table, as lists."""
+        return self._stock.regions, self._stock.elements
+
+
+class _GrowthPath:
+    """:func:`growth_factor` of every sector, each year's factor kept for the next year's.
+
+    From the base year on, ``growth_factor`` multiplies ``1 + rate`` year after year, so the
+    factor of a year is the previous year's factor times one more term: the same operations in
+    the same order. Years before the base year are computed as ``growth_factor`` does.
+    """
+
+    def __init__(self, world: World) -> None:
+        self.world = world
+        self.base = world.provenance.base_year
+        self._factors: dict[int, dict[str, float]] = {
+            self.base: {s.id: 1.0 for s in world.sectors}}
+
+    def __call__(self, year: int) -> dict[str, float]:
+        """Growth factor of every sector in ``year`` relative to the base year."""
+        known = self._factors.get(year)
+        if known is not None:
+            return known
+        if year < self.base:
+            return {s.id: growth_factor(self.world, s.id, year) for s in self.world.sectors}
+        last = max(y for y in self._factors if y < year)
+        factors = self._factors[last]
+        for y in range(last + 1, year + 1):
+            factors = {s.id: factors[s.id] * (1.0 + s.growth_rate(y))
+                       for s in self.world.sectors}
+            self._factors[y] = factors
+        return factors
+
+
+def labelled_series(labels: list[str], values: list[float] | np.ndarray) -> pd.Series:
+    """``pd.Series(dict(zip(labels, values)), dtype=float)``, without the dictionary path."""
+    index = label_index(labels)
+    if index is None:
+        return pd.Series(dict(zip(labels, values, strict=True)), dtype=float)
+    return pd.Series(np.array(values, dtype=float), index=index, copy=False)
+
+
+def label_index(labels: list[str]) -> pd.Index | None:
+    """The index of a float series built from a dictionary keyed by ``labels``.
+
+    Built once per list of labels and shared (pandas indexes are immutable); None when the
+    list is empty or repeats a label (the dictionary would then keep fewer rows).
+    """
+    if not labels or len(set(labels)) < len(labels):
+        return None
+    return _label_index(tuple(labels))
+
+
+@functools.lru_cache(maxsize=64)
+def _label_index(labels: tuple[str, ...]) -> pd.Index:
+    return pd.Series(dict.fromkeys(labels, 0.0), dtype=float).index
 
 
 class _DemandTable:
     """The magnet (or oxide) demand table: demand rows grown by sector, summed per key."""
 
     def __init__(self, world: World, magnet: bool) -> None:
-        keys = ["region", "sector"] if magnet else ["region", "sector", "element"]
         rows = [row for row in world.demand if (row.element is None) == magnet]
         self.tonnes = np.array([row.tonnes for row in rows], dtype=float)
         self.sectors = [row.sector for row in rows]
-        frame = pd.DataFrame([{"region": row.region, "sector": row.sector,
-                               "element": row.element, "quantity": 0.0} for row in rows],
-                             columns=[*keys, "quantity"])
-        grouped = frame.groupby(keys, as_index=False)
-        #: The grouped table with zero quantities: key columns, order and dtypes of the result.
-        self.template = grouped.sum()
-        codes = grouped.ngroup().to_numpy(dtype=float)
-        self.sum = GroupSum(np.where(np.isnan(codes), -1, codes).astype(np.intp),
-                            len(self.template))
+        layout = _demand_layout(tuple((row.region, row.sector, row.element) for row in rows),
+                                magnet)
+        self.template, self.sum, self.keys = layout.template, layout.sum, layout.keys
+
+    def quantity(self, factors: dict[str, float]) -> np.ndarray:
+        """The summed quantities for the sectors' growth ``factors`` (relative to the base year)."""
+        growth = np.array([factors[sector] for sector in self.sectors], dtype=float)
+        return self.sum(self.tonnes * growth)
 
     def table(self, factors: dict[str, float]) -> pd.DataFrame:
         """The table for the sectors' growth ``factors`` (relative to the base year)."""
-        table = self.template.copy()
+        table = fresh_copy(self.template)
         if len(self.tonnes):
-            growth = np.array([factors[sector] for sector in self.sectors], dtype=float)
-            table["quantity"] = self.sum(self.tonnes * growth)
+            table["quantity"] = self.quantity(factors)
+        return table
+
+
+@dataclass(frozen=True)
+class _DemandLayout:
+    """A demand table's grouped layout: zero-quantity template, grouping, (region, sector) keys.
+
+    Shared between worlds with the same demand keys: never modified (the template is copied).
+    """
+
+    template: pd.DataFrame
+    sum: GroupSum
+    keys: tuple[tuple[str, str], ...]
+
+
+@functools.lru_cache(maxsize=16)
+def _demand_layout(keys: tuple[tuple[str, str, str | None], ...], magnet: bool) -> _DemandLayout:
+    """The layout of the demand table of rows with (region, sector, element) ``keys``."""
+    columns = ["region", "sector"] if magnet else ["region", "sector", "element"]
+    frame = pd.DataFrame([{"region": region, "sector": sector, "element": element,
+                           "quantity": 0.0} for region, sector, element in keys],
+                         columns=[*columns, "quantity"])
+    grouped = frame.groupby(columns, as_index=False)
+    template = grouped.sum()
+    codes = grouped.ngroup().to_numpy(dtype=float)
+    group_sum = GroupSum(np.where(np.isnan(codes), -1, codes).astype(np.intp), len(template))
+    pairs = tuple(zip(template["region"].tolist(), template["sector"].tolist(), strict=True))
+    return _DemandLayout(template, group_sum, pairs)
+
+
+_STOCK_COLUMNS = ["region", "element", "origin", "level", "capacity", "release_price",
+                  "fill_min", "fill_max"]
+
+
+class _StockTable:
+    """The stockpile table: its base-year form, and the same with other opening levels."""
+
+    def __init__(self, world: World) -> None:
+        stocks = world.stockpiles
+        self.regions = [s.region for s in stocks]
+        self.elements: list[str] = [s.element for s in stocks]
+        self.capacity = np.array([s.capacity_t for s in stocks], dtype=float)
+        initial = pd.DataFrame(
+            [
+                {"region": s.region, "element": s.element, "origin": "china",
+                 "level": s.initial_t, "capacity": s.capacity_t,
+                 "release_price": DEFAULT_RELEASE_PRICE, "fill_min": 0.0,
+                 "fill_max": max(0.0, s.capacity_t - s.initial_t)}
+                for s in stocks
+            ],
+            columns=_STOCK_COLUMNS,
+        )
+        if stocks:
+            # The two columns replaced every year get blocks of their own: replacing a whole
+            # block is ~4× cheaper than splitting the float block each year.
+            initial["level"] = initial["level"].to_numpy(copy=True)
+            initial["fill_max"] = initial["fill_max"].to_numpy(copy=True)
+        self.initial = initial
+
+    def at(self, level: np.ndarray | None) -> pd.DataFrame:
+        """The table with opening ``level`` per row and ``fill_max = max(0, capacity − level)``.
+
+        ``None``: the base-year table. Copies are shallow: pandas copies on write, so changing
+        a returned table never changes another.
+        """
+        table = fresh_copy(self.initial)
+        if level is not None:
+            table["level"] = level
+            table["fill_max"] = np.maximum(0.0, self.capacity - level)
         return table

@@ -8,8 +8,9 @@ each facility's schedule (start year, ramp-up, delays); demand grows per sector.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable
-from dataclasses import dataclass, field, replace
+import functools
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass, field
 from typing import Protocol
 
 import numpy as np
@@ -17,14 +18,15 @@ import pandas as pd
 import xarray as xr
 
 from rareflow import __version__
-from rareflow.engine.carried import GridLookup, ScrapTable, StockCarry
-from rareflow.engine.inputs import DefaultInputs, YearInputs
+from rareflow.engine.carried import GridLookup, ScrapTable, StockCarry, scrap_layout
+from rareflow.engine.grouping import GroupSum, fresh_copy
+from rareflow.engine.inputs import DefaultInputs, YearInputs, label_index, labelled_series
 from rareflow.engine.market import Adjustments, MarketModel
 from rareflow.engine.network import Network, build_network
 from rareflow.engine.results import to_dataset
 from rareflow.engine.stacking import concat_years
 from rareflow.engine.stock import MagnetStock, NormalLifetime, historic_inflows
-from rareflow.model.facilities import Facility
+from rareflow.model.facilities import Facility, capacities_in
 from rareflow.model.world import World
 
 #: Years of assumed history used to build the stock of magnets in use at the base year.
@@ -79,8 +81,27 @@ class Schedule:
 
     def capacity(self, world: World, year: int) -> pd.Series:
         """Capacity of every facility in ``year`` after delays and multipliers (t/y)."""
-        values = {f.id: self.facility_capacity(f, year) for f in world.facilities}
-        return pd.Series(values, dtype=float)
+        return self.capacities(world, [year]).series(0)
+
+    def capacities(self, world: World, years: Sequence[int]) -> ScheduledCapacity:
+        """Capacity of every facility in each of ``years``, worked out at once (t/y).
+
+        Per facility and year the value is :meth:`facility_capacity` without advance, float for
+        float: ``capacity_in`` (see :func:`~rareflow.model.facilities.capacities_in`), times
+        ``1.0``, times the capacity factor, plus the extra capacity.
+        """
+        facilities = world.facilities
+        ids = [f.id for f in facilities]
+        base = capacities_in(facilities, years, [self.delays.get(i, 0) for i in ids],
+                             [self.ramp_factor.get(i, 1.0) for i in ids])
+        factor = np.array([self.capacity_factor.get(i, 1.0) for i in ids], dtype=float)
+        extra = np.zeros(base.shape)
+        for row, facility_id in enumerate(ids):
+            added = self.extra_capacity.get(facility_id)
+            if added:
+                extra[row] = [added.get(year, 0.0) for year in years]
+        # facility_capacity's operations in its order: (1 − 0) × capacity, × factor, + extra.
+        return ScheduledCapacity(ids, 1.0 * base * factor[:, None] + extra)
 
     def facility_capacity(self, facility: Facility, year: int, advance: float = 0.0) -> float:
         """Capacity of ``facility`` in ``year`` (t/y), its schedule ``advance`` years earlier.
@@ -98,31 +119,52 @@ class Schedule:
         return value + self.extra_capacity.get(facility.id, {}).get(year, 0.0)
 
 
+class ScheduledCapacity:
+    """Facility capacities (t/y) over several years: ``values[facility, year position]``."""
+
+    def __init__(self, facilities: list[str], values: np.ndarray) -> None:
+        self.facilities = facilities
+        self.values = values
+        self._index = label_index(facilities)
+
+    def series(self, position: int) -> pd.Series:
+        """The capacity of every facility in the year at ``position``, as ``Schedule.capacity``."""
+        if self._index is None:
+            return labelled_series(self.facilities, self.values[:, position])
+        return pd.Series(self.values[:, position].copy(), index=self._index, copy=False)
+
+
 class MagnetsInUse:
-    """Dynamic stock of magnets in use per (region, sector), yielding end-of-life scrap."""
+    """Dynamic stock of magnets in use per (region, sector), yielding end-of-life scrap.
+
+    The keys are the rows of the magnet demand table (the same every year). An ensemble builds
+    one per draw: lifetimes, collection rates and base-year demand are read from the world at
+    hand; only layouts that depend on names alone (which content rows a key's scrap comes from,
+    how scrap rows group) are shared between worlds.
+    """
 
     def __init__(self, world: World, years: list[int],
                  inputs: DefaultInputs | None = None) -> None:
         self.world = world
         self.years = years
-        base = world.provenance.base_year
-        magnet_sectors = [s for s in world.sectors if s.kind == "magnet"]
-        base_inputs = (inputs or DefaultInputs(world))(base)
-        self.keys = base_inputs.magnet_demand[["region", "sector"]].reset_index(drop=True)
-        sectors = {s.id: s for s in magnet_sectors}
-        mean = self.keys.sector.map(lambda s: sectors[s].lifetime_mean_years).to_numpy(float)
-        sd = self.keys.sector.map(lambda s: max(sectors[s].lifetime_sd_years, 1e-6))
-        self.collection = self.keys.sector.map(lambda s: sectors[s].collection_rate).to_numpy(
-            dtype=float)
-        base_quantity = self.keys.merge(base_inputs.magnet_demand, how="left").quantity
-        history = historic_inflows(base_quantity.fillna(0.0).to_numpy(dtype=float),
+        self._inputs = inputs or DefaultInputs(world)
+        pairs = self._inputs.magnet_key_pairs()
+        self._regions = [region for region, _ in pairs]
+        self._sectors = [sector for _, sector in pairs]
+        sectors = {s.id: s for s in world.sectors if s.kind == "magnet"}
+        keyed = [sectors[s] for s in self._sectors]
+        mean = np.array([s.lifetime_mean_years for s in keyed], dtype=float)
+        sd = np.array([max(s.lifetime_sd_years, 1e-6) for s in keyed], dtype=float)
+        self.collection = np.array([s.collection_rate for s in keyed], dtype=float)
+        base_quantity = self._inputs.magnet_quantity(world.provenance.base_year)
+        history = historic_inflows(np.where(np.isnan(base_quantity), 0.0, base_quantity),
                                    HISTORIC_GROWTH, HISTORY_YEARS)
-        self.stock = MagnetStock(len(years), NormalLifetime(mean, sd.to_numpy(dtype=float)),
-                                 shape=(len(self.keys),), past_inflows=history)
-        self.content = self._content_per_tonne()
-        self._scrap = ScrapTable(self.keys, self.content, world.china)
+        self.stock = MagnetStock(len(years), NormalLifetime(mean, sd),
+                                 shape=(len(pairs),), past_inflows=history)
+        self._content = _content_values(world)
+        self._scrap = ScrapTable(
+            scrap_layout(pairs, self._content.layout.keys, world.china), self._content.values)
         self._served = GridLookup(("region", "sector"))
-        self._regions, self._sectors = self.keys.region.tolist(), self.keys.sector.tolist()
         # Flat cell of each key in the (region, sector) grid of the results (−1: not in it).
         region = {r: i for i, r in enumerate(world.region_ids)}
         sector = {s.id: i for i, s in enumerate(world.sectors)}
@@ -131,17 +173,15 @@ class MagnetsInUse:
             [region[r] * len(sector) + sector[s] if r in region and s in sector else -1
              for r, s in zip(self._regions, self._sectors, strict=True)], dtype=np.intp)
 
-    def _content_per_tonne(self) -> pd.DataFrame:
-        """T REO of each element per t of a sector's magnets (its grade mix × recipes)."""
-        rows = []
-        for sector in self.world.sectors:
-            for grade_id, share in sector.magnet_mix.items():
-                grade = self.world.magnet_grade(grade_id)
-                for element, kg in grade.content_kg_reo_per_t.items():
-                    rows.append({"sector": sector.id, "element": element,
-                                 "content": share * kg / 1000.0})
-        table = pd.DataFrame(rows, columns=["sector", "element", "content"])
-        return table.groupby(["sector", "element"], as_index=False).sum()
+    @functools.cached_property
+    def keys(self) -> pd.DataFrame:
+        """The (region, sector) keys: the base year's magnet demand table without quantities."""
+        return self._inputs.magnet_keys()
+
+    @functools.cached_property
+    def content(self) -> pd.DataFrame:
+        """T REO of each element per t of a sector's magnets: see :func:`content_per_tonne`."""
+        return self._content.table()
 
     def scrap(self, index: int) -> pd.DataFrame:
         """End-of-life scrap collected in year ``index`` (t REO by region, element, origin)."""
@@ -154,6 +194,11 @@ class MagnetsInUse:
         ``served`` is looked up at every key; a key it lacks (or a NaN) puts nothing into use.
         """
         values = self._served(served, self._regions, self._sectors)
+        self.stock.add_inflow(index, np.where(np.isnan(values), 0.0, values))
+
+    def record_year(self, index: int, result: xr.Dataset) -> None:
+        """:meth:`record` of the ``served`` demand of a one-year result dataset."""
+        values = self._served.year_values(result, "served", self._regions, self._sectors)
         self.stock.add_inflow(index, np.where(np.isnan(values), 0.0, values))
 
     def in_use(self, index: int) -> np.ndarray:
@@ -172,14 +217,79 @@ class MagnetsInUse:
 
     def in_use_array(self, years: list[int], grids: list[np.ndarray]) -> xr.DataArray:
         """The ``magnets_in_use`` result variable from the grids of :meth:`in_use_grid`."""
-        shape = (len(years), *self._grid_shape)
-        data = np.stack(grids) if grids else np.zeros(shape)
         return xr.DataArray(
-            data, dims=("year", "region", "sector"),
+            self.in_use_variable(years, grids),
             coords={"year": np.asarray(years, dtype=np.int64), "region": self.world.region_ids,
                     "sector": [s.id for s in self.world.sectors]},
-            attrs={"units": "t magnet"},
         )
+
+    def in_use_variable(self, years: list[int], grids: list[np.ndarray]) -> xr.Variable:
+        """:meth:`in_use_array` without coordinates (those of the run's results)."""
+        shape = (len(years), *self._grid_shape)
+        data = np.stack(grids) if grids else np.zeros(shape)
+        return xr.Variable(("year", "region", "sector"), data, {"units": "t magnet"})
+
+
+def content_per_tonne(world: World) -> pd.DataFrame:
+    """T REO of each element per t of a sector's magnets (its grade mix × recipes).
+
+    Columns sector, element, content: ``share × kg / 1000`` per (sector, grade, element),
+    summed per (sector, element) as ``groupby(["sector", "element"], as_index=False).sum()``
+    does.
+    """
+    return _content_values(world).table()
+
+
+@dataclass(frozen=True)
+class _ContentLayout:
+    """The content table's layout: zero-valued template, grouping, (sector, element) rows."""
+
+    template: pd.DataFrame
+    sum: GroupSum
+    keys: tuple[tuple[str, str], ...]
+
+
+@dataclass(frozen=True)
+class _Content:
+    """The content values of one world, in the rows of its layout."""
+
+    layout: _ContentLayout
+    values: np.ndarray
+
+    def table(self) -> pd.DataFrame:
+        """The content table (columns sector, element, content)."""
+        table = fresh_copy(self.layout.template)
+        if len(table):
+            table["content"] = self.values
+        return table
+
+
+def _content_values(world: World) -> _Content:
+    """The summed content per (sector, element) of ``world`` (see :func:`content_per_tonne`)."""
+    grades = {g.id: g for g in world.magnet_grades}
+    keys = []
+    values = []
+    for sector in world.sectors:
+        for grade_id, share in sector.magnet_mix.items():
+            for element, kg in grades[grade_id].content_kg_reo_per_t.items():
+                keys.append((sector.id, element))
+                values.append(share * kg / 1000.0)
+    layout = _content_layout(tuple(keys))
+    summed = layout.sum(np.array(values, dtype=float)) if keys else np.zeros(0)
+    return _Content(layout, summed)
+
+
+@functools.lru_cache(maxsize=16)
+def _content_layout(keys: tuple[tuple[str, str], ...]) -> _ContentLayout:
+    """The layout for (sector, element) rows ``keys``; names only, so shared between worlds."""
+    table = pd.DataFrame([{"sector": sector, "element": element, "content": 0.0}
+                          for sector, element in keys], columns=["sector", "element", "content"])
+    grouped = table.groupby(["sector", "element"], as_index=False)
+    template = grouped.sum()
+    codes = grouped.ngroup().to_numpy(dtype=float)
+    group_sum = GroupSum(np.where(np.isnan(codes), -1, codes).astype(np.intp), len(template))
+    pairs = tuple(zip(template["sector"].tolist(), template["element"].tolist(), strict=True))
+    return _ContentLayout(template, group_sum, pairs)
 
 
 def simulate(
@@ -203,16 +313,20 @@ def simulate(
     market = model if model is not None else build_market(world, policy)
     year_inputs = DefaultInputs(world)
     magnets = MagnetsInUse(world, year_list, year_inputs)
+    capacities = schedule.capacities(world, year_list)
     carry_stock = StockCarry()
+    stock_keys = year_inputs.stock_keys()
     state = SimulationState(year=year_list[0])
     results = []
     in_use = []
     for index, year in enumerate(year_list):
         state.year = year
-        inputs = year_inputs(year, capacity=schedule.capacity(world, year))
-        inputs = replace(inputs, scrap=magnets.scrap(index))
-        if state.previous is not None:
-            inputs = replace(inputs, stock=carry_stock(inputs.stock, state.previous))
+        # The default inputs with this year's scrap and, after the first year, the stockpiles'
+        # opening levels carried from the previous year's closing ones.
+        level = (None if state.previous is None
+                 else carry_stock.levels(state.previous, *stock_keys))
+        inputs = year_inputs(year, capacity=capacities.series(index),
+                             scrap=magnets.scrap(index), stock_level=level)
         adjustments = None
         if policy is not None:
             inputs, adjustments = policy.adjust(inputs, state)
@@ -225,15 +339,15 @@ def simulate(
             state.extra["market"] = market
             state.extra["solution"] = solution
             result = policy.account(result, state)
-        magnets.record(index, result.served.isel(year=0))
+        magnets.record_year(index, result)
         in_use.append(magnets.in_use_grid(index))
         state.previous = result
         results.append(result)
         if progress is not None:
             progress(year)
-    dataset = concat_years(results)
     # Added once for all years (adding it to every year's dataset cost ≈ 2 ms a year).
-    dataset["magnets_in_use"] = magnets.in_use_array(year_list, in_use)
+    dataset = concat_years(
+        results, extra={"magnets_in_use": magnets.in_use_variable(year_list, in_use)})
     if policy is not None:
         dataset = policy.finish(dataset)
     dataset.attrs.update({"code_version": __version__,

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Literal
 
+import numpy as np
 from pydantic import Field, model_validator
 
 from rareflow.model.elements import Element, Stage
@@ -92,3 +94,58 @@ class Facility(Sourced):
             return self.nameplate_t
         fraction = min(1.0, (year - start + 1) / (ramp_years + 1))
         return self.nameplate_t * fraction
+
+
+def capacities_in(facilities: Sequence[Facility], years: Sequence[int],
+                  delay_years: Sequence[int], ramp_scale: Sequence[float]) -> np.ndarray:
+    """:meth:`Facility.capacity_in` of every facility (rows) in every year (columns).
+
+    ``delay_years`` and ``ramp_scale`` hold each facility's arguments. The same floating-point
+    operations as ``capacity_in`` on arrays, so every value is bit-for-bit the method's (the
+    years and delays are whole numbers, exact in floats); a ramp of −1 year, where the method
+    divides by zero, is left to the method.
+    """
+    ramp_scales = np.asarray(ramp_scale, dtype=float)
+    ramp = np.array([f.ramp_years for f in facilities], dtype=float) * ramp_scales
+    if np.any(ramp + 1.0 == 0.0) or not all(isinstance(d, int) for d in delay_years):
+        return np.array([[f.capacity_in(y, d, r) for y in years] for f, d, r in
+                         zip(facilities, delay_years, ramp_scale, strict=True)], dtype=float)
+    year = np.asarray(years, dtype=float)[None, :]
+    delay = np.asarray(delay_years, dtype=float)[:, None]
+    start = np.array([f.start_year for f in facilities], dtype=float)[:, None] + delay
+    end = np.array([np.inf if f.end_year is None else f.end_year for f in facilities],
+                   dtype=float)[:, None] + delay
+    nameplate = np.array([f.nameplate_t for f in facilities], dtype=float)[:, None]
+    fraction = np.minimum(1.0, (year - start + 1.0) / (ramp[:, None] + 1.0))
+    value = np.where(ramp[:, None] == 0.0, nameplate, nameplate * fraction)
+    anchored, anchor_value = _anchor_capacities(facilities, year, delay)
+    value = np.where(anchored, anchor_value, value)
+    running = (year >= start) & (year <= end)
+    closed = np.array([f.status == "closed" for f in facilities], dtype=bool)[:, None]
+    return np.where(running & ~closed, value, 0.0)
+
+
+def _anchor_capacities(facilities: Sequence[Facility], year: np.ndarray,
+                       delay: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Whether a ``capacity_t`` anchor applies per facility and year, and its value.
+
+    The applying anchor is the latest one with ``anchor + delay <= year``: with each facility's
+    anchors in increasing order, the last of those reached.
+    """
+    shape = (len(facilities), year.shape[1])
+    anchored = np.zeros(shape, dtype=bool)
+    value = np.zeros(shape)
+    entries = [(row, anchor, capacity) for row, facility in enumerate(facilities)
+               for anchor, capacity in sorted(facility.capacity_t.items())]
+    if not entries:
+        return anchored, value
+    rows = np.array([row for row, _, _ in entries], dtype=np.intp)
+    anchors = np.array([anchor for _, anchor, _ in entries], dtype=float)
+    capacities = np.array([capacity for _, _, capacity in entries], dtype=float)
+    starts = np.flatnonzero(np.r_[True, rows[1:] != rows[:-1]])
+    reached = (anchors[:, None] + delay[rows]) <= year
+    count = np.add.reduceat(reached.astype(np.intp), starts, axis=0)
+    owners = rows[starts]
+    anchored[owners] = count > 0
+    value[owners] = capacities[starts[:, None] + np.maximum(count - 1, 0)]
+    return anchored, value
