@@ -15,6 +15,7 @@ from hypothesis import strategies as st
 
 from rareflow.store import RunStore, UnsupportedDatasetError
 from rareflow.store.testing import synthetic_result
+from store_strategies import sizes_and_coords
 
 
 def assert_exact(actual: xr.Dataset, expected: xr.Dataset) -> None:
@@ -171,36 +172,10 @@ def test_unstorable_datasets_are_rejected_before_writing(
 
 # -- property test: arbitrary small datasets --------------------------------------------------
 
-_LABELS: dict[str, Any] = {
-    "int64": st.lists(st.integers(-(2**40), 2**40), unique=True, max_size=3).map(
-        lambda xs: np.array(xs, dtype=np.int64)
-    ),
-    "int32": st.lists(st.integers(1900, 2100), unique=True, max_size=3).map(
-        lambda xs: np.array(xs, dtype=np.int32)
-    ),
-    # NUL characters are rejected by the store (see test_unstorable_datasets_are_rejected...).
-    "str": st.lists(
-        st.text(st.characters(blacklist_characters="\x00"), min_size=1, max_size=4),
-        unique=True, max_size=3,
-    ).map(np.array),
-    "none": st.integers(0, 3),
-}
-
-
 @st.composite
 def datasets(draw: st.DrawFn) -> xr.Dataset:
-    names = draw(st.lists(st.sampled_from(["year", "region", "element", "x"]), unique=True,
-                          max_size=3))
-    coords: dict[str, Any] = {}
-    sizes: dict[str, int] = {}
-    for name in names:
-        kind = draw(st.sampled_from(sorted(_LABELS)))
-        labels = draw(_LABELS[kind])
-        if kind == "none":
-            sizes[name] = int(labels)
-        else:
-            coords[name] = labels
-            sizes[name] = len(labels)
+    sizes, coords = draw(sizes_and_coords())
+    names = list(sizes)
     data_vars: dict[str, Any] = {}
     for i in range(draw(st.integers(1, 3))):
         dims = tuple(draw(st.permutations(names)))[: draw(st.integers(0, len(names)))]

@@ -5,6 +5,9 @@
 <root>/results/<run_id>/.tmp-<uuid>/                   a draw being written (never read)
 ```
 
+Each file is a zstd Parquet table as :mod:`rareflow.store.codec` encodes it: one column per
+dimension and ``value``; a float variable's file holds only its non-zero rows.
+
 A draw is written into a fresh ``.tmp-*`` directory and published with one ``os.replace`` of
 that directory onto ``draw=<n>``; only then is it recorded as done in the metadata database.
 Readers list files from the database's done draws, never from the directory alone, so a draw
@@ -22,6 +25,8 @@ from pathlib import Path
 
 import pyarrow as pa
 import pyarrow.parquet as pq
+
+from rareflow.store.codec import VALUE_COLUMN
 
 RESULTS_DIR = "results"
 TEMP_PREFIX = ".tmp-"
@@ -50,7 +55,10 @@ def variable_file(root: Path, run_id: str, draw: int, variable: str) -> Path:
 
 
 def variable_glob(root: Path, run_id: str, variable: str) -> str:
-    """Glob over all published draws of a variable (may include unrecorded draws)."""
+    """Glob over all published draws of a variable (may include unrecorded draws).
+
+    The files hold the rows as stored: only the non-zero ones for a float variable.
+    """
     return str(run_dir(root, run_id) / f"{DRAW_PREFIX}*" / f"{variable}{PARQUET_SUFFIX}")
 
 
@@ -60,6 +68,29 @@ def _fsync_dir(path: Path) -> None:
         os.fsync(fd)
     finally:
         os.close(fd)
+
+
+def _write_parquet(table: pa.Table, path: Path, *, durable: bool) -> int:
+    """Write ``table`` as a new zstd Parquet file; returns its size in bytes.
+
+    Label columns are dictionary-encoded and ``value`` is not (its values rarely repeat).
+    Statistics are kept for ``value`` only: nearly every file holds nearly every label, so
+    min/max of the label columns would never let a reader skip a file, and computing them is a
+    good part of the cost of writing a small file.
+    """
+    labels = [name for name in table.column_names if name != VALUE_COLUMN]
+    sink = pa.BufferOutputStream()
+    pq.write_table(table, sink, compression="zstd", use_dictionary=labels,
+                   write_statistics=[VALUE_COLUMN])
+    data = sink.getvalue()
+    # One write from memory: cheaper than letting Parquet write the file and reopening it to
+    # fsync and stat it.
+    with path.open("xb") as handle:
+        handle.write(memoryview(data))
+        if durable:
+            handle.flush()
+            os.fsync(handle.fileno())
+    return int(data.size)
 
 
 def publish_draw(
@@ -79,12 +110,7 @@ def publish_draw(
     try:
         n_bytes = 0
         for name, table in tables.items():
-            path = staging / f"{name}{PARQUET_SUFFIX}"
-            pq.write_table(table, path, compression="zstd")
-            if durable:
-                with path.open("rb") as handle:
-                    os.fsync(handle.fileno())
-            n_bytes += path.stat().st_size
+            n_bytes += _write_parquet(table, staging / f"{name}{PARQUET_SUFFIX}", durable=durable)
         if durable:
             _fsync_dir(staging)
         if final.exists():
