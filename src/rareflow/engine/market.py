@@ -19,6 +19,7 @@ from rareflow.engine.diagnostics import InfeasibleYearError, explain_infeasibili
 from rareflow.engine.inputs import YearInputs
 from rareflow.engine.lpcore import INF, Family
 from rareflow.engine.network import Network, build_network
+from rareflow.engine.warmstart import StartPolicy
 from rareflow.engine.yeartables import Key, KeyMatcher, YearView
 from rareflow.model.world import World
 
@@ -78,6 +79,8 @@ class MarketModel:
         #: The columns of ``inputs`` as read by the last ``set_year`` (reused by the results).
         self.view: YearView | None = None
         self._year_maps = YearMaps(self)
+        #: Where each solve starts (None: HiGHS warm-starts from the previous solve).
+        self.start_policy: StartPolicy | None = None
 
     # ------------------------------------------------------------------ static data --
     def _facility_values(self, family: Family, column: str) -> np.ndarray:
@@ -223,10 +226,26 @@ class MarketModel:
         self.row_lower, self.row_upper = row_lower, row_upper
 
     # ------------------------------------------------------------------ solving --
+    def basis(self) -> highspy.HighsBasis:
+        """A copy of HiGHS's current basis (to start later solves from, see :meth:`restart`)."""
+        return self.highs.getBasis()
+
+    def restart(self, basis: highspy.HighsBasis | None = None) -> None:
+        """Forget all solver state; the next solve starts from ``basis``, or from scratch.
+
+        After this the next solve depends only on the LP and ``basis``, not on what was solved
+        before, so a re-used model gives the same results in any order of use.
+        """
+        self.highs.clearSolver()
+        if basis is not None:
+            self.highs.setBasis(basis)
+
     def solve(self, warm: bool = True) -> Solution:
         """Solve the current year; raise :class:`InfeasibleYearError` naming the conflict."""
         if not warm:
             self.highs.clearSolver()
+        elif self.start_policy is not None:
+            self.start_policy.before_solve(self)
         start = time.perf_counter()
         self.highs.run()
         elapsed = time.perf_counter() - start
@@ -238,6 +257,8 @@ class MarketModel:
             )
         solution = self.highs.getSolution()
         info = self.highs.getInfo()
+        if self.start_policy is not None:
+            self.start_policy.after_solve(self, int(info.simplex_iteration_count))
         return Solution(
             status="optimal",
             objective=float(info.objective_function_value),

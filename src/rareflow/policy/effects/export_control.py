@@ -86,6 +86,15 @@ class ExportControlEffect(Effect[ExportControl]):
         self.term_cols = terms.col.to_numpy(dtype=np.int64)
         self.term_coef = terms.coef.to_numpy(dtype=float)
         self.reference: np.ndarray = np.zeros(family.size)
+        # Per policy, worked out once rather than with pandas every year: its rows, its
+        # covered columns, and those columns' positions by ship family (for a full ban).
+        self.policy_rows = {p.id: (family.keys.policy == p.id).to_numpy() for p in self.policies}
+        self.policy_columns = {p.id: columns.loc[columns.policy == p.id] for p in self.policies}
+        self.policy_bans = {
+            policy_id: [(str(name), group.local.to_numpy(dtype=np.int64))
+                        for name, group in cols.groupby("family")]
+            for policy_id, cols in self.policy_columns.items()
+        }
 
     def _covered(self, network: Network, policy: ExportControl) -> pd.DataFrame:
         """Covered ship columns of one policy with their t REO coefficients."""
@@ -119,8 +128,7 @@ class ExportControlEffect(Effect[ExportControl]):
                 continue
             if policy.controls_technology:
                 self._block_technology(ctx, policy, active)
-            rows = (self.row_keys.policy == policy.id).to_numpy()
-            cols = self.columns.loc[self.columns.policy == policy.id]
+            rows = self.policy_rows[policy.id]
             if policy.mode == "quota":
                 quota = policy.quota_t(ctx.year) or 0.0
                 upper[rows] = quota + (1.0 - active) * self.reference[rows]
@@ -129,10 +137,10 @@ class ExportControlEffect(Effect[ExportControl]):
             blocked = policy.blocked_fraction(ctx.year)
             upper[rows] = np.maximum(0.0, 1.0 - blocked) * self.reference[rows]
             if blocked >= FULL:
-                for family, group in cols.groupby("family"):
-                    ctx.ban(str(family), group.local.to_numpy())
+                for family, local in self.policy_bans[policy.id]:
+                    ctx.ban(family, local)
             if policy.mode == "licence" and policy.delay_months > 0:
-                self._delay_cost(ctx, policy, cols, active)
+                self._delay_cost(ctx, policy, self.policy_columns[policy.id], active)
 
     def _delay_cost(
         self, ctx: YearContext, policy: ExportControl, cols: pd.DataFrame, active: float
@@ -164,9 +172,10 @@ class ExportControlEffect(Effect[ExportControl]):
         if uncontrolled:
             self.reference = flows
             return
-        idle = {p.id for p in self.policies if p.active_fraction(ctx.year) <= 0}
-        rows = self.row_keys.policy.isin(idle).to_numpy()
-        self.reference[rows] = flows[rows]
+        for policy in self.policies:
+            if policy.active_fraction(ctx.year) <= 0:
+                rows = self.policy_rows[policy.id]
+                self.reference[rows] = flows[rows]
 
     def account(self, ctx: AccountContext) -> Outcome:
         """Export controls carry no fiscal cost."""

@@ -30,6 +30,7 @@ from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any, Literal
 
+import highspy
 import numpy as np
 import xarray as xr
 
@@ -160,10 +161,14 @@ class ScenarioProgram:
             declared._probe = MarketModel(network.world, network)
         self._probe = declared._probe
 
-    def clear_probe_basis(self) -> None:
-        """Forget the probe's warm-start basis, so its next solve starts from scratch."""
+    def probe_basis(self) -> highspy.HighsBasis | None:
+        """The probe model's current basis (``None`` without a probe)."""
+        return self._probe.basis() if self._probe is not None else None
+
+    def restart_probe(self, basis: highspy.HighsBasis | None = None) -> None:
+        """Forget the probe's solver state; its next solve starts from ``basis`` or scratch."""
         if self._probe is not None:
-            self._probe.highs.clearSolver()
+            self._probe.restart(basis)
 
     # ------------------------------------------------------------------ PolicyProgram --
     def declare(self, network: Network) -> None:
