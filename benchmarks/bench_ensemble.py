@@ -1,9 +1,11 @@
 """Ensemble targets (DESIGN §7), measured side by side on real Dask LocalClusters.
 
-* **1,000 draws × 17 years in under 2 minutes on 2 cores.** By default the time is projected
-  from a measured sample (``SAMPLE_DRAWS`` draws × 17 years on 2 workers, after the cluster is
-  up, plus the measured cluster start-up); ``--full`` runs all 1,000 draws instead.
-* **Throughput from 1 to 2 workers ≥ 1.7×**: the same draws per worker on 1 and on 2 workers.
+* **1,000 draws × 17 years in under 2 minutes on 2 cores.** By default all 1,000 draws run,
+  timed from the call to the last stored draw (cluster start-up included); ``--quick``
+  projects the time from a measured sample instead (``SAMPLE_DRAWS`` draws × 17 years on 2
+  workers after the cluster is up, plus the measured start-up).
+* **Throughput from 1 to 2 workers ≥ 1.7×**: the same draws per worker on 1 and on 2 workers,
+  alternated ``SCALING_REPEATS`` times; the best rate of each counts.
 * **Peak memory does not grow with the number of draws**: peak resident memory of the driver
   and its workers together, sampled every 50 ms, for 200 and for 1,000 draws (2 years each,
   so the pair fits in a benchmark run; memory would grow with the number of draws held, not
@@ -28,7 +30,8 @@ from rareflow.ensemble import run_ensemble
 
 SCENARIO = "baseline"
 DRAWS = 1000
-SAMPLE_DRAWS = 40
+SAMPLE_DRAWS = 120
+SCALING_REPEATS = 3
 YEARS = range(2024, 2041)
 MEMORY_YEARS = range(2024, 2026)
 
@@ -80,20 +83,32 @@ def timed_ensemble(draws: int, workers: int, years: range) -> tuple[float, float
 
 
 def throughput(draws: int, workers: int) -> tuple[float, float]:
-    """(draws per second once the cluster runs, total seconds) for ``draws`` × 17 years."""
-    elapsed, _ = timed_ensemble(1, workers, YEARS)  # cluster start-up and the first build
+    """(draws per second once the cluster runs, total seconds) for ``draws`` × 17 years.
+
+    A one-draw run measures start-up (cluster, model build, reference run) plus one draw per
+    worker's worth of time; ``draws`` then take ``draws / workers − 1`` draw times more, so the
+    rate is ``(draws − workers) / (total − one-draw run)``.
+    """
+    elapsed, _ = timed_ensemble(1, workers, YEARS)
     total, _ = timed_ensemble(draws, workers, YEARS)
-    return draws / max(total - elapsed, 1e-9), total
+    return (draws - workers) / max(total - elapsed, 1e-9), total
 
 
-def main(full: bool = False) -> list[Target]:
+def main(full: bool = True) -> list[Target]:
     header("ensembles")
-    one_rate, one_total = throughput(SAMPLE_DRAWS // 2, workers=1)
-    print(f"1 worker : {SAMPLE_DRAWS // 2} draws x 17 years in {one_total:.1f} s "
-          f"({one_rate:.2f} draws/s after start-up)")
-    two_rate, two_total = throughput(SAMPLE_DRAWS, workers=2)
-    print(f"2 workers: {SAMPLE_DRAWS} draws x 17 years in {two_total:.1f} s "
-          f"({two_rate:.2f} draws/s after start-up)")
+    # Alternate the two set-ups and keep each one's best rate: other work on a small shared
+    # machine only ever slows a run down, so the best of a few is the least disturbed.
+    one_rates, two_rates = [], []
+    for repeat in range(SCALING_REPEATS):
+        one, one_total = throughput(SAMPLE_DRAWS // 2, workers=1)
+        two, two_total = throughput(SAMPLE_DRAWS, workers=2)
+        one_rates.append(one)
+        two_rates.append(two)
+        print(f"run {repeat + 1}: 1 worker {SAMPLE_DRAWS // 2} draws x 17 years in "
+              f"{one_total:.1f} s ({one:.2f} draws/s after start-up); 2 workers "
+              f"{SAMPLE_DRAWS} draws in {two_total:.1f} s ({two:.2f} draws/s)")
+    one_rate, two_rate = max(one_rates), max(two_rates)
+    print(f"best: 1 worker {one_rate:.2f} draws/s, 2 workers {two_rate:.2f} draws/s")
     startup, _ = timed_ensemble(1, 2, YEARS)
     if full:
         seconds, _ = timed_ensemble(DRAWS, 2, YEARS)
@@ -101,7 +116,7 @@ def main(full: bool = False) -> list[Target]:
     else:
         seconds = startup + DRAWS / two_rate
         print(f"{DRAWS} draws x 17 years on 2 workers: {seconds:.1f} s (projected: start-up "
-              f"{startup:.1f} s + {DRAWS} / {two_rate:.2f} draws/s; run with --full to measure)")
+              f"{startup:.1f} s + {DRAWS} / {two_rate:.2f} draws/s)")
     peaks = {}
     for draws in (200, DRAWS):
         with peak_memory() as peak:
@@ -121,6 +136,7 @@ def main(full: bool = False) -> list[Target]:
 
 if __name__ == "__main__":
     parser = argparse.ArgumentParser(description=__doc__)
-    parser.add_argument("--full", action="store_true", help="run all 1,000 draws × 17 years")
-    for target in main(full=parser.parse_args().full):
+    parser.add_argument("--quick", action="store_true",
+                        help="project the 1,000-draw time from a sample instead of running it")
+    for target in main(full=not parser.parse_args().quick):
         print(target.line())
