@@ -48,7 +48,7 @@ SHOWN_YEARS: tuple[int, ...] = (2026, 2028, 2030, 2035, 2040)
 @click.option("--scheduler", default=None,
               help="Address of an existing Dask scheduler (e.g. tcp://10.0.0.5:8786).")
 @click.option("--batch-size", type=click.IntRange(min=1), default=None,
-              help="Draws per Dask task (default: about eight tasks per worker, at most 25).")
+              help="Draws per Dask task (default: 25, shrinking to 3 as draws run out).")
 @click.option("--no-fsync", is_flag=True,
               help="Skip fsync of result files (faster; a power loss may lose recent draws).")
 @click.option("--json", "as_json", is_flag=True, help="Print the outcome and summary as JSON.")

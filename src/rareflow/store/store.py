@@ -357,21 +357,31 @@ class RunStore:
                 if not files.draw_dir(self.root, full_id, item.draw).is_dir():
                     raise DrawStateError(f"the files of draw {item.draw} of run {full_id} "
                                          "are missing; run the draw again")
-            # One statement per table for the batch (a statement per draw cost the driver
-            # ≈ 10 ms of CPU a draw, taken from the workers on a small machine).
+            # One statement per table for the batch: a statement per draw cost the driver
+            # ≈ 4 ms of CPU a draw, taken from the workers on a small machine.
             layouts = {item.layout_id: item.layout_text for item in staged}
             con.executemany("INSERT INTO layouts VALUES (?, ?) ON CONFLICT DO NOTHING",
                             [list(pair) for pair in layouts.items()])
-            now = _now()
-            con.executemany(
-                """INSERT INTO draws VALUES (?, ?, 'done', NULL, 1, ?, ?, ?, ?)
-                ON CONFLICT (run_id, draw) DO UPDATE SET status = 'done',
-                    error = NULL, attempts = draws.attempts + 1,
-                    layout_id = excluded.layout_id, attrs = excluded.attrs,
-                    n_bytes = excluded.n_bytes, updated_at = excluded.updated_at""",
-                [[full_id, item.draw, item.layout_id, jsonvalues.dumps(item.attrs),
-                  item.n_bytes, now] for item in staged],
-            )
+            batch = pa.table({
+                "run_id": [full_id] * len(staged),
+                "draw": pa.array([item.draw for item in staged], pa.int32()),
+                "layout_id": [item.layout_id for item in staged],
+                "attrs": [jsonvalues.dumps(item.attrs) for item in staged],
+                "n_bytes": pa.array([item.n_bytes for item in staged], pa.int64()),
+            })
+            con.register("staged_batch", batch)
+            try:
+                con.execute(
+                    """INSERT INTO draws SELECT run_id, draw, 'done', NULL, 1, layout_id, attrs,
+                        n_bytes, ? FROM staged_batch
+                    ON CONFLICT (run_id, draw) DO UPDATE SET status = 'done',
+                        error = NULL, attempts = draws.attempts + 1,
+                        layout_id = excluded.layout_id, attrs = excluded.attrs,
+                        n_bytes = excluded.n_bytes, updated_at = excluded.updated_at""",
+                    [_now()],
+                )
+            finally:
+                con.unregister("staged_batch")
 
     def record_failure(self, run_id: str, draw: int, error: str) -> None:
         """Mark a draw ``failed`` with its error text (a later ``write_draw`` may still succeed)."""
