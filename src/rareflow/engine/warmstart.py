@@ -65,15 +65,19 @@ class ReferenceBases(StartPolicy):
         return self._following
 
     def begin_draw(self) -> None:
-        """Follow the reference again (call before a draw's first year)."""
+        """Follow the reference again: call before a draw's first year.
+
+        That year then restarts from its reference basis, whatever the model solved before.
+        """
         self._following = True
 
     def before_solve(self, model: MarketModel) -> None:
         """Restart from the year's reference basis while the draw follows the reference."""
         year = model.inputs.year if model.inputs is not None else None
-        self._restarted = self._following and year in self.bases
-        if self._restarted:
-            model.restart(self.bases[year])  # type: ignore[index]
+        basis = self.bases.get(year) if self._following and year is not None else None
+        self._restarted = basis is not None
+        if basis is not None:
+            model.restart(basis)
 
     def after_solve(self, model: MarketModel, iterations: int) -> None:
         """Stop following the reference once a restarted year needed many iterations."""

@@ -114,7 +114,6 @@ class WorkerModel:
         draw = apply_draw(spec.scenario, self.world, self.schedule, values, index)
         program = compile_policies(draw.scenario, draw.world, schedule=draw.schedule)
         program.adopt(self.program)
-        self.market.restart()
         self.starts.begin_draw()
         program.restart_probe(self.probe_basis)
         result = simulate(program.world, spec.years, schedule=draw.schedule, policy=program,
