@@ -108,6 +108,11 @@ def _span(years: list[int]) -> str:
     return f"{years[0]}–{years[-1]}" if years[0] != years[-1] else str(years[0])
 
 
+def _decimals(value: float, unit: str) -> int:
+    """Decimals shown for a plain number: one for prices, months and small values."""
+    return 1 if unit in {"USD/kg", "months"} or abs(value) < 100 else 0
+
+
 def _cell(value: float, unit: str) -> str:
     if math.isnan(value):
         return "never" if unit == "year" else "–"
@@ -115,8 +120,7 @@ def _cell(value: float, unit: str) -> str:
         return f"{value:.0f}"
     if unit == "%":
         return f"{value:.1f} %"
-    digits = 1 if unit in {"USD/kg", "months"} or abs(value) < 100 else 0
-    return f"{value:,.{digits}f}"
+    return f"{value:,.{_decimals(value, unit)}f}"
 
 
 def _difference(value: float, unit: str) -> str:
@@ -128,8 +132,7 @@ def _difference(value: float, unit: str) -> str:
         return f"{value:+.1f} pp"
     if unit == "year":
         return f"{value:+.0f} y"
-    digits = 1 if unit in {"USD/kg", "months"} or abs(value) < 100 else 0
-    return f"{value:+,.{digits}f}"
+    return f"{value:+,.{_decimals(value, unit)}f}"
 
 
 def _change(percent: float) -> str:
