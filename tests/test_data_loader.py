@@ -146,6 +146,14 @@ def test_yaml_is_loaded_safely(tmp_path: Path) -> None:
     assert "invalid YAML" in error.message
 
 
+def test_alias_bomb_is_bounded(tmp_path: Path) -> None:
+    lines = ["- &a0 [x, x, x, x, x, x, x, x, x, x]"]
+    lines += [f"- &a{i} [{', '.join([f'*a{i - 1}'] * 10)}]" for i in range(1, 7)]
+    write(tmp_path, "regions.yaml", "\n".join(lines) + "\n")
+    error = load_error(tmp_path)
+    assert "more than" in error.message
+
+
 def test_unknown_file_name_suggests_the_closest(tmp_path: Path) -> None:
     write(tmp_path, "facilites.yaml", GOOD_FACILITY)
     error = load_error(tmp_path)

@@ -29,9 +29,9 @@ from typing import Any
 from pydantic import BaseModel, ValidationError
 
 from rareflow.data.records import FILES_BY_NAME, RECORD_FILES, Key, RecordFile
-from rareflow.data.yamlio import LineMap, read_yaml
 from rareflow.model.errors import DataError, closest_name
 from rareflow.model.world import World
+from rareflow.model.yamlio import LineMap, parse_yaml_lines
 
 _PACKAGE = "rareflow.data"
 _QUOTED = re.compile(r"'([^']*)'")
@@ -63,7 +63,7 @@ def load_world(data_dir: Path | None = None) -> World:
     tables = {spec.name: _Table(spec) for spec in RECORD_FILES}
     for spec in RECORD_FILES:
         text = _bundled_text(spec.name)
-        _add_file(tables[spec.name], read_yaml(text, spec.name), spec.name, replace=True)
+        _add_file(tables[spec.name], parse_yaml_lines(text, spec.name), spec.name, replace=True)
     digest = None
     if data_dir is not None:
         digest = _apply_overrides(tables, Path(data_dir))
@@ -93,7 +93,7 @@ def _apply_overrides(tables: dict[str, _Table], data_dir: Path) -> str:
             )
         text = path.read_text(encoding="utf-8")
         digest.update(name.encode() + b"\0" + text.encode())
-        content = read_yaml(text, str(path))
+        content = parse_yaml_lines(text, str(path))
         replace = False
         if not FILES_BY_NAME[name].single and isinstance(content, LineMap):
             replace, content = _replace_form(content, str(path))

@@ -1,8 +1,13 @@
-"""Safe YAML reading that remembers the file and line of every value.
+"""The one YAML reader: safe, and it remembers the file and line of every value.
 
 Only plain YAML is accepted: mappings, sequences, strings, numbers, booleans, null and dates.
 Any other tag (``!!python/object``, ``!custom``...) is refused, as are duplicate keys and
 documents with more than :data:`MAX_NODES` nodes (alias bombs).
+
+Two views of the same reading: :func:`read_yaml` / :func:`parse_yaml` return plain data and a
+:class:`SourceMap` (path from the root -> file and line; the scenario loader), and
+:func:`parse_yaml_lines` returns data whose mappings are :class:`LineMap` dicts that know their
+own line and their keys' lines (the world-data loader).
 """
 
 from __future__ import annotations
@@ -29,6 +34,21 @@ SEQ_TAG = f"{_TAG}seq"
 MERGE_TAG = f"{_TAG}merge"
 
 
+class LineMap(dict[Any, Any]):
+    """A ``dict`` read from YAML with ``line`` (1-based) and ``key_lines`` (key -> line)."""
+
+    line: int = 0
+    key_lines: dict[Any, int]
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.key_lines = {}
+
+    def line_of(self, key: Any) -> int:
+        """Line of ``key`` in the file, or of the mapping itself when the key is absent."""
+        return self.key_lines.get(key, self.line)
+
+
 @dataclass
 class SourceMap:
     """File and line (1-based) of each value, keyed by its path from the document root.
@@ -38,12 +58,6 @@ class SourceMap:
     """
 
     lines: dict[Path_, tuple[Path, int]] = field(default_factory=dict)
-
-    @property
-    def root_file(self) -> Path | None:
-        """The file of the document root (the scenario that was loaded)."""
-        root = self.lines.get(())
-        return root[0] if root else None
 
     def locate(self, path: Path_) -> tuple[Path | None, int | None]:
         """File and line of ``path`` or of its closest recorded ancestor."""
@@ -84,14 +98,23 @@ def read_yaml(path: Path) -> tuple[Any, SourceMap]:
 
 def parse_yaml(text: str, path: Path) -> tuple[Any, SourceMap]:
     """Parse YAML ``text`` (attributed to ``path``) into plain data and a :class:`SourceMap`."""
+    source = SourceMap()
+    return _parse(text, path, source, line_maps=False), source
+
+
+def parse_yaml_lines(text: str, file: str | Path) -> Any:
+    """Parse YAML ``text`` (named ``file`` in messages) with every mapping a :class:`LineMap`."""
+    return _parse(text, file, SourceMap(), line_maps=True)
+
+
+def _parse(text: str, path: str | Path, source: SourceMap, *, line_maps: bool) -> Any:
+    """Parse ``text`` safely, recording lines into ``source``; errors name ``path`` and a line."""
     loader = yaml.SafeLoader(text)
     try:
         node = loader.get_single_node()
-        source = SourceMap()
         if node is None:
-            return None, source
-        data = _Walker(loader, path, source).value(node, ())
-        return data, source
+            return None
+        return _Walker(loader, path, source, line_maps).value(node, ())
     except yaml.MarkedYAMLError as exc:
         mark = exc.problem_mark or exc.context_mark
         line = mark.line + 1 if mark else None
@@ -106,15 +129,19 @@ def parse_yaml(text: str, path: Path) -> tuple[Any, SourceMap]:
 class _Walker:
     """Turns composed YAML nodes into plain data, recording lines and refusing unsafe tags."""
 
-    def __init__(self, loader: yaml.SafeLoader, path: Path, source: SourceMap) -> None:
+    def __init__(
+        self, loader: yaml.SafeLoader, file: str | Path, source: SourceMap, line_maps: bool
+    ) -> None:
         self.loader = loader
-        self.path = path
+        self.file = file
+        self.path = Path(file)
         self.source = source
+        self.line_maps = line_maps
         self.count = 0
 
     def _error(self, message: str, node: Node, at: Path_) -> DataError:
         field_name = ".".join(str(part) for part in at) or None
-        return DataError(message, file=self.path, line=node.start_mark.line + 1, field=field_name)
+        return DataError(message, file=self.file, line=node.start_mark.line + 1, field=field_name)
 
     def value(self, node: Node, at: Path_, record: bool = True) -> Any:
         self.count += 1
@@ -126,7 +153,7 @@ class _Walker:
             return self._mapping(node, at)
         if isinstance(node, SequenceNode):
             if node.tag != SEQ_TAG:
-                raise self._error(f"YAML tag '{node.tag}' is not allowed", node, at)
+                raise self._error(f"invalid YAML: tag '{node.tag}' is not allowed", node, at)
             return [self.value(item, (*at, index)) for index, item in enumerate(node.value)]
         if isinstance(node, ScalarNode):
             return self._scalar(node, at)
@@ -135,13 +162,13 @@ class _Walker:
     def _scalar(self, node: ScalarNode, at: Path_) -> Any:
         if node.tag not in SCALAR_TAGS:
             raise self._error(
-                f"YAML tag '{node.tag}' is not allowed (only plain YAML values)", node, at
+                f"invalid YAML: tag '{node.tag}' is not allowed (only plain YAML values)", node, at
             )
         return self.loader.construct_object(node)
 
     def _mapping(self, node: MappingNode, at: Path_) -> dict[Any, Any]:
         if node.tag != MAP_TAG:
-            raise self._error(f"YAML tag '{node.tag}' is not allowed", node, at)
+            raise self._error(f"invalid YAML: tag '{node.tag}' is not allowed", node, at)
         own: set[Any] = set()
         for key_node, _ in node.value:
             if not isinstance(key_node, ScalarNode):
@@ -150,14 +177,23 @@ class _Walker:
                 continue
             key = self._key(key_node, at)
             if key in own:
-                raise self._error(f"duplicate key '{key}'", key_node, (*at, key))
+                raise self._error(
+                    f"duplicate key '{key}' (it appears twice in one mapping)",
+                    key_node,
+                    (*at, key),
+                )
             own.add(key)
         self.loader.flatten_mapping(node)  # '<<' merge keys: merged pairs first, own pairs win
-        result: dict[Any, Any] = {}
+        result: dict[Any, Any] = LineMap() if self.line_maps else {}
+        if isinstance(result, LineMap):
+            result.line = node.start_mark.line + 1
         for key_node, value_node in node.value:
             key = self._key(key_node, at)
-            self.source.lines[(*at, key)] = (self.path, key_node.start_mark.line + 1)
+            line = key_node.start_mark.line + 1
+            self.source.lines[(*at, key)] = (self.path, line)
             result[key] = self.value(value_node, (*at, key), record=False)
+            if isinstance(result, LineMap):
+                result.key_lines[key] = line
         return result
 
     def _key(self, node: ScalarNode, at: Path_) -> Any:
