@@ -26,7 +26,7 @@ from contextlib import contextmanager
 import psutil
 
 from _common import Target, header
-from rareflow.ensemble import run_ensemble
+from rareflow.runs.ensemble import run_ensemble
 
 SCENARIO = "baseline"
 DRAWS = 1000

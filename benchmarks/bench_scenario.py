@@ -38,15 +38,15 @@ def main() -> list[Target]:
 def _policy_scenario(world: World) -> Callable[[], object] | None:
     """A callable running a bundled policy scenario, or None if the policy layer is absent."""
     try:
-        from rareflow.policy import load_scenario
-        from rareflow.policy.effects.program import run_scenario
+        from rareflow.policy.effects.program import simulate_scenario
+        from rareflow.scenario import load_scenario
 
         scenario = load_scenario(POLICY_SCENARIO, world)
-        run_scenario(scenario, world)
+        simulate_scenario(scenario, world)
     except Exception as error:  # the policy layer is still being written
         print(f"policy scenario skipped: {error!r:.200}")
         return None
-    return lambda: run_scenario(scenario, world)
+    return lambda: simulate_scenario(scenario, world)
 
 
 if __name__ == "__main__":

@@ -335,7 +335,7 @@ def reference_year_vectors(
     cost = model._static_cost.copy()
     tariffs = model.world.trade.tariffs_in(inputs.year)
     if tariffs:
-        for name, labels in model._tariff_labels.items():
+        for name, labels in model.tariff_labels.items():
             cost[col(name).ids] += labels.map(tariffs).fillna(0.0).to_numpy(dtype=float)
     row_lower = np.zeros(model.lp.n_rows)
     row_upper = np.zeros(model.lp.n_rows)

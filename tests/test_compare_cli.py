@@ -10,7 +10,7 @@ import xarray as xr
 from click.testing import CliRunner, Result
 
 from rareflow.cli import main
-from rareflow.runner import run_scenario
+from rareflow.runs.runner import run_scenario
 from rareflow.store import RunStore
 
 YEARS = [2024, 2025, 2026]

@@ -18,8 +18,8 @@ from click.testing import CliRunner
 from distributed import Client, LocalCluster
 
 from rareflow.cli import main
-from rareflow.ensemble import ensemble_summary, run_ensemble
-from rareflow.ensemble import worker as worker_module
+from rareflow.runs.ensemble import ensemble_summary, run_ensemble
+from rareflow.runs.ensemble import worker as worker_module
 from rareflow.store import RunStore
 
 YEARS = range(2024, 2027)
@@ -165,7 +165,7 @@ def test_killed_ensemble_resumes_only_missing_draws(
     """Kill the whole process group mid-run, start again: same results as uninterrupted."""
     store_dir, run_id = reference
     store = tmp_path / "store"
-    args = [sys.executable, "-m", "rareflow.cli", "ensemble", SCENARIO, "--draws", "6",
+    args = [sys.executable, "-m", "rareflow", "ensemble", SCENARIO, "--draws", "6",
             "--seed", "3", "--years", "2024-2026", "--store", str(store), "--workers", "1",
             "--batch-size", "1", "--json"]
     log = tmp_path / "first-attempt.log"

@@ -8,11 +8,11 @@ import xarray as xr
 
 from rareflow.data.loader import load_world
 from rareflow.engine.simulate import Schedule, build_market, simulate
-from rareflow.ensemble.sampling import apply_draw, draw_values
-from rareflow.ensemble.worker import EnsembleSpec, WorkerModel, data_version
 from rareflow.model.world import World
-from rareflow.policy import load_scenario
 from rareflow.policy.effects.program import apply_overrides, compile_policies
+from rareflow.runs.ensemble.sampling import apply_draw, draw_values
+from rareflow.runs.ensemble.worker import EnsembleSpec, WorkerModel, data_version
+from rareflow.scenario import load_scenario
 
 YEARS = (2024, 2025, 2026, 2027)
 

@@ -5,8 +5,8 @@ from __future__ import annotations
 import pytest
 import xarray as xr
 
-from rareflow.policy import bundled_names
-from rareflow.runner import run_scenario
+from rareflow.runs.runner import run_scenario
+from rareflow.scenario import bundled_names
 
 YEARS = range(2024, 2027)
 

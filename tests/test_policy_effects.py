@@ -12,10 +12,10 @@ from rareflow.engine.inputs import default_inputs
 from rareflow.engine.network import build_network
 from rareflow.engine.simulate import SimulationState, build_market, simulate
 from rareflow.model.world import World
-from rareflow.policy import ExportControl, Scenario
 from rareflow.policy.effects import compile_policies
 from rareflow.policy.effects.export_control import CARRYING_RATE
 from rareflow.policy.effects.recycling_target import oxide_equivalent_demand
+from rareflow.scenario import ExportControl, Scenario
 from rareflow.testing import tiny_world
 
 ALLIES = ["USA", "AUS", "JPN"]

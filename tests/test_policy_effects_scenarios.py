@@ -13,9 +13,9 @@ import xarray as xr
 from rareflow.engine.simulate import simulate
 from rareflow.model.errors import DataError
 from rareflow.model.world import World
-from rareflow.policy import Scenario, bundled_names, load_scenario
-from rareflow.policy.effects import compile_policies, run_scenario
-from rareflow.policy.world_check import valid_names
+from rareflow.policy.effects import compile_policies, simulate_scenario
+from rareflow.scenario import Scenario, bundled_names, load_scenario
+from rareflow.scenario.world_check import valid_names
 from rareflow.testing import tiny_world
 
 YEARS = range(2024, 2031)
@@ -54,7 +54,7 @@ def test_bundled_scenario_compiles_and_runs(name: str, world: World) -> None:
 
 
 def test_heavy_ban_splits_dy_prices_from_2026(world: World) -> None:
-    ds = run_scenario(load_scenario("heavy-ban"), world, range(2025, 2028))
+    ds = simulate_scenario(load_scenario("heavy-ban"), world, range(2025, 2028))
     dy = ds.price.sel(stage="separation", element="Dy", origin="china")
     assert float(dy.sel(year=2027, region="USA")) > float(dy.sel(year=2027, region="CHN")) + 100
     assert float(ds.trade.sel(product=["oxide", "metal", "magnet"], exporter="CHN",
@@ -63,17 +63,17 @@ def test_heavy_ban_splits_dy_prices_from_2026(world: World) -> None:
 
 
 def test_price_war_subsidy_is_bounded_and_costs_china(world: World) -> None:
-    ds = run_scenario(load_scenario("price-war"), world, range(2025, 2028))
+    ds = simulate_scenario(load_scenario("price-war"), world, range(2025, 2028))
     cost = ds.fiscal_cost.sel(instrument="chn_price_war_magnet")
     assert float(cost.sel(year=2025)) == 0.0
     assert float(cost.sel(year=2027)) > 0.0
 
 
-def test_run_scenario_reports_skips_and_attrs(world: World) -> None:
+def test_simulate_scenario_reports_skips_and_attrs(world: World) -> None:
     scenario = load_scenario("mp-dod-2025")
     with pytest.raises(DataError, match=r"mp_10x_magnets|mp_mountain_pass"):
-        run_scenario(scenario, world, [2024])
-    ds = run_scenario(scenario, world, [2024, 2025], missing="skip")
+        simulate_scenario(scenario, world, [2024])
+    ds = simulate_scenario(scenario, world, [2024, 2025], missing="skip")
     assert isinstance(ds, xr.Dataset)
     assert ds.attrs["scenario"] == "mp-dod-2025"
     assert ds.attrs["seed"] == 0
@@ -82,12 +82,12 @@ def test_run_scenario_reports_skips_and_attrs(world: World) -> None:
     assert list(ds.fiscal_cost.instrument.values) == ["chn_tech_ban_2023"]
 
 
-def test_run_scenario_applies_overrides(world: World) -> None:
+def test_simulate_scenario_applies_overrides(world: World) -> None:
     data = load_scenario("baseline").to_plain()
     data["overrides"] = {"facilities": {"us_sep": {"cancelled": True}},
                          "demand_growth": {"ev": {2025: 0.5}}}
     scenario = Scenario.model_validate(data)
-    ds = run_scenario(scenario, world, [2024, 2025])
+    ds = simulate_scenario(scenario, world, [2024, 2025])
     assert float(ds.facility_capacity.sel(facility="us_sep").sum()) == 0.0
     plain = simulate(world, years=[2024, 2025])
     ratio = ds.demand.sel(sector="ev", region="USA") / plain.demand.sel(sector="ev", region="USA")

@@ -24,7 +24,7 @@ from rareflow.report import ReportMeta, ensemble_figures, render_report, result_
 from rareflow.report.allocation import trace_pools
 from rareflow.report.html import answer_grid, figure_json
 from rareflow.report.sankey import sankey_flows
-from rareflow.runner import RunOutcome, run_scenario
+from rareflow.runs.runner import RunOutcome, run_scenario
 
 YEARS = range(2024, 2027)
 CHROMIUM = Path("/usr/bin/chromium")
@@ -462,7 +462,7 @@ def test_report_screenshot(tmp_path: Path) -> None:
 
 @pytest.mark.slow
 def test_cli_reports_a_real_ensemble(tmp_path: Path) -> None:
-    from rareflow.ensemble.driver import run_ensemble
+    from rareflow.runs.ensemble.driver import run_ensemble
 
     outcome = run_ensemble("baseline", draws=2, seed=3, years=YEARS, store_dir=tmp_path,
                            workers=1, durable=False)

@@ -8,7 +8,7 @@ from typing import Any
 import pytest
 from pydantic import ValidationError
 
-from rareflow.policy import (
+from rareflow.scenario import (
     INSTRUMENT_MODELS,
     CapacitySupport,
     DemandShock,

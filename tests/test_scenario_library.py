@@ -10,7 +10,7 @@ import pytest
 from click.testing import CliRunner
 
 from rareflow.cli import main
-from rareflow.policy import (
+from rareflow.scenario import (
     CapacitySupport,
     ExportControl,
     Offtake,

@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 
 from rareflow.model import DataError
-from rareflow.policy import ExportControl, Scenario, load_scenario
+from rareflow.scenario import ExportControl, load_scenario
 
 
 def write(folder: Path, name: str, text: str) -> Path:
@@ -318,6 +318,6 @@ def test_to_yaml_round_trips_a_resolved_scenario(tmp_path: Path) -> None:
     text = scenario.to_yaml()
     assert text.startswith("# rareflow scenario 'wartime-rebuild', resolved from: wartime-rebuild")
     assert "extends" not in text.split("\n", 1)[1]
-    again = Scenario.from_yaml(write(tmp_path, "resolved.yaml", text))
+    again = load_scenario(write(tmp_path, "resolved.yaml", text))
     assert again.model_dump() == scenario.model_dump()
     assert again.lineage == ("wartime-rebuild",)

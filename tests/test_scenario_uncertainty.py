@@ -10,7 +10,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from pydantic import TypeAdapter, ValidationError
 
-from rareflow.policy import Distribution, Scenario, Uncertainty, bundled_names, load_scenario
+from rareflow.scenario import Distribution, Scenario, Uncertainty, bundled_names, load_scenario
 
 ADAPTER: TypeAdapter[Any] = TypeAdapter(Distribution)
 

@@ -19,7 +19,7 @@ from rareflow.model import (
     TradeCosts,
     World,
 )
-from rareflow.policy import ExportControl, bundled_names, load_scenario, validate_against_world
+from rareflow.scenario import ExportControl, bundled_names, load_scenario, validate_against_world
 
 SRC = {"source": "test fixture"}
 

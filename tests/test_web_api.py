@@ -16,9 +16,10 @@ from click.testing import CliRunner
 from fastapi.testclient import TestClient
 
 from rareflow.cli import main
+from rareflow.cli.serve import is_loopback
 from rareflow.data.loader import load_world
 from rareflow.model.world import World
-from rareflow.policy import (
+from rareflow.scenario import (
     ExportControl,
     PriceFloor,
     RecyclingTarget,
@@ -28,7 +29,6 @@ from rareflow.policy import (
 from rareflow.store import RunStore
 from rareflow.web.app import create_app
 from rareflow.web.assets import plotly_js
-from rareflow.web.cli_commands import is_loopback
 from rareflow.web.derive import LeverError, derive_scenario
 from rareflow.web.guard import RequestGuard
 from rareflow.web.levers import NEW_POLICY_TERMS, ExportControlLever, Levers, lever_defaults

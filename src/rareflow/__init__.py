@@ -1,7 +1,6 @@
 """rareflow: a computable model of the global rare-earth supply chain."""
 
-__version__ = "0.1.0"
-
 from rareflow.data.loader import load_world
+from rareflow.version import __version__
 
 __all__ = ["__version__", "load_world"]

@@ -4,15 +4,15 @@ from __future__ import annotations
 
 import click
 
-from rareflow import __version__
-from rareflow.compare_cli import compare_command
-from rareflow.data.check import check as data_check
-from rareflow.ensemble.cli_commands import ensemble_command
-from rareflow.policy.cli_commands import register as register_scenario_commands
-from rareflow.report.cli_commands import report_command
-from rareflow.run_cli import run_command
-from rareflow.store.cli_commands import register as register_run_commands
-from rareflow.web.cli_commands import serve_command
+from rareflow.cli.compare import compare_command
+from rareflow.cli.data import check as data_check
+from rareflow.cli.ensemble import ensemble_command
+from rareflow.cli.report import report_command
+from rareflow.cli.run import run_command
+from rareflow.cli.runs import register as register_run_commands
+from rareflow.cli.scenarios import register as register_scenario_commands
+from rareflow.cli.serve import serve_command
+from rareflow.version import __version__
 
 
 @click.group()
@@ -50,7 +50,3 @@ def runs() -> None:
 
 
 register_run_commands(runs)
-
-
-if __name__ == "__main__":
-    main()

@@ -23,7 +23,7 @@ from rich.console import Console
 from rich.table import Table
 from rich.text import Text
 
-from rareflow.cli_options import parse_years
+from rareflow.cli.options import parse_years
 from rareflow.data.loader import load_world
 from rareflow.metrics import compare, contract_problems, to_csv
 from rareflow.metrics.compare import SECTIONS

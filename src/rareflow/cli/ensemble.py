@@ -20,11 +20,11 @@ from rich.progress import (
 )
 from rich.table import Table
 
-from rareflow.cli_options import parse_years
-from rareflow.ensemble.driver import EnsembleOutcome, EnsembleProgress, run_ensemble
-from rareflow.ensemble.summary import ensemble_summary
+from rareflow.cli.options import parse_years
 from rareflow.model.errors import DataError
-from rareflow.policy.effects.program import DEFAULT_YEARS
+from rareflow.runs.ensemble.driver import EnsembleOutcome, EnsembleProgress, run_ensemble
+from rareflow.runs.ensemble.summary import ensemble_summary
+from rareflow.scenario.scenario import DEFAULT_YEARS
 from rareflow.store import RunStore
 
 #: Years shown in the self-sufficiency probability table.

@@ -10,11 +10,11 @@ from rich.console import Console
 from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
-from rareflow.cli_options import parse_years
+from rareflow.cli.options import parse_years
 from rareflow.metrics import answers
 from rareflow.model.errors import DataError
-from rareflow.policy.effects.program import DEFAULT_YEARS
-from rareflow.runner import RunOutcome, run_scenario
+from rareflow.runs.runner import RunOutcome, run_scenario
+from rareflow.scenario.scenario import DEFAULT_YEARS
 
 
 def _summary(outcome: RunOutcome) -> Table:

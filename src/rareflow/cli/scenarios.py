@@ -14,9 +14,9 @@ from rich.table import Table
 
 from rareflow.model.errors import DataError
 from rareflow.model.world import World
-from rareflow.policy.library import bundled_names, bundled_path
-from rareflow.policy.loader import load_scenario
-from rareflow.policy.sourcemap import read_yaml
+from rareflow.model.yamlio import read_yaml
+from rareflow.scenario.library import bundled_names, bundled_path
+from rareflow.scenario.loader import load_scenario
 
 
 def _summary(name: str) -> dict[str, Any]:

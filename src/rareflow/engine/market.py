@@ -9,7 +9,9 @@ disposal and substitution costs (HiGHS minimises its negative).
 from __future__ import annotations
 
 import time
+from collections.abc import Mapping
 from dataclasses import dataclass, field
+from types import MappingProxyType
 
 import highspy
 import numpy as np
@@ -81,6 +83,11 @@ class MarketModel:
         self._year_maps = YearMaps(self)
         #: Where each solve starts (None: HiGHS warm-starts from the previous solve).
         self.start_policy: StartPolicy | None = None
+
+    @property
+    def tariff_labels(self) -> Mapping[str, pd.Series]:
+        """Shipping family name -> each column's tariff label ``EXPORTER>IMPORTER:product``."""
+        return MappingProxyType(self._tariff_labels)
 
     # ------------------------------------------------------------------ static data --
     def _facility_values(self, family: Family, column: str) -> np.ndarray:
@@ -353,7 +360,7 @@ class YearMaps:
 
         # shipping columns by tariff label ("EXPORTER>IMPORTER:product")
         by_label: dict[str, list[int]] = {}
-        for name, labels in model._tariff_labels.items():
+        for name, labels in model.tariff_labels.items():
             for label, column in zip(labels.tolist(), col(name).ids.tolist(), strict=True):
                 by_label.setdefault(label, []).append(column)
         self.tariff_columns = {label: np.asarray(ids, dtype=np.int64)

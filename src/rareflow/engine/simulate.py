@@ -17,7 +17,6 @@ import numpy as np
 import pandas as pd
 import xarray as xr
 
-from rareflow import __version__
 from rareflow.engine.carried import GridLookup, ScrapTable, StockCarry, scrap_layout
 from rareflow.engine.grouping import GroupSum, fresh_copy
 from rareflow.engine.inputs import DefaultInputs, YearInputs, label_index, labelled_series
@@ -28,6 +27,7 @@ from rareflow.engine.stacking import concat_years
 from rareflow.engine.stock import MagnetStock, NormalLifetime, historic_inflows
 from rareflow.model.facilities import Facility, capacities_in
 from rareflow.model.world import World
+from rareflow.version import __version__
 
 #: Years of assumed history used to build the stock of magnets in use at the base year.
 HISTORY_YEARS = 30

@@ -1,6 +1,6 @@
 """Ensemble figures from an ensemble summary: fan charts and self-sufficiency probabilities.
 
-The summary contract (built by ``rareflow.ensemble.summary.ensemble_summary``): coords ``year``
+The summary contract (built by ``rareflow.runs.ensemble.summary.ensemble_summary``): coords ``year``
 (int), ``percentile`` (5, 25, 50, 75, 95), ``series`` (labels) and ``target`` (labels); data
 vars ``fan`` (series, percentile, year) with a ``unit`` coord along ``series``, and
 ``sufficiency_probability`` (target, year) in [0, 1]; attrs ``run_id``, ``scenario_name``,

@@ -20,7 +20,6 @@ import plotly.graph_objects as go
 import xarray as xr
 from plotly.offline import get_plotlyjs
 
-from rareflow import __version__
 from rareflow.metrics import answers
 from rareflow.model.world import World
 from rareflow.report.figures import (
@@ -31,6 +30,7 @@ from rareflow.report.figures import (
     result_years,
 )
 from rareflow.report.provenance import ReportMeta, distinct_sources, source_counts
+from rareflow.version import __version__
 
 #: What each chart shows and how to read it (shown under its heading).
 CHART_NOTES: dict[str, str] = {

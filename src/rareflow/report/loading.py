@@ -64,7 +64,7 @@ def load_report_input(run: str, store_dir: Path) -> ReportInput:
 
 
 def _ensemble_summary(store: RunStore, run_id: str) -> xr.Dataset:
-    from rareflow.ensemble.summary import ensemble_summary
+    from rareflow.runs.ensemble.summary import ensemble_summary
 
     return ensemble_summary(store, run_id)
 

@@ -13,13 +13,12 @@ from typing import Any
 
 import xarray as xr
 
-from rareflow import __version__
 from rareflow.data.loader import load_world
 from rareflow.model.world import World
-from rareflow.policy import Scenario, load_scenario
-from rareflow.policy.effects.program import run_scenario as simulate_scenario
-from rareflow.policy.effects.program import scenario_years
+from rareflow.policy import simulate_scenario
+from rareflow.scenario import Scenario, load_scenario
 from rareflow.store import RunStore
+from rareflow.version import __version__
 
 
 @dataclass(frozen=True)
@@ -47,7 +46,7 @@ def run_scenario(
     """
     world = load_world(data_dir)
     parsed = load_scenario(scenario, world)  # also checks its names against the world
-    year_list = list(years if years is not None else scenario_years(parsed))
+    year_list = list(years if years is not None else parsed.run_years())
     return run_parsed_scenario(parsed, world, year_list, store_dir=store_dir,
                                progress=progress)
 

@@ -2,13 +2,13 @@
 
 Typical use::
 
-    from rareflow.policy import load_scenario
+    from rareflow.scenario import load_scenario
     scenario = load_scenario("suspension-2025-11")          # bundled name or a path
     for control in scenario.policies_of(ExportControl):
         control.active_fraction(2026)
 """
 
-from rareflow.policy.distributions import (
+from rareflow.scenario.distributions import (
     Bernoulli,
     Discrete,
     Distribution,
@@ -17,7 +17,7 @@ from rareflow.policy.distributions import (
     Triangular,
     Uniform,
 )
-from rareflow.policy.instruments import (
+from rareflow.scenario.instruments import (
     INSTRUMENT_MODELS,
     INSTRUMENT_TYPES,
     CapacitySupport,
@@ -35,18 +35,18 @@ from rareflow.policy.instruments import (
     Substitution,
     Tariff,
 )
-from rareflow.policy.library import bundled_names, bundled_path, library_dir
-from rareflow.policy.loader import load_scenario
-from rareflow.policy.overrides import FacilityOverride, Overrides
-from rareflow.policy.scenario import Scenario
-from rareflow.policy.uncertainty import (
+from rareflow.scenario.library import bundled_names, bundled_path, library_dir
+from rareflow.scenario.loader import load_scenario
+from rareflow.scenario.overrides import FacilityOverride, Overrides
+from rareflow.scenario.scenario import Scenario
+from rareflow.scenario.uncertainty import (
     FacilityDistributions,
     GrowthUncertainty,
     PolicyTiming,
     RecyclingUncertainty,
     Uncertainty,
 )
-from rareflow.policy.world_check import validate_against_world
+from rareflow.scenario.world_check import validate_against_world
 
 __all__ = [
     "INSTRUMENT_MODELS",

@@ -14,7 +14,7 @@ from typing import Annotated, Any
 
 from pydantic import BeforeValidator, model_validator
 
-from rareflow.policy.base import StrictModel
+from rareflow.scenario.base import StrictModel
 
 MIN_YEAR = 1950
 MAX_YEAR = 2150

@@ -9,7 +9,7 @@ from pydantic import ValidationError
 from pydantic_core import ErrorDetails
 
 from rareflow.model.errors import DataError, closest_name
-from rareflow.policy.sourcemap import Path_, SourceMap
+from rareflow.model.yamlio import Path_, SourceMap
 
 MAX_LISTED = 3
 

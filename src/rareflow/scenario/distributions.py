@@ -16,7 +16,7 @@ from numpy.typing import NDArray
 from pydantic import Field, model_validator
 from pydantic_core import PydanticCustomError
 
-from rareflow.policy.base import StrictModel
+from rareflow.scenario.base import StrictModel
 
 FloatArray = NDArray[np.float64]
 
@@ -242,7 +242,3 @@ Distribution = Annotated[
     Normal | LogNormal | Uniform | Triangular | Discrete | Bernoulli,
     Field(discriminator="dist"),
 ]
-
-DISTRIBUTION_TYPES: tuple[str, ...] = (
-    "normal", "lognormal", "uniform", "triangular", "discrete", "bernoulli",
-)

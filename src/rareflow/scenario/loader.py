@@ -9,10 +9,11 @@ from pydantic import ValidationError
 
 from rareflow.model.errors import DataError, closest_name
 from rareflow.model.world import World
-from rareflow.policy import library
-from rareflow.policy.diagnostics import validation_error
-from rareflow.policy.scenario import Scenario
-from rareflow.policy.sourcemap import Path_, SourceMap, read_yaml
+from rareflow.model.yamlio import Path_, SourceMap, read_yaml
+from rareflow.scenario import library
+from rareflow.scenario.diagnostics import validation_error
+from rareflow.scenario.scenario import Scenario
+from rareflow.scenario.world_check import validate_against_world
 
 #: Sections merged key by key when a scenario extends another.
 MERGED_SECTIONS = ("overrides", "uncertainty")
@@ -38,11 +39,8 @@ def load_scenario(path_or_name: str | Path, world: World | None = None) -> Scena
         scenario = Scenario.model_validate(data)
     except ValidationError as exc:
         raise validation_error(exc, data, source) from None
-    scenario._source = source
-    scenario._lineage = lineage
+    scenario = scenario.with_origin(lineage, source)
     if world is not None:
-        from rareflow.policy.world_check import validate_against_world
-
         validate_against_world(scenario, world)
     return scenario
 

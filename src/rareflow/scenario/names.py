@@ -11,7 +11,7 @@ from pydantic_core import PydanticCustomError
 from rareflow.model.elements import ELEMENT_ALIASES, ELEMENTS, Element
 from rareflow.model.errors import closest_name
 from rareflow.model.world import World
-from rareflow.policy.base import ID_PATTERN
+from rareflow.scenario.base import ID_PATTERN
 
 #: Products and stages an export control can name (``technology`` = process know-how, equipment).
 Product = Literal["concentrate", "oxide", "metal", "magnet", "technology"]

@@ -5,8 +5,8 @@ from __future__ import annotations
 from pydantic import Field, model_validator
 
 from rareflow.model.facilities import Facility, FacilityStatus
-from rareflow.policy.base import StrictModel, located_error
-from rareflow.policy.names import Identifier, Reference
+from rareflow.scenario.base import StrictModel, located_error
+from rareflow.scenario.names import Identifier, Reference
 
 
 class FacilityOverride(StrictModel):

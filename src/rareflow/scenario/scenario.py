@@ -3,26 +3,24 @@
 from __future__ import annotations
 
 from collections import Counter
-from pathlib import Path
-from typing import TYPE_CHECKING, Any, TypeVar
+from typing import Any, TypeVar
 
 from pydantic import Field, PrivateAttr, model_validator
 
 from rareflow.model.errors import closest_name
-from rareflow.policy.base import StrictModel, located_error
-from rareflow.policy.dates import YearRange
-from rareflow.policy.instruments import Instrument, InstrumentBase
-from rareflow.policy.names import Identifier, Reference
-from rareflow.policy.overrides import Overrides
-from rareflow.policy.uncertainty import Uncertainty
-
-if TYPE_CHECKING:
-    from rareflow.model.world import World
-    from rareflow.policy.sourcemap import SourceMap
+from rareflow.model.yamlio import SourceMap, dump_yaml
+from rareflow.scenario.base import StrictModel, located_error
+from rareflow.scenario.dates import YearRange
+from rareflow.scenario.instruments import Instrument, InstrumentBase
+from rareflow.scenario.names import Identifier, Reference
+from rareflow.scenario.overrides import Overrides
+from rareflow.scenario.uncertainty import Uncertainty
 
 InstrumentT = TypeVar("InstrumentT", bound=InstrumentBase)
 
 NAME_PATTERN = r"^[a-z0-9][a-z0-9_-]*$"
+#: Years a scenario runs when it gives none.
+DEFAULT_YEARS = range(2024, 2041)
 
 
 class Scenario(StrictModel):
@@ -84,6 +82,22 @@ class Scenario(StrictModel):
         copy._source, copy._lineage = self._source, self._lineage
         return copy
 
+    def with_origin(
+        self, lineage: tuple[str, ...], source: SourceMap | None = None
+    ) -> Scenario:
+        """A copy that records where it came from: its ``lineage`` and YAML ``source`` map.
+
+        The loader gives a loaded scenario its file lines and ``extends`` chain; a scenario
+        derived in code (the dashboard's levers) gives its own name over its base's lineage.
+        """
+        copy = self.model_copy()
+        copy._source, copy._lineage = source, lineage
+        return copy
+
+    def run_years(self) -> range:
+        """The years this scenario runs by default: its own ``years``, else 2024-2040."""
+        return self.years.years() if self.years is not None else DEFAULT_YEARS
+
     def policy(self, policy_id: str) -> InstrumentBase:
         """The policy with ``policy_id``."""
         for policy in self.policies:
@@ -100,11 +114,6 @@ class Scenario(StrictModel):
     def instrument_counts(self) -> dict[str, int]:
         """Number of policies per instrument type."""
         return dict(Counter(policy.type for policy in self.policies))
-
-    def active_policies(self, year: int) -> list[tuple[InstrumentBase, float]]:
-        """Policies active in ``year`` with their active share of the year."""
-        shares = ((policy, policy.active_fraction(year)) for policy in self.policies)
-        return [(policy, share) for policy, share in shares if share > 0]
 
     def references(self) -> list[Reference]:
         """Every world name the scenario uses, with its path from the scenario root."""
@@ -125,23 +134,11 @@ class Scenario(StrictModel):
         return self._source
 
     @property
-    def source_file(self) -> Path | None:
-        """The file this scenario was loaded from, if any."""
-        return None if self._source is None else self._source.root_file
-
-    @property
     def lineage(self) -> tuple[str, ...]:
         """Names from this scenario up through the scenarios it extends."""
         return self._lineage or (self.name,)
 
     # --- I/O ----------------------------------------------------------------------------------
-    @classmethod
-    def from_yaml(cls, path: str | Path, world: World | None = None) -> Scenario:
-        """Load, resolve and validate a scenario file (or bundled name); see ``load_scenario``."""
-        from rareflow.policy.loader import load_scenario
-
-        return load_scenario(path, world)
-
     def to_plain(self) -> dict[str, Any]:
         """The scenario as plain YAML-ready data (tuples as lists, no None values)."""
         data = self.model_dump(mode="python", by_alias=True, exclude_none=True)
@@ -154,8 +151,6 @@ class Scenario(StrictModel):
 
     def to_yaml(self) -> str:
         """The fully resolved scenario as YAML text; loading it gives an equal scenario."""
-        from rareflow.policy.sourcemap import dump_yaml
-
         lineage = " <- ".join(self.lineage)
         header = f"# rareflow scenario '{self.name}', resolved from: {lineage}\n"
         return header + dump_yaml(self.to_plain())

@@ -1,6 +1,6 @@
 """The ``uncertainty:`` section: distributions for inputs that ensembles draw.
 
-Every entry is a distribution (see :mod:`rareflow.policy.distributions`). :meth:`Uncertainty.
+Every entry is a distribution (see :mod:`rareflow.scenario.distributions`). :meth:`Uncertainty.
 distributions` flattens them into named entries (``start_delay_years.by_status.announced``...),
 and :meth:`Uncertainty.sample` draws them all, in that order, from one generator.
 """
@@ -13,9 +13,9 @@ import numpy as np
 from pydantic import Field, model_validator
 
 from rareflow.model.facilities import FacilityStatus
-from rareflow.policy.base import StrictModel, located_error
-from rareflow.policy.distributions import Bernoulli, Distribution
-from rareflow.policy.names import Identifier, Reference
+from rareflow.scenario.base import StrictModel, located_error
+from rareflow.scenario.distributions import Bernoulli, Distribution
+from rareflow.scenario.names import Identifier, Reference
 
 DistributionType = Distribution
 
@@ -151,10 +151,6 @@ class Uncertainty(StrictModel):
         if self.recycling.recovery_yield is not None:
             named["recycling.recovery_yield"] = self.recycling.recovery_yield
         return named
-
-    def is_empty(self) -> bool:
-        """Whether nothing is uncertain."""
-        return not self.distributions()
 
     def sample(self, rng: np.random.Generator) -> dict[str, float]:
         """One draw of every uncertain input, keyed as in :meth:`distributions`."""

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from rareflow.model.errors import DataError, closest_name
 from rareflow.model.world import World
-from rareflow.policy.diagnostics import format_path
-from rareflow.policy.names import Reference
-from rareflow.policy.scenario import Scenario
+from rareflow.scenario.diagnostics import format_path
+from rareflow.scenario.names import Reference
+from rareflow.scenario.scenario import Scenario
 
 _LABELS = {
     "region": "region",

@@ -29,7 +29,6 @@ from fastapi.responses import FileResponse, JSONResponse, Response
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.middleware.trustedhost import TrustedHostMiddleware
 
-from rareflow.policy.effects.program import scenario_years
 from rareflow.store import AmbiguousRunError, RunNotFoundError, RunStore, StoreError
 from rareflow.store.runs import RunInfo
 from rareflow.web.assets import assets, index_page
@@ -111,7 +110,7 @@ def create_app(
     async def run(request: RunRequest) -> dict[str, Any]:
         base = catalogue.get(request.scenario)
         derived = derive_scenario(base, request.levers, world)
-        years = request.years.years() if request.years else list(scenario_years(base))
+        years = request.years.years() if request.years else list(base.run_years())
         params = {
             "base_scenario": base.name,
             "levers": request.levers.model_dump(mode="json", exclude_none=True),

@@ -6,9 +6,9 @@ from dataclasses import dataclass
 from typing import Any
 
 from rareflow.model.world import World
-from rareflow.policy.library import bundled_names, bundled_path
-from rareflow.policy.loader import load_scenario
-from rareflow.policy.scenario import Scenario
+from rareflow.scenario.library import bundled_names, bundled_path
+from rareflow.scenario.loader import load_scenario
+from rareflow.scenario.scenario import Scenario
 from rareflow.web.levers import lever_defaults, lever_targets
 
 

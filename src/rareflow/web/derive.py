@@ -15,9 +15,9 @@ from pydantic import ValidationError
 
 from rareflow.model.errors import DataError
 from rareflow.model.world import World
-from rareflow.policy.instruments import Offtake, PriceFloor, RecyclingTarget
-from rareflow.policy.scenario import Scenario
-from rareflow.policy.world_check import validate_against_world
+from rareflow.scenario.instruments import Offtake, PriceFloor, RecyclingTarget
+from rareflow.scenario.scenario import Scenario
+from rareflow.scenario.world_check import validate_against_world
 from rareflow.web.levers import (
     DEFAULT_RECYCLING_YEAR,
     NEW_POLICY_TERMS,
@@ -72,7 +72,7 @@ def derive_scenario(base: Scenario, levers: Levers, world: World) -> Derived:
     data["name"] = _derived_name(base.name)
     data["description"] = _description(base.name, changes)
     scenario = _validate(data, world)
-    scenario._lineage = (scenario.name, *base.lineage)
+    scenario = scenario.with_origin((scenario.name, *base.lineage))
     return Derived(scenario, tuple(changes))
 
 

@@ -20,8 +20,8 @@ from typing import Any
 
 from rareflow.data.loader import load_world
 from rareflow.model.world import World
-from rareflow.policy.scenario import Scenario
-from rareflow.runner import run_parsed_scenario
+from rareflow.runs.runner import run_parsed_scenario
+from rareflow.scenario.scenario import Scenario
 from rareflow.store import RunStore
 from rareflow.web.views import result_view, run_summary
 

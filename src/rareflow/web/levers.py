@@ -26,10 +26,10 @@ from typing import Any, Literal, get_args
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from rareflow.model.elements import OTHER_HEAVY_MEMBERS
-from rareflow.policy.base import ID_PATTERN
-from rareflow.policy.dates import end_date, start_date
-from rareflow.policy.instruments import ExportControl, Offtake, PriceFloor, RecyclingTarget
-from rareflow.policy.scenario import Scenario
+from rareflow.scenario.base import ID_PATTERN
+from rareflow.scenario.dates import end_date, start_date
+from rareflow.scenario.instruments import ExportControl, Offtake, PriceFloor, RecyclingTarget
+from rareflow.scenario.scenario import Scenario
 
 #: Simulated years the dashboard allows (the world data is calibrated from 2024).
 FIRST_YEAR, LAST_YEAR = 2024, 2050

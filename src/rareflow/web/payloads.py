@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pydantic import Field, model_validator
 
-from rareflow.policy.scenario import NAME_PATTERN
+from rareflow.scenario.scenario import NAME_PATTERN
 from rareflow.web.levers import FIRST_YEAR, LAST_YEAR, LeverModel, Levers
 
 #: Run ids as the store makes them (hex), or a unique prefix of at least four characters.

@@ -1,7 +1,7 @@
 """How each policy instrument acts on the market: one module per instrument type.
 
-:func:`compile_policies` turns a :class:`~rareflow.policy.Scenario` into a
-:class:`ScenarioProgram` (the engine's ``PolicyProgram``); :func:`run_scenario` applies a
+:func:`compile_policies` turns a :class:`~rareflow.scenario.Scenario` into a
+:class:`ScenarioProgram` (the engine's ``PolicyProgram``); :func:`simulate_scenario` applies a
 scenario's overrides and policies and simulates it. See :mod:`.program` for the yearly cycle and
 each instrument module for its formulation and assumptions.
 """
@@ -12,7 +12,7 @@ from rareflow.policy.effects.program import (
     SkippedPolicy,
     apply_overrides,
     compile_policies,
-    run_scenario,
+    simulate_scenario,
 )
 
 __all__ = [
@@ -21,5 +21,5 @@ __all__ = [
     "SkippedPolicy",
     "apply_overrides",
     "compile_policies",
-    "run_scenario",
+    "simulate_scenario",
 ]

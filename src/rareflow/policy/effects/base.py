@@ -32,8 +32,8 @@ from rareflow.engine.market import Adjustments
 from rareflow.engine.network import Network
 from rareflow.engine.simulate import Schedule, SimulationState
 from rareflow.model.world import World
-from rareflow.policy.instruments import InstrumentBase
-from rareflow.policy.names import ALL, expand_areas
+from rareflow.scenario.instruments import InstrumentBase
+from rareflow.scenario.names import ALL, expand_areas
 
 PolicyT = TypeVar("PolicyT", bound=InstrumentBase)
 

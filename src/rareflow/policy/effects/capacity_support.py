@@ -14,9 +14,9 @@ at face value: the model does not net out repayments or equity value.
 
 from __future__ import annotations
 
-from rareflow.policy.dates import start_date
 from rareflow.policy.effects.base import AccountContext, Effect, Outcome, YearContext
-from rareflow.policy.instruments import CapacitySupport
+from rareflow.scenario.dates import start_date
+from rareflow.scenario.instruments import CapacitySupport
 
 
 def ramp_share(year: int, first: int, ramp_years: int) -> float:

@@ -2,7 +2,7 @@
 
 Rows of ``inputs.magnet_demand`` (magnet sectors) and ``inputs.oxide_demand`` (oxide sectors)
 of the covered sector(s) and region(s) are multiplied by
-:meth:`~rareflow.policy.instruments.DemandShock.factor_in` (1 outside the shock, pro rata in a
+:meth:`~rareflow.scenario.instruments.DemandShock.factor_in` (1 outside the shock, pro rata in a
 partially suspended year). The shock does not compound into later years' growth, and magnets
 in use follow served demand, so a shock also changes later end-of-life scrap.
 """
@@ -12,8 +12,8 @@ from __future__ import annotations
 import pandas as pd
 
 from rareflow.policy.effects.base import Effect, YearContext, area_or_all
-from rareflow.policy.instruments import DemandShock
-from rareflow.policy.names import ALL
+from rareflow.scenario.instruments import DemandShock
+from rareflow.scenario.names import ALL
 
 
 class DemandShockEffect(Effect[DemandShock]):

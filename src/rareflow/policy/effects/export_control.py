@@ -14,7 +14,7 @@ One row per (policy, product, element) sums the covered columns in t REO of the 
 * ``ban``: a full-year ban sets the covered columns' upper bounds to zero; a partial year bounds
   the rows by ``(1 - active share) x reference``.
 * ``licence``: rows bounded by ``(1 - blocked_fraction) x reference`` (the policy's
-  :meth:`~rareflow.policy.instruments.ExportControl.blocked_fraction` nets approval share and the
+  :meth:`~rareflow.scenario.instruments.ExportControl.blocked_fraction` nets approval share and the
   first ``delay_months``). The *reference* volume of a row is its flow in the last solved year in
   which the policy was not active - last year's flow while the control has not started, frozen
   from then on (so a 50 % approval share does not compound year after year); when the control is
@@ -46,7 +46,7 @@ from rareflow.policy.effects.base import (
     YearContext,
     traded_columns,
 )
-from rareflow.policy.instruments import ExportControl
+from rareflow.scenario.instruments import ExportControl
 
 ROWS = "policy_export_limit"
 #: Yearly cost of holding goods while a licence is processed, as a share of their value.

@@ -10,9 +10,9 @@ operating plant. It acts through ``inputs.capacity`` and composes additively wit
 
 from __future__ import annotations
 
-from rareflow.policy.dates import start_date
 from rareflow.policy.effects.base import Effect, YearContext, areas
-from rareflow.policy.instruments import FastTrack
+from rareflow.scenario.dates import start_date
+from rareflow.scenario.instruments import FastTrack
 
 
 class FastTrackEffect(Effect[FastTrack]):

@@ -41,7 +41,7 @@ from rareflow.policy.effects.base import (
     lookup_magnet_price,
     lookup_price,
 )
-from rareflow.policy.instruments import Offtake
+from rareflow.scenario.instruments import Offtake
 
 ROWS = "policy_offtake"
 SUPPORTED = ("magnet", "metal", "separation", "recycling")

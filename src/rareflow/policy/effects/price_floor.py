@@ -37,7 +37,7 @@ from rareflow.policy.effects.base import (
     lookup_magnet_price,
     lookup_price,
 )
-from rareflow.policy.instruments import PriceFloor
+from rareflow.scenario.instruments import PriceFloor
 
 
 def floor_columns(network: Network, policy: PriceFloor) -> pd.DataFrame:

@@ -1,10 +1,10 @@
-"""A scenario's policies as a :class:`~rareflow.engine.simulate.PolicyProgram`, and a runner.
+"""A scenario's policies as a :class:`~rareflow.engine.simulate.PolicyProgram`, and its simulation.
 
 Typical use::
 
-    from rareflow.policy import load_scenario
-    from rareflow.policy.effects import run_scenario
-    ds = run_scenario(load_scenario("heavy-ban"), world, range(2024, 2031))
+    from rareflow.scenario import load_scenario
+    from rareflow.policy import simulate_scenario
+    ds = simulate_scenario(load_scenario("heavy-ban"), world, range(2024, 2031))
 
 or, step by step (ensembles pass their own drawn :class:`~rareflow.engine.simulate.Schedule`)::
 
@@ -53,7 +53,7 @@ from rareflow.policy.effects.sourcing_cap import SourcingCapEffect
 from rareflow.policy.effects.stockpile import StockpileEffect, stockpile_world
 from rareflow.policy.effects.substitution import SubstitutionEffect
 from rareflow.policy.effects.tariff import TariffEffect
-from rareflow.policy.instruments import (
+from rareflow.scenario.instruments import (
     CapacitySupport,
     DemandShock,
     ExportControl,
@@ -67,9 +67,9 @@ from rareflow.policy.instruments import (
     Substitution,
     Tariff,
 )
-from rareflow.policy.names import Reference
-from rareflow.policy.scenario import Scenario
-from rareflow.policy.world_check import valid_names, validate_against_world
+from rareflow.scenario.names import Reference
+from rareflow.scenario.scenario import Scenario
+from rareflow.scenario.world_check import valid_names, validate_against_world
 
 #: The effect class of each instrument class.
 EFFECTS: dict[type[InstrumentBase], type[Effect[Any]]] = {
@@ -85,9 +85,6 @@ EFFECTS: dict[type[InstrumentBase], type[Effect[Any]]] = {
     SourcingCap: SourcingCapEffect,
     Substitution: SubstitutionEffect,
 }
-#: Default simulated years when a scenario gives none.
-DEFAULT_YEARS = range(2024, 2041)
-
 Missing = Literal["error", "skip"]
 
 
@@ -157,9 +154,18 @@ class ScenarioProgram:
         for own, theirs in zip(self.effects, declared.effects, strict=True):
             own.adopt_declared(theirs)
         self.network = network
-        if declared._probe is None and declared.effects:
-            declared._probe = MarketModel(network.world, network)
-        self._probe = declared._probe
+        self._probe = declared.shared_probe()
+
+    def shared_probe(self) -> MarketModel | None:
+        """The probe model of the first year, built here once (None for a program without effects).
+
+        Programs that :meth:`adopt` this one's declarations share it instead of building their
+        own market for the policy-free first-year solve.
+        """
+        if self._probe is None and self.effects:
+            network = self._require_network()
+            self._probe = MarketModel(network.world, network)
+        return self._probe
 
     def probe_basis(self) -> highspy.HighsBasis | None:
         """The probe model's current basis (``None`` without a probe)."""
@@ -350,12 +356,7 @@ def apply_overrides(
     return changed, Schedule(delays=delays, capacity_factor=factors), skipped
 
 
-def scenario_years(scenario: Scenario) -> range:
-    """The years a scenario runs by default: its own ``years``, else 2024-2040."""
-    return scenario.years.years() if scenario.years is not None else DEFAULT_YEARS
-
-
-def run_scenario(
+def simulate_scenario(
     scenario: Scenario,
     world: World,
     years: Iterable[int] | None = None,
@@ -375,7 +376,7 @@ def run_scenario(
     deterministic run unless given).
     """
     if years is None:
-        years = scenario_years(scenario)
+        years = scenario.run_years()
     changed, override_schedule, skipped = apply_overrides(scenario, world, missing)
     run_schedule = schedule if schedule is not None else override_schedule
     program = compile_policies(scenario, changed, schedule=run_schedule, missing=missing)
@@ -393,6 +394,5 @@ __all__ = [
     "SkippedPolicy",
     "apply_overrides",
     "compile_policies",
-    "run_scenario",
-    "scenario_years",
+    "simulate_scenario",
 ]

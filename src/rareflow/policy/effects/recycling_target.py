@@ -27,7 +27,7 @@ from rareflow.policy.effects.base import (
     areas,
     local_table,
 )
-from rareflow.policy.instruments import RecyclingTarget
+from rareflow.scenario.instruments import RecyclingTarget
 
 ROWS = "policy_recycling"
 SLACK = "policy_recycling_slack"

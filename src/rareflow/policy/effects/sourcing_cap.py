@@ -41,7 +41,7 @@ from rareflow.policy.effects.base import (
     local_table,
     traded_columns,
 )
-from rareflow.policy.instruments import SourcingCap
+from rareflow.scenario.instruments import SourcingCap
 
 ROWS = "policy_sourcing"
 SLACK = "policy_sourcing_slack"

@@ -30,7 +30,7 @@ from rareflow.engine.network import Network
 from rareflow.model.market import Stockpile as StockRecord
 from rareflow.model.world import World
 from rareflow.policy.effects.base import AccountContext, Effect, Outcome, YearContext, local_table
-from rareflow.policy.instruments import Stockpile
+from rareflow.scenario.instruments import Stockpile
 
 ROWS = "policy_stock_fill"
 #: Release price as a multiple of last year's price for shortfall-only release rules.

@@ -20,8 +20,8 @@ import numpy as np
 
 from rareflow.engine.lpcore import INF
 from rareflow.policy.effects.base import Effect, YearContext, areas
-from rareflow.policy.instruments import Substitution
-from rareflow.policy.names import ALL
+from rareflow.scenario.instruments import Substitution
+from rareflow.scenario.names import ALL
 
 
 class SubstitutionEffect(Effect[Substitution]):

@@ -34,7 +34,7 @@ from rareflow.policy.effects.base import (
     area_or_all,
     traded_columns,
 )
-from rareflow.policy.instruments import Tariff
+from rareflow.scenario.instruments import Tariff
 
 
 class TariffEffect(Effect[Tariff]):

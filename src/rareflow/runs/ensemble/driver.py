@@ -19,12 +19,11 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from rareflow import __version__
 from rareflow.data.loader import load_world
-from rareflow.ensemble.worker import DrawFailure, EnsembleSpec, data_version, run_batch
-from rareflow.policy import Scenario, load_scenario
-from rareflow.policy.effects.program import scenario_years
+from rareflow.runs.ensemble.worker import DrawFailure, EnsembleSpec, data_version, run_batch
+from rareflow.scenario import Scenario, load_scenario
 from rareflow.store import DEFAULT_ROOT, RunInfo, RunStore, StagedDraw
+from rareflow.version import __version__
 
 #: Lower bound on draws per task by default: the key series of a batch cost ≈ 75 ms a draw
 #: for a single draw against ≈ 30 ms in a batch of 25.
@@ -88,7 +87,7 @@ def run_ensemble(
         raise ValueError(f"an ensemble needs at least one draw, got {draws}")
     world = load_world(data_dir)
     parsed = scenario if isinstance(scenario, Scenario) else load_scenario(scenario, world)
-    year_list = tuple(int(y) for y in (years if years is not None else scenario_years(parsed)))
+    year_list = tuple(int(y) for y in (years if years is not None else parsed.run_years()))
     store = RunStore(store_dir, durable=durable)
     try:
         run = _find_or_create(store, parsed, data_version(world), seed, draws,

@@ -22,8 +22,8 @@ import numpy as np
 
 from rareflow.engine.simulate import Schedule
 from rareflow.model.world import World
-from rareflow.policy.scenario import Scenario
-from rareflow.policy.uncertainty import FacilityDistributions, Uncertainty
+from rareflow.scenario.scenario import Scenario
+from rareflow.scenario.uncertainty import FacilityDistributions, Uncertainty
 
 #: Draw names of the per-facility sections (their entries are drawn per facility instead).
 FACILITY_SECTIONS: tuple[str, ...] = ("start_delay_years", "ramp_up_factor")

@@ -1,6 +1,6 @@
 """Ensemble summaries read from the run store: fan-chart percentiles and self-sufficiency odds.
 
-Only the two small per-draw variables of :mod:`rareflow.ensemble.series` are read (DuckDB scans
+Only the two small per-draw variables of :mod:`rareflow.runs.ensemble.series` are read (DuckDB scans
 their Parquet files), so summarising 1,000 draws never loads a full result.
 """
 
@@ -10,9 +10,9 @@ import numpy as np
 import pandas as pd
 import xarray as xr
 
-from rareflow.ensemble.series import THRESHOLD
 from rareflow.metrics.ensemble import DEFAULT_PERCENTILES, fan
 from rareflow.metrics.sufficiency import first_sufficient_year, sufficient_from
+from rareflow.runs.ensemble.series import THRESHOLD
 from rareflow.store import RunStore
 
 

@@ -35,15 +35,15 @@ from rareflow.data.loader import load_world
 from rareflow.engine.market import MarketModel
 from rareflow.engine.simulate import build_market, simulate
 from rareflow.engine.warmstart import BasisRecorder, ReferenceBases
-from rareflow.ensemble.sampling import apply_draw, draw_values
-from rareflow.ensemble.series import USED_VARIABLES, key_series
 from rareflow.model.world import World
 from rareflow.policy.effects.program import (
     ScenarioProgram,
     apply_overrides,
     compile_policies,
 )
-from rareflow.policy.scenario import Scenario
+from rareflow.runs.ensemble.sampling import apply_draw, draw_values
+from rareflow.runs.ensemble.series import USED_VARIABLES, key_series
+from rareflow.scenario.scenario import Scenario
 from rareflow.store.staging import StagedDraw, stage_draw
 
 

@@ -6,18 +6,18 @@ from typing import Annotated
 
 from pydantic import Field
 
-from rareflow.policy.instruments.base import InstrumentBase
-from rareflow.policy.instruments.capacity_support import CapacitySupport
-from rareflow.policy.instruments.demand_shock import DemandShock
-from rareflow.policy.instruments.export_control import ExportControl
-from rareflow.policy.instruments.fast_track import FastTrack
-from rareflow.policy.instruments.offtake import Offtake
-from rareflow.policy.instruments.price_floor import PriceFloor
-from rareflow.policy.instruments.recycling_target import RecyclingTarget
-from rareflow.policy.instruments.sourcing_cap import SourcingCap
-from rareflow.policy.instruments.stockpile import ReleaseRule, Stockpile
-from rareflow.policy.instruments.substitution import Substitution
-from rareflow.policy.instruments.tariff import Tariff
+from rareflow.scenario.instruments.base import InstrumentBase
+from rareflow.scenario.instruments.capacity_support import CapacitySupport
+from rareflow.scenario.instruments.demand_shock import DemandShock
+from rareflow.scenario.instruments.export_control import ExportControl
+from rareflow.scenario.instruments.fast_track import FastTrack
+from rareflow.scenario.instruments.offtake import Offtake
+from rareflow.scenario.instruments.price_floor import PriceFloor
+from rareflow.scenario.instruments.recycling_target import RecyclingTarget
+from rareflow.scenario.instruments.sourcing_cap import SourcingCap
+from rareflow.scenario.instruments.stockpile import ReleaseRule, Stockpile
+from rareflow.scenario.instruments.substitution import Substitution
+from rareflow.scenario.instruments.tariff import Tariff
 
 #: Any instrument, selected by its ``type`` key.
 Instrument = Annotated[

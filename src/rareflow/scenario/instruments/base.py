@@ -2,14 +2,13 @@
 
 from __future__ import annotations
 
-import datetime as dt
 from typing import Self
 
 from pydantic import Field
 
-from rareflow.policy.base import StrictModel
-from rareflow.policy.dates import Interval, Span, active_fraction, add_months, start_date
-from rareflow.policy.names import Identifier, Reference
+from rareflow.scenario.base import StrictModel
+from rareflow.scenario.dates import Interval, Span, active_fraction, add_months
+from rareflow.scenario.names import Identifier, Reference
 
 
 class InstrumentBase(StrictModel):
@@ -75,8 +74,3 @@ class InstrumentBase(StrictModel):
                 raise ValueError(f"policy '{self.id}' has no start date to shift")
             return self.model_copy(update={"start": add_months(first, shift_months)})
         return self
-
-
-def start_of(value: dt.date | int | None) -> dt.date | None:
-    """First day of an optional period start."""
-    return None if value is None else start_date(value)

@@ -6,9 +6,9 @@ from typing import Literal
 
 from pydantic import Field, model_validator
 
-from rareflow.policy.dates import DateOrYear, Span, start_date
-from rareflow.policy.instruments.base import InstrumentBase
-from rareflow.policy.names import Identifier, Reference
+from rareflow.scenario.dates import DateOrYear, Span, start_date
+from rareflow.scenario.instruments.base import InstrumentBase
+from rareflow.scenario.names import Identifier, Reference
 
 SupportKind = Literal["equity", "loan", "grant"]
 

@@ -6,9 +6,9 @@ from typing import Literal
 
 from pydantic import Field, field_validator
 
-from rareflow.policy.dates import Span, end_date, start_date
-from rareflow.policy.instruments.base import InstrumentBase
-from rareflow.policy.names import ALL, Area, Identifier, Reference
+from rareflow.scenario.dates import Span, end_date, start_date
+from rareflow.scenario.instruments.base import InstrumentBase
+from rareflow.scenario.names import ALL, Area, Identifier, Reference
 
 
 class DemandShock(InstrumentBase):

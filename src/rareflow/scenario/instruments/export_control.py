@@ -9,10 +9,10 @@ from pydantic import Field, field_validator, model_validator
 
 from rareflow.model.elements import Element
 from rareflow.model.world import World
-from rareflow.policy.dates import DateOrYear, Span, end_date, start_date
-from rareflow.policy.dates import active_fraction as _fraction
-from rareflow.policy.instruments.base import InstrumentBase
-from rareflow.policy.names import (
+from rareflow.scenario.dates import DateOrYear, Span, end_date, start_date
+from rareflow.scenario.dates import active_fraction as _fraction
+from rareflow.scenario.instruments.base import InstrumentBase
+from rareflow.scenario.names import (
     ALL,
     Area,
     ElementSymbol,

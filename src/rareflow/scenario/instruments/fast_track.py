@@ -8,9 +8,9 @@ from pydantic import Field
 
 from rareflow.model.elements import Stage
 from rareflow.model.facilities import FacilityStatus
-from rareflow.policy.dates import DateOrYear, Span, start_date
-from rareflow.policy.instruments.base import InstrumentBase
-from rareflow.policy.names import Area, Reference
+from rareflow.scenario.dates import DateOrYear, Span, start_date
+from rareflow.scenario.instruments.base import InstrumentBase
+from rareflow.scenario.names import Area, Reference
 
 
 class FastTrack(InstrumentBase):

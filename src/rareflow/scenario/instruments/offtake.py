@@ -6,9 +6,9 @@ from typing import Literal
 
 from pydantic import Field
 
-from rareflow.policy.dates import DateOrYear, Span, years_from
-from rareflow.policy.instruments.base import InstrumentBase
-from rareflow.policy.names import Identifier, Reference
+from rareflow.scenario.dates import DateOrYear, Span, years_from
+from rareflow.scenario.instruments.base import InstrumentBase
+from rareflow.scenario.names import Identifier, Reference
 
 
 class Offtake(InstrumentBase):

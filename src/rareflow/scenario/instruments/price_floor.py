@@ -7,9 +7,9 @@ from typing import Literal
 from pydantic import Field
 
 from rareflow.model.elements import Element
-from rareflow.policy.dates import DateOrYear, Span, years_from
-from rareflow.policy.instruments.base import InstrumentBase
-from rareflow.policy.names import ElementSymbol, Identifier, Reference, tracked
+from rareflow.scenario.dates import DateOrYear, Span, years_from
+from rareflow.scenario.instruments.base import InstrumentBase
+from rareflow.scenario.names import ElementSymbol, Identifier, Reference, tracked
 
 
 class PriceFloor(InstrumentBase):

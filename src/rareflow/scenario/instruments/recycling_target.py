@@ -6,9 +6,9 @@ from typing import Literal
 
 from pydantic import Field, model_validator
 
-from rareflow.policy.dates import Span, start_date
-from rareflow.policy.instruments.base import InstrumentBase
-from rareflow.policy.names import Area, Enforcement, Reference
+from rareflow.scenario.dates import Span, start_date
+from rareflow.scenario.instruments.base import InstrumentBase
+from rareflow.scenario.names import Area, Enforcement, Reference
 
 
 class RecyclingTarget(InstrumentBase):

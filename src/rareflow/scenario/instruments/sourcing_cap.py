@@ -7,9 +7,9 @@ from typing import Literal
 from pydantic import Field, model_validator
 
 from rareflow.model.elements import ELEMENTS, Element
-from rareflow.policy.dates import Span, start_date
-from rareflow.policy.instruments.base import InstrumentBase
-from rareflow.policy.names import Area, ElementSymbol, Enforcement, Reference, tracked
+from rareflow.scenario.dates import Span, start_date
+from rareflow.scenario.instruments.base import InstrumentBase
+from rareflow.scenario.names import Area, ElementSymbol, Enforcement, Reference, tracked
 
 CappedStage = Literal["mining", "separation", "metal", "magnet", "recycling"]
 

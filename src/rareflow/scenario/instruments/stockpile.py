@@ -7,10 +7,10 @@ from typing import Literal
 from pydantic import Field, model_validator
 
 from rareflow.model.elements import Element
-from rareflow.policy.base import StrictModel
-from rareflow.policy.dates import DateOrYear, Span, end_date, start_date
-from rareflow.policy.instruments.base import InstrumentBase
-from rareflow.policy.names import ElementSymbol, Identifier, Reference, tracked
+from rareflow.scenario.base import StrictModel
+from rareflow.scenario.dates import DateOrYear, Span, end_date, start_date
+from rareflow.scenario.instruments.base import InstrumentBase
+from rareflow.scenario.names import ElementSymbol, Identifier, Reference, tracked
 
 
 class ReleaseRule(StrictModel):

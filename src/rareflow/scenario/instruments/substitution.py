@@ -6,10 +6,9 @@ from typing import Literal
 
 from pydantic import Field
 
-from rareflow.model.elements import Element
-from rareflow.policy.dates import Span, start_date
-from rareflow.policy.instruments.base import InstrumentBase
-from rareflow.policy.names import ALL, Area, ElementSymbol, Identifier, Reference, tracked
+from rareflow.scenario.dates import Span, start_date
+from rareflow.scenario.instruments.base import InstrumentBase
+from rareflow.scenario.names import ALL, Area, ElementSymbol, Identifier, Reference
 
 
 class Substitution(InstrumentBase):
@@ -46,10 +45,6 @@ class Substitution(InstrumentBase):
         if self.ramp_years == 0:
             return self.max_share
         return self.max_share * min(1.0, (year - self.available_from + 1) / (self.ramp_years + 1))
-
-    def saved_elements(self) -> tuple[Element, ...] | None:
-        """Tracked elements saved, or None for the whole magnet."""
-        return None if self.saves is None else tracked(self.saves)
 
     def references(self) -> list[Reference]:
         """Sector and region."""

@@ -7,9 +7,9 @@ from typing import Literal
 from pydantic import Field, model_validator
 
 from rareflow.model.elements import ELEMENTS, Element
-from rareflow.policy.dates import DateOrYear, Span, end_date, start_date
-from rareflow.policy.instruments.base import InstrumentBase
-from rareflow.policy.names import ALL, Area, ElementSymbol, Reference, TradedProduct, tracked
+from rareflow.scenario.dates import DateOrYear, Span, end_date, start_date
+from rareflow.scenario.instruments.base import InstrumentBase
+from rareflow.scenario.names import ALL, Area, ElementSymbol, Reference, TradedProduct, tracked
 
 
 class Tariff(InstrumentBase):
