@@ -1,8 +1,9 @@
 import numpy as np
 import pytest
+import xarray as xr
 
 from rareflow.metrics import RESULT_VARIABLES, contract_problems
-from rareflow.metrics.testing import empty_result, put, ship
+from rareflow.testing import empty_result, put, ship, synthetic_result
 
 
 def test_empty_result_follows_the_contract():
@@ -47,3 +48,14 @@ def test_missing_variable_raises_a_clear_error():
     ds = empty_result([2030], ["USA"]).drop_vars("trade")
     with pytest.raises(KeyError, match="trade"):
         net_import_reliance(ds, "separation", "USA")
+
+
+def test_synthetic_result_follows_the_contract_and_its_seed():
+    ds = synthetic_result(4)
+    assert contract_problems(ds) == []
+    assert list(ds.data_vars) == list(RESULT_VARIABLES)
+    assert ds.attrs["seed"] == 4
+    xr.testing.assert_identical(ds, synthetic_result(4))
+    assert not synthetic_result(5)["price"].equals(ds["price"])
+    np.testing.assert_allclose(ds["served"] + ds["substituted"] + ds["unmet"], ds["demand"])
+    assert float(ds["unmet"].min()) >= 0.0
