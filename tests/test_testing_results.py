@@ -59,3 +59,24 @@ def test_synthetic_result_follows_the_contract_and_its_seed():
     assert not synthetic_result(5)["price"].equals(ds["price"])
     np.testing.assert_allclose(ds["served"] + ds["substituted"] + ds["unmet"], ds["demand"])
     assert float(ds["unmet"].min()) >= 0.0
+
+
+def test_no_production_module_imports_the_test_kit():
+    import ast
+    from pathlib import Path
+
+    import rareflow
+
+    package = Path(rareflow.__file__).parent
+    importers = []
+    for path in package.rglob("*.py"):
+        if path.is_relative_to(package / "testing"):
+            continue
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+            names = ([alias.name for alias in node.names] if isinstance(node, ast.Import)
+                     else [f"{node.module}.{alias.name}" for alias in node.names]
+                     if isinstance(node, ast.ImportFrom) and node.module else [])
+            if any(name == "rareflow.testing" or name.startswith("rareflow.testing.")
+                   for name in names):
+                importers.append(str(path.relative_to(package)))
+    assert importers == []
