@@ -6,11 +6,11 @@ import pytest
 
 from rareflow.metrics import Groups, answers, compare, key_series, to_csv, to_json
 from rareflow.metrics.compare import SECTIONS, relative_change, section_of
-from rareflow.metrics.testing import empty_result, put, ship
 from rareflow.model.market import Provenance, TradeCosts
 from rareflow.model.regions import Region
 from rareflow.model.sectors import DemandBlock, MagnetGrade, Sector
 from rareflow.model.world import World
+from rareflow.testing import empty_result, put, ship
 
 REGIONS = ["CHN", "USA", "JPN", "AUS", "DEU", "FRA"]
 GROUPS = Groups(china="CHN", groups={"allies": ["USA", "JPN", "AUS"], "EU": ["DEU", "FRA"]})

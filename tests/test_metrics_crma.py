@@ -6,8 +6,8 @@ import pytest
 import xarray as xr
 
 from rareflow.metrics import answers, crma_compliance, sourced_consumption, sourcing_shares
-from rareflow.metrics.testing import empty_result, put, ship
 from rareflow.runs.runner import RunOutcome, run_scenario
+from rareflow.testing import empty_result, put, ship
 
 REGIONS = ["CHN", "USA", "JPN", "AUS", "DEU", "FRA", "EST"]
 EU = ["DEU", "FRA", "EST"]

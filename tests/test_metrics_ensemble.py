@@ -7,7 +7,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from rareflow.metrics import fan, self_sufficiency_probability, self_sufficiency_years
-from rareflow.metrics.testing import empty_result, put
+from rareflow.testing import empty_result, put
 
 YEARS = [2028, 2029, 2030, 2031]
 

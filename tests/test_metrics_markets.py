@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 
 from rareflow.metrics import fiscal_cost, prices, unmet_demand
-from rareflow.metrics.testing import empty_result, put, ship
+from rareflow.testing import empty_result, put, ship
 
 REGIONS = ["CHN", "USA", "JPN", "DEU"]
 

@@ -4,7 +4,7 @@ import numpy as np
 import pytest
 
 from rareflow.metrics import china_origin_content, pool_china_share
-from rareflow.metrics.testing import empty_result, put, ship
+from rareflow.testing import empty_result, put, ship
 
 REGIONS = ["CHN", "JPN", "USA", "DEU"]
 

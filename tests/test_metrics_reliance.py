@@ -11,7 +11,7 @@ from rareflow.metrics import (
     imports_by_partner,
     net_import_reliance,
 )
-from rareflow.metrics.testing import empty_result, put, ship
+from rareflow.testing import empty_result, put, ship
 
 REGIONS = ["CHN", "USA", "JPN", "AUS"]
 

@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 
 from rareflow.metrics import crma_compliance, recycled_share, stockpile_cover_months
-from rareflow.metrics.testing import empty_result, put, ship
+from rareflow.testing import empty_result, put, ship
 
 REGIONS = ["CHN", "USA", "DEU", "FRA", "EST", "AUS"]
 EU = ["DEU", "FRA", "EST"]

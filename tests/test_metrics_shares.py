@@ -6,7 +6,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from rareflow.metrics import hhi, market_share
-from rareflow.metrics.testing import empty_result, put
+from rareflow.testing import empty_result, put
 
 REGIONS = ["CHN", "USA", "AUS", "MYS"]
 

@@ -7,7 +7,7 @@ from hypothesis import strategies as st
 
 from rareflow.metrics import self_sufficiency_share, self_sufficiency_year
 from rareflow.metrics.sufficiency import first_sufficient_year, sufficient_from
-from rareflow.metrics.testing import empty_result, put, ship
+from rareflow.testing import empty_result, put, ship
 
 YEARS = [2026, 2027, 2028, 2029, 2030]
 REGIONS = ["CHN", "USA", "JPN", "AUS"]

@@ -10,7 +10,7 @@ from click.testing import CliRunner
 
 from rareflow.cli import main
 from rareflow.store import RunStore
-from rareflow.store.testing import synthetic_result
+from rareflow.testing import synthetic_result
 
 
 @pytest.fixture

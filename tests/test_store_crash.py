@@ -17,14 +17,14 @@ import pytest
 import xarray as xr
 
 from rareflow.store import RunStore
-from rareflow.store.testing import synthetic_result
+from rareflow.testing import synthetic_result
 
 CRASH_AFTER_PUBLISH = textwrap.dedent(
     """
     import os, sys
     import rareflow.store.files as files
     from rareflow.store import RunStore
-    from rareflow.store.testing import synthetic_result
+    from rareflow.testing import synthetic_result
 
     real_publish = files.publish_draw
 
@@ -42,7 +42,7 @@ WRITE_FOREVER = textwrap.dedent(
     """
     import sys
     from rareflow.store import RunStore
-    from rareflow.store.testing import synthetic_result
+    from rareflow.testing import synthetic_result
 
     store = RunStore(sys.argv[1])
     run_id = sys.argv[2]

@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 
 from rareflow.store import RunStore, StoreLockedError
-from rareflow.store.testing import synthetic_result
+from rareflow.testing import synthetic_result
 
 HOLD_DATABASE = textwrap.dedent(
     """
@@ -37,7 +37,7 @@ WRITE_DRAWS = textwrap.dedent(
     """
     import sys
     from rareflow.store import RunStore
-    from rareflow.store.testing import synthetic_result
+    from rareflow.testing import synthetic_result
     store = RunStore(sys.argv[1], durable=False)
     for draw in range(int(sys.argv[3])):
         store.write_draw(sys.argv[2], draw, synthetic_result(draw))

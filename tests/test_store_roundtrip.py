@@ -14,7 +14,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from rareflow.store import RunStore, UnsupportedDatasetError
-from rareflow.store.testing import synthetic_result
+from rareflow.testing import synthetic_result
 from store_strategies import sizes_and_coords
 
 

@@ -17,7 +17,7 @@ from rareflow.store import (
     RunStore,
     StoreReadOnlyError,
 )
-from rareflow.store.testing import synthetic_result
+from rareflow.testing import synthetic_result
 
 SPEC: dict[str, Any] = {
     "kind": "ensemble",

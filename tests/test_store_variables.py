@@ -10,7 +10,7 @@ import pytest
 
 import rareflow.store.store as store_module
 from rareflow.store import DrawNotFoundError, RunStore, VariableNotFoundError
-from rareflow.store.testing import synthetic_result
+from rareflow.testing import synthetic_result
 
 N_DRAWS = 200
 

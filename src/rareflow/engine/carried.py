@@ -1,10 +1,10 @@
 """The simulator's per-year bookkeeping between solves, in numpy over layouts worked out once.
 
 What a year hands to the next — end-of-life scrap from the magnets in use, the magnets newly put
-into use, the closing stockpile levels — used to go through pandas merges, groupbys and
-``to_series`` round trips of the result arrays every year (≈ 15 ms a year on the bundled world,
-more than the solve). The keys involved are fixed for a run, so their positions are found once
-and a year is a gather, a multiplication and a grouped sum (:mod:`rareflow.engine.grouping`).
+into use, the closing stockpile levels — involves keys fixed for a run, so their positions are
+found once and a year is a gather, a multiplication and a grouped sum
+(:mod:`rareflow.engine.grouping`) instead of pandas merges and groupbys, which cost more than
+the solve.
 Each function here states the pandas operation it replaces; tests check both agree exactly.
 """
 

@@ -1,10 +1,9 @@
 """Grouped sums over a grouping worked out once, giving exactly pandas' ``groupby`` floats.
 
-The simulator's small per-year tables (demand, end-of-life scrap) were built with a pandas
-merge and a ``groupby`` over string keys every year: milliseconds for a few hundred rows, almost
-all of it spent finding the groups. The groups depend only on the world, so they are found once
-(with pandas, keeping its sorted key order and dtypes) and each year sums values per integer
-group code.
+A pandas ``groupby`` over string keys spends almost all its time finding the groups, and the
+groups of the simulator's small per-year tables (demand, end-of-life scrap) depend only on the
+world, so they are found once (with pandas, keeping its sorted key order and dtypes) and each
+year sums values per integer group code.
 
 The sums must be bit-for-bit pandas' (a plain ``np.bincount`` would not be), so
 :class:`GroupSum` does in numpy what pandas (3.x) does for a float ``groupby(...).sum()``:

@@ -264,7 +264,7 @@ class _StockTable:
         )
         if stocks:
             # The two columns replaced every year get blocks of their own: replacing a whole
-            # block is ~4× cheaper than splitting the float block each year.
+            # block is cheaper than splitting the float block each year.
             initial["level"] = initial["level"].to_numpy(copy=True)
             initial["fill_max"] = initial["fill_max"].to_numpy(copy=True)
         self.initial = initial

@@ -399,7 +399,7 @@ class ResultPlan:
         """The result dataset of ``year`` from the arrays of :meth:`arrays`.
 
         The public constructor re-merges and re-aligns the eleven indexed coordinates on every
-        call (≈ 0.9 ms a year, as much as all the result arithmetic). Here the static
+        call, which costs as much as all the result arithmetic. Here the static
         coordinates were validated once per plan and the ``year`` index is made directly, so
         the dataset is assembled from them as xarray's own operations do (sharing coordinate
         variables and indexes between years, as its selections do). :func:`public_dataset` is

@@ -1,11 +1,11 @@
 """Concatenate one-year result datasets along ``year``: ``xr.concat`` with a numpy fast path.
 
 ``simulate`` ends by joining its per-year datasets. ``xr.concat`` aligns every coordinate and
-variable of every year (≈ 2 ms a year on the bundled world, paid again for every ensemble
-draw). The simulator's years share one layout — same variables, dims, dtypes and coordinates
-but ``year`` — so then the arrays are stacked with numpy and the dataset assembled once from
-already validated parts (as :mod:`rareflow.engine.results` assembles each year's); anything
-else goes to ``xr.concat`` unchanged.
+variable of every year, a cost paid again for every ensemble draw. The simulator's years share one
+layout — same variables, dims, dtypes and coordinates but ``year`` — so then the arrays are stacked
+with numpy and the dataset assembled once from already validated parts (as
+:mod:`rareflow.engine.results` assembles each year's); anything else goes to ``xr.concat``
+unchanged.
 """
 
 from __future__ import annotations
@@ -115,7 +115,7 @@ def _direct_stack(first: xr.Dataset, year: xr.Variable, data_vars: dict[Hashable
     """The stacked dataset assembled from already valid parts, as xarray's own operations do.
 
     The public constructor re-merges and re-aligns the eleven indexed coordinates of the
-    results (≈ 1.5 ms a run, and as much again for each variable added after). The coordinates
+    results, and again for each variable added after. The coordinates
     other than ``year`` are the first year's, already validated (shallow copies of their
     variables, their indexes shared, as xarray's selections share them); only the ``year``
     index is new. The order of variables and dimensions is the public constructor's: data

@@ -1,9 +1,9 @@
 """Where a re-used market starts each year's solve: from a reference run's basis, or last year's.
 
 Ensemble draws re-solve one built market. Warm-starting a year from the draw's own previous
-year makes every draw pay for the same big year-to-year changes again (in the bundled baseline
-≈ 150 and ≈ 400 simplex iterations in 2025 and 2026). The *undrawn* scenario's basis of the same
-year is usually closer while a draw stays near it, and farther once the draw has drifted away.
+year makes every draw pay for the same big year-to-year changes again. The *undrawn* scenario's
+basis of the same year is usually closer while a draw stays near it, and farther once the draw
+has drifted away.
 
 :class:`ReferenceBases` holds those bases (recorded by :class:`BasisRecorder` during one run of
 the undrawn scenario) and, for each draw, starts every year from the reference basis of that
@@ -22,8 +22,7 @@ if TYPE_CHECKING:
     from rareflow.engine.market import MarketModel
 
 #: Iterations from a reference basis that mark a draw as drifted away from the reference run.
-#: Chosen by replaying recorded draws: 50 cut simplex iterations per baseline draw from ≈ 1,060
-#: to ≈ 400 (≈ 4,070 → 2,680 under the October 2025 controls).
+#: Chosen by replaying recorded draws, as the value that cut their simplex iterations most.
 DRIFT_ITERATIONS = 50
 
 

@@ -23,7 +23,7 @@ from rareflow.metrics.recycling import recycled_share
 from rareflow.metrics.reliance import format_reliance, net_import_reliance
 from rareflow.metrics.shares import hhi, market_share
 from rareflow.metrics.stockpile import stockpile_cover_months
-from rareflow.metrics.sufficiency import self_sufficiency_year
+from rareflow.metrics.sufficiency import SUFFICIENCY_THRESHOLD, self_sufficiency_year
 from rareflow.model.world import World
 
 COLUMNS: tuple[str, ...] = ("question", "answer", "value", "unit")
@@ -70,7 +70,7 @@ def answers(
     element: str = "NdPr",
     heavy: str = "Dy",
     years: Sequence[int] | None = None,
-    threshold: float = 0.9,
+    threshold: float = SUFFICIENCY_THRESHOLD,
     fiscal_period: tuple[int, int] | None = None,
 ) -> pd.DataFrame:
     """Plain-language answers for one run (no ``draw`` dim), as a DataFrame.

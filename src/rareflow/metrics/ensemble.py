@@ -9,6 +9,7 @@ import xarray as xr
 
 from rareflow.metrics._common import Members, with_units
 from rareflow.metrics.sufficiency import (
+    SUFFICIENCY_THRESHOLD,
     first_sufficient_year,
     self_sufficiency_share,
     sufficient_from,
@@ -44,7 +45,7 @@ def self_sufficiency_years(
     members: Members,
     stage: str,
     element: str | Sequence[str],
-    threshold: float = 0.9,
+    threshold: float = SUFFICIENCY_THRESHOLD,
     allied_members: Sequence[str] | None = None,
 ) -> xr.DataArray:
     """Per draw, the first year from which the group stays self-sufficient (NaN = never).
@@ -61,7 +62,7 @@ def self_sufficiency_probability(
     members: Members,
     stage: str,
     element: str | Sequence[str],
-    threshold: float = 0.9,
+    threshold: float = SUFFICIENCY_THRESHOLD,
     allied_members: Sequence[str] | None = None,
 ) -> xr.DataArray:
     """Share of draws that are self-sufficient by each year (and stay so to the end).

@@ -11,6 +11,7 @@ measure ("can the allies together supply themselves?") pass the whole bloc as ``
 from __future__ import annotations
 
 from collections.abc import Sequence
+from typing import Final
 
 import numpy as np
 import xarray as xr
@@ -26,6 +27,10 @@ from rareflow.metrics._common import (
 )
 from rareflow.metrics.contract import require
 from rareflow.metrics.trade import imports_by_partner
+
+#: Share of a group's demand that domestic + allied supply must cover (≥ 90 %) for the group to
+#: count as self-sufficient: the default of every self-sufficiency year, probability and answer.
+SUFFICIENCY_THRESHOLD: Final[float] = 0.9
 
 
 def self_sufficiency_share(
@@ -88,7 +93,7 @@ def self_sufficiency_year(
     members: Members,
     stage: str,
     element: str | Sequence[str],
-    threshold: float = 0.9,
+    threshold: float = SUFFICIENCY_THRESHOLD,
     allied_members: Sequence[str] | None = None,
 ) -> int | None:
     """First year from which the group stays self-sufficient through the last simulated year.

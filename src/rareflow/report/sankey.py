@@ -77,19 +77,6 @@ class SankeyFlows:
     links: tuple[tuple[int, int, float], ...]
     china_group: int | None = None
 
-    def node_balance(self) -> list[tuple[str, float, float]]:
-        """(label, inflow, outflow) of every node that has both inflows and outflows."""
-        inflow = np.zeros(len(self.nodes))
-        outflow = np.zeros(len(self.nodes))
-        for source, target, value in self.links:
-            outflow[source] += value
-            inflow[target] += value
-        return [
-            (node.label, float(inflow[i]), float(outflow[i]))
-            for i, node in enumerate(self.nodes)
-            if inflow[i] > 0 and outflow[i] > 0
-        ]
-
 
 def sankey_flows(
     result: xr.Dataset, world: World, year: int, *, max_regions: int = 7

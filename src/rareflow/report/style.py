@@ -16,9 +16,8 @@ PALETTE: tuple[str, ...] = (
     "#4E79A7", "#9C755F", "#B07AA1",
 )
 
-#: China is always drawn in the same red; everything "outside China" in blue.
+#: China is always drawn in the same red.
 CHINA_COLOUR = "#C0392B"
-OUTSIDE_COLOUR = "#1F5FA8"
 NEUTRAL_COLOUR = "#9AA0A6"
 
 

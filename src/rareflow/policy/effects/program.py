@@ -237,7 +237,7 @@ class ScenarioProgram:
     def finish(self, result: xr.Dataset) -> xr.Dataset:
         """The run's dataset with ``fiscal_cost`` and ``policy_shortfall`` (year × instrument).
 
-        Added once per run: assigning them to every year's dataset cost several ms a year.
+        Added once per run: assigning a variable to a dataset re-aligns it, so not per year.
         """
         years = [int(year) for year in result["year"].values]
         missing = [year for year in years if year not in self._outcomes]

@@ -25,8 +25,8 @@ from rareflow.scenario import Scenario, load_scenario
 from rareflow.store import DEFAULT_ROOT, RunInfo, RunStore, StagedDraw
 from rareflow.version import __version__
 
-#: Lower bound on draws per task by default: the key series of a batch cost ≈ 75 ms a draw
-#: for a single draw against ≈ 30 ms in a batch of 25.
+#: Lower bound on draws per task by default: a batch's key series cost far less a draw than a
+#: single draw's.
 MIN_BATCH = 3
 #: Upper bound on draws per Dask task (more tasks than workers keeps them all busy to the end).
 MAX_BATCH = 25
@@ -189,9 +189,8 @@ def _client(scheduler: str | None, workers: int | None) -> Iterator[Any]:
         return
     n_workers = workers or os.cpu_count() or 1
     # Dask starts workers with MALLOC_TRIM_THRESHOLD_=65536, so glibc hands freed memory back
-    # at once and faults it in again: a draw's many short-lived arrays then cost ≈ 30 ms of
-    # kernel time (≈ 185 → 250 ms a draw, measured). glibc's adaptive default keeps memory
-    # flat across draws (see the peak-memory benchmark), so leave it to glibc.
+    # at once and faults it in again for a draw's many short-lived arrays, a large kernel-time
+    # cost. glibc's adaptive default keeps memory flat across draws, so leave it to glibc.
     with dask.config.set({TRIM_THRESHOLD: None}):
         cluster = LocalCluster(  # type: ignore[no-untyped-call]
             n_workers=n_workers, threads_per_worker=1, processes=True, host="127.0.0.1",

@@ -21,11 +21,11 @@ from rareflow.metrics.demand import unmet_demand
 from rareflow.metrics.prices import prices
 from rareflow.metrics.recycling import recycled_share
 from rareflow.metrics.shares import market_share
-from rareflow.metrics.sufficiency import self_sufficiency_share
+from rareflow.metrics.sufficiency import SUFFICIENCY_THRESHOLD, self_sufficiency_share
 from rareflow.model.world import World
 
 #: Share of demand met from domestic + allied supply that counts as self-sufficient.
-THRESHOLD = 0.9
+THRESHOLD = SUFFICIENCY_THRESHOLD
 #: (region or group, stage, element) of each self-sufficiency target.
 TARGETS: tuple[tuple[str, str, str], ...] = (
     ("USA", "separation", "NdPr"),

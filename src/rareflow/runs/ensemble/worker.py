@@ -1,14 +1,14 @@
 """What runs on an ensemble worker: one built market per worker, re-solved for each draw.
 
-A Dask task is a *batch* of draws (Dask costs about a millisecond per task, a draw tens of
-milliseconds per year). The first batch a worker process gets builds the scenario's policy
+A Dask task is a *batch* of draws, so that Dask's cost per task stays small next to the draws'.
+The first batch a worker process gets builds the scenario's policy
 program and market from the world after the scenario's deterministic overrides; later draws
 compile their own drawn program, adopt the built rows and columns
 (:meth:`~rareflow.policy.effects.program.ScenarioProgram.adopt`) and re-solve the same HiGHS
 model.
 
 Warm starts without order dependence: a draw's first year would otherwise be a cold solve
-(≈ 1,500 simplex iterations, twice with the policy probe). When a worker builds its model it
+(twice with the policy probe). When a worker builds its model it
 runs the undrawn scenario once from scratch and keeps each year's basis; draws start from those
 (:class:`~rareflow.engine.warmstart.ReferenceBases`), the probe from the first year's. The
 reference run is the same on every worker (same LP, same start, deterministic solver) and the

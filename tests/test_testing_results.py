@@ -1,8 +1,9 @@
 import numpy as np
 import pytest
+import xarray as xr
 
 from rareflow.metrics import RESULT_VARIABLES, contract_problems
-from rareflow.metrics.testing import empty_result, put, ship
+from rareflow.testing import empty_result, put, ship, synthetic_result
 
 
 def test_empty_result_follows_the_contract():
@@ -47,3 +48,35 @@ def test_missing_variable_raises_a_clear_error():
     ds = empty_result([2030], ["USA"]).drop_vars("trade")
     with pytest.raises(KeyError, match="trade"):
         net_import_reliance(ds, "separation", "USA")
+
+
+def test_synthetic_result_follows_the_contract_and_its_seed():
+    ds = synthetic_result(4)
+    assert contract_problems(ds) == []
+    assert list(ds.data_vars) == list(RESULT_VARIABLES)
+    assert ds.attrs["seed"] == 4
+    xr.testing.assert_identical(ds, synthetic_result(4))
+    assert not synthetic_result(5)["price"].equals(ds["price"])
+    np.testing.assert_allclose(ds["served"] + ds["substituted"] + ds["unmet"], ds["demand"])
+    assert float(ds["unmet"].min()) >= 0.0
+
+
+def test_no_production_module_imports_the_test_kit():
+    import ast
+    from pathlib import Path
+
+    import rareflow
+
+    package = Path(rareflow.__file__).parent
+    importers = []
+    for path in package.rglob("*.py"):
+        if path.is_relative_to(package / "testing"):
+            continue
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+            names = ([alias.name for alias in node.names] if isinstance(node, ast.Import)
+                     else [f"{node.module}.{alias.name}" for alias in node.names]
+                     if isinstance(node, ast.ImportFrom) and node.module else [])
+            if any(name == "rareflow.testing" or name.startswith("rareflow.testing.")
+                   for name in names):
+                importers.append(str(path.relative_to(package)))
+    assert importers == []

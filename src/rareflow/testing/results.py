@@ -1,26 +1,38 @@
-"""Build small, zero-filled result datasets that follow ``docs/results.md`` exactly.
+"""Result datasets for tests and examples, shaped by the result contract (``docs/results.md``).
 
-For tests and examples: make an empty result for the coordinates you care about, then set the few
-numbers your case needs::
+One factory, :func:`empty_result`, builds a dataset with every contract variable (dims and units
+from :data:`rareflow.metrics.contract.RESULT_VARIABLES`) over the coordinates you name, filled
+with zeros. Set the few numbers a case needs with :func:`put` and :func:`ship`::
 
     ds = empty_result(years=[2030], regions=["CHN", "USA"])
     ds["production"].loc[dict(year=2030, stage="separation", region="USA",
                               element="NdPr", origin="other")] = 10.0
+
+:func:`synthetic_result` is that same dataset filled with random numbers, deterministic per
+``seed``, for tests (the run store's) that need every ensemble draw to differ.
 """
 
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import Any
+from typing import Any, Final, get_args
 
 import numpy as np
 import xarray as xr
 
 from rareflow.metrics.contract import RESULT_VARIABLES
 from rareflow.model.elements import ELEMENTS, ORIGINS, STAGES
+from rareflow.model.market import TradedProduct
 
-PRODUCTS: tuple[str, ...] = ("concentrate", "oxide", "metal", "magnet")
-SECTORS: tuple[str, ...] = ("ev", "wind", "electronics", "industrial_motors", "defence", "other")
+#: The traded products (coordinate ``product``), as the model declares them.
+PRODUCTS: Final[tuple[str, ...]] = get_args(TradedProduct)
+#: Sector ids of the bundled world (``data/sectors.yaml``): sectors are data, not a vocabulary of
+#: the model, so these are only the default ``sector`` coordinate of a test result.
+SECTORS: Final[tuple[str, ...]] = (
+    "ev", "wind", "electronics", "industrial_motors", "defence", "other",
+)
+#: Variables over (year, region, sector) that obey ``demand = served + substituted + unmet``.
+_SECTOR_BALANCE: Final[tuple[str, ...]] = ("demand", "served", "substituted", "unmet")
 
 
 def empty_result(
@@ -70,6 +82,37 @@ def empty_result(
         coords=coords,
         attrs={"scenario": scenario, "data_version": "test", "code_version": "test", "seed": 0},
     )
+
+
+def synthetic_result(
+    seed: int = 0,
+    *,
+    years: Sequence[int] = (2024, 2025, 2026),
+    regions: Sequence[str] = ("CHN", "USA", "AUS", "MYS", "ROW"),
+    facilities: Sequence[str] = ("mountain_pass", "lynas_malaysia", "ten_x"),
+    scenario: str = "baseline",
+) -> xr.Dataset:
+    """:func:`empty_result` filled with random numbers, the same for the same ``seed``.
+
+    Every variable is uniform in [0, 1000) except the sector balance: ``served``, ``substituted``
+    and ``unmet`` split a positive ``demand``. Attributes are those of a run (``seed`` is
+    ``seed``), with one instrument, ``price_floor_ndpr``.
+    """
+    rng = np.random.default_rng(seed)
+    ds = empty_result(years, regions, facilities=facilities, instruments=["price_floor_ndpr"],
+                      scenario=scenario)
+    for name in RESULT_VARIABLES:
+        if name not in _SECTOR_BALANCE:
+            ds[name].values[...] = rng.uniform(0, 1000, ds[name].shape)
+    demand = rng.uniform(10, 100, ds["demand"].shape)
+    served = demand * rng.uniform(0.5, 1.0, demand.shape)
+    substituted = (demand - served) * rng.uniform(0, 0.5, demand.shape)
+    ds["demand"].values[...] = demand
+    ds["served"].values[...] = served
+    ds["substituted"].values[...] = substituted
+    ds["unmet"].values[...] = demand - served - substituted
+    ds.attrs.update(data_version="world-2025.11", code_version="0.1.0", seed=int(seed))
+    return ds
 
 
 def put(ds: xr.Dataset, name: str, value: float, **where: Any) -> xr.Dataset:

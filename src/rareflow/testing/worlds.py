@@ -1,4 +1,8 @@
-"""Small and random worlds for tests, examples and scaling studies (importable by users)."""
+"""Small and random worlds for tests, examples and scaling studies (importable by users).
+
+Stages and elements are the model's vocabularies; regions, sectors and magnet grades are data, so
+the worlds' own are declared here, once each.
+"""
 
 from __future__ import annotations
 
@@ -6,7 +10,7 @@ from typing import Any
 
 import numpy as np
 
-from rareflow.model.elements import ELEMENTS, MAGNET_ELEMENTS
+from rareflow.model.elements import ELEMENTS, MAGNET_ELEMENTS, STAGES
 from rareflow.model.world import World
 
 _TEST = {"assumption": "synthetic test data"}
@@ -47,6 +51,15 @@ def _sectors() -> list[dict[str, Any]]:
         {"id": "other", "name": "catalysts, glass, phosphors", "kind": "oxide",
          "oxide_blocks": {e: _demand_curve(p) for e, p in oxide_refs.items()}, **_TEST},
     ]
+
+
+#: Stage-specific fields of a random world's facilities (a stage not named needs none).
+_STAGE_FIELDS: dict[str, dict[str, Any]] = {
+    "concentration": {"feeds": ["*"]},
+    "separation": {"feeds": ["*"]},
+    "magnet": {"magnet_grades": ["std", "ht", "smco"]},
+    "recycling": {"feeds": ["scrap"]},
+}
 
 
 def _facility(
@@ -159,14 +172,10 @@ def random_world(seed: int, n_regions: int = 4, n_deposits: int = 3,
         facilities.append(_facility(f"mine_{d['id']}", str(d["country"]), "mining",
                                     float(rng.uniform(1e3, 1e5)), float(rng.uniform(1, 10)),
                                     deposit=d["id"]))
-    stage_specs: dict[str, dict[str, Any]] = {
-        "concentration": {"feeds": ["*"]},
-        "separation": {"feeds": ["*"]},
-        "metal": {},
-        "magnet": {"magnet_grades": ["std", "ht", "smco"]},
-        "recycling": {"feeds": ["scrap"]},
-    }
-    for stage, extra in stage_specs.items():
+    for stage in STAGES:
+        if stage == "mining":  # one mine per deposit, above
+            continue
+        extra = _STAGE_FIELDS.get(stage, {})
         for j in range(facilities_per_stage):
             country = str(rng.choice(region_ids))
             extra_here = dict(extra)
@@ -175,9 +184,10 @@ def random_world(seed: int, n_regions: int = 4, n_deposits: int = 3,
             facilities.append(_facility(
                 f"{stage}_{j}", country, stage, float(rng.uniform(1e3, 1e5)),
                 float(rng.uniform(1, 20)), recovery=float(rng.uniform(0.8, 1.0)), **extra_here))
+    magnet_sectors = [sector["id"] for sector in _sectors() if sector["kind"] == "magnet"]
     demand: list[dict[str, Any]] = []
     for region in region_ids:
-        for sector in ("ev", "electronics", "defence"):
+        for sector in magnet_sectors:
             if rng.random() < 0.7:
                 demand.append({"region": region, "sector": sector, "year": 2024,
                                "tonnes": float(rng.uniform(100, 50_000)), **_TEST})
