@@ -1,4 +1,4 @@
-"""Turn a solved market LP into the result ``xarray.Dataset`` of docs/results.md.
+"""Turn a solved market LP into the result ``xarray.Dataset`` of the result contract.
 
 Every flow variable of the result is a linear function of the LP's column values, and every
 price a max (or min) over dual values of balance rows. Both maps depend only on the network, so
@@ -11,6 +11,9 @@ family keys) and then applied per solve with numpy only:
   over precomputed runs of rows sharing a target cell;
 * the few inputs reported back (demand, capacity, scrap, stock levels) are scattered with
   ``np.bincount`` over integer positions looked up per dimension.
+
+Which variables a solve writes, their dims and units come from
+:mod:`rareflow.model.results_contract` (also rendered as ``docs/results.md``).
 
 ``tests/reference_results.py`` keeps the original pandas groupby/reindex implementation and
 ``tests/test_engine_results.py`` checks that both agree on random worlds.
@@ -35,54 +38,14 @@ from rareflow.engine.market import MarketModel, Solution
 from rareflow.engine.network import SWARF_SHARE
 from rareflow.engine.yeartables import KeyMatcher, TableView, same_columns
 from rareflow.model.elements import ELEMENTS, ORIGINS, STAGES
+from rareflow.model.results_contract import PRODUCTS, written_by
 
-PRODUCTS = ("concentrate", "oxide", "metal", "magnet")
-
-UNITS = {
-    "production": "t REO",
-    "magnet_production": "t magnet",
-    "trade": "t REO",
-    "magnet_trade": "t magnet",
-    "facility_output": "t/y (capacity units)",
-    "facility_capacity": "t/y (capacity units)",
-    "demand": "t (magnet t or t REO)",
-    "served": "t (magnet t or t REO)",
-    "substituted": "t (magnet t or t REO)",
-    "unmet": "t (magnet t or t REO)",
-    "consumption": "t REO",
-    "price": "USD/kg",
-    "magnet_price": "USD/kg magnet",
-    "recycled": "t REO",
-    "scrap_available": "t REO",
-    "stockpile_level": "t REO",
-    "stockpile_release": "t REO",
-    "disposal": "t REO",
-    "concentrate_stored": "t REO",
-    "surplus": "USD million",
-}
+#: Units of each variable a solve writes (``attrs["units"]``), from the result contract.
+UNITS: dict[str, str] = {variable.name: variable.units for variable in written_by("solve")}
 
 #: Dimensions of each result variable (without the leading ``year``), in dataset order.
 DIMS: dict[str, tuple[str, ...]] = {
-    "production": ("stage", "region", "element", "origin"),
-    "magnet_production": ("region", "grade", "origin"),
-    "trade": ("product", "exporter", "importer", "element", "origin"),
-    "magnet_trade": ("exporter", "importer", "grade"),
-    "facility_output": ("facility",),
-    "facility_capacity": ("facility",),
-    "demand": ("region", "sector"),
-    "served": ("region", "sector"),
-    "substituted": ("region", "sector"),
-    "unmet": ("region", "sector"),
-    "consumption": ("stage", "region", "element"),
-    "price": ("stage", "region", "element", "origin"),
-    "magnet_price": ("region", "grade"),
-    "recycled": ("region", "element"),
-    "scrap_available": ("region", "element"),
-    "stockpile_level": ("region", "element"),
-    "stockpile_release": ("region", "element"),
-    "disposal": ("region", "element"),
-    "concentrate_stored": ("region", "element"),
-    "surplus": (),
+    variable.name: variable.year_dims for variable in written_by("solve")
 }
 
 #: Linear blocks of the flow vector ``S @ x``: name → dimensions. Besides result variables,

@@ -26,6 +26,7 @@ from rareflow.engine.results import to_dataset
 from rareflow.engine.stacking import concat_years
 from rareflow.engine.stock import MagnetStock, NormalLifetime, historic_inflows
 from rareflow.model.facilities import Facility, capacities_in
+from rareflow.model.results_contract import VARIABLES
 from rareflow.model.world import World
 from rareflow.version import __version__
 
@@ -227,7 +228,8 @@ class MagnetsInUse:
         """:meth:`in_use_array` without coordinates (those of the run's results)."""
         shape = (len(years), *self._grid_shape)
         data = np.stack(grids) if grids else np.zeros(shape)
-        return xr.Variable(("year", "region", "sector"), data, {"units": "t magnet"})
+        in_use = VARIABLES["magnets_in_use"]
+        return xr.Variable(in_use.dims, data, in_use.attrs())
 
 
 def content_per_tonne(world: World) -> pd.DataFrame:

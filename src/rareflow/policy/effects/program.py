@@ -40,6 +40,7 @@ from rareflow.engine.network import Network
 from rareflow.engine.results import to_dataset
 from rareflow.engine.simulate import Schedule, SimulationState, simulate
 from rareflow.model.errors import DataError
+from rareflow.model.results_contract import VARIABLES
 from rareflow.model.world import World
 from rareflow.policy.effects.base import AccountContext, Effect, YearContext
 from rareflow.policy.effects.capacity_support import CapacitySupportEffect
@@ -251,9 +252,9 @@ class ScenarioProgram:
         short = np.array([self._outcomes[y][1] for y in years], dtype=float).reshape(shape)
         return result.assign(
             fiscal_cost=xr.DataArray(fiscal, dims=("year", "instrument"), coords=coords,
-                                     attrs={"units": "USD million"}),
+                                     attrs=VARIABLES["fiscal_cost"].attrs()),
             policy_shortfall=xr.DataArray(short, dims=("year", "instrument"), coords=coords,
-                                          attrs={"units": "t REO"}),
+                                          attrs=VARIABLES["policy_shortfall"].attrs()),
         )
 
     # ------------------------------------------------------------------ helpers --
