@@ -30,7 +30,8 @@ from rareflow.engine.inputs import YearInputs
 from rareflow.engine.lpcore import INF, Family
 from rareflow.engine.market import Adjustments
 from rareflow.engine.network import Network
-from rareflow.engine.simulate import Schedule, SimulationState
+from rareflow.engine.schedule import Schedule
+from rareflow.engine.simulate import SimulationState
 from rareflow.model.world import World
 from rareflow.policy.instruments import InstrumentBase
 from rareflow.policy.names import ALL, expand_areas
