@@ -61,20 +61,8 @@ def traded_columns(network: Network, product: str) -> pd.DataFrame:
     column: 1 for oxide and metal, the deposit share for concentrate, the recipe content for
     magnets, whose columns therefore appear once per element they contain).
     """
-    family = network.col(SHIP_FAMILY[product])
-    table = local_table(family)
-    if product == "concentrate":
-        shares = network.shares[["deposit", "element", "share"]]
-        table = table.merge(shares, on="deposit").rename(columns={"share": "coef"})
-        table["origin"] = np.where(table.exporter == network.china, "china", "other")
-        table["grade_id"] = ""
-    elif product == "magnet":
-        recipes = network.recipes.loc[network.recipes.content > 0]
-        table = table.merge(recipes, on="grade_id").rename(columns={"content": "coef"})
-    else:
-        table["coef"] = 1.0
-        table["grade_id"] = ""
-    table = table.loc[table.coef > 0]
+    shipments = network.shipments
+    table = shipments.loc[(shipments["product"] == product) & (shipments.coef > 0)]
     columns = ["local", "col", "exporter", "importer", "element", "origin", "grade_id", "coef"]
     return table[columns].reset_index(drop=True)
 
