@@ -2,9 +2,9 @@
 
 Capacity has one implementation, :meth:`Schedule.facility_capacities`, over arrays of
 facilities and years. The year series a simulation reads (:meth:`Schedule.capacities`), the
-one-year series (:meth:`Schedule.capacity`) and one facility's value with its schedule advanced
-(:meth:`Schedule.facility_capacity`, used by fast-track policies) are all views of it, so they
-cannot drift apart.
+one-year series (:meth:`Schedule.capacity`, also the default inputs' capacity) and one
+facility's value with its schedule advanced (:meth:`Schedule.facility_capacity`, used by
+fast-track policies) are all views of it, so they cannot drift apart.
 """
 
 from __future__ import annotations
@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 import numpy as np
 import pandas as pd
 
-from rareflow.engine.inputs import label_index, labelled_series
+from rareflow.engine.labels import label_index, labelled_series
 from rareflow.model.facilities import Facility, capacities_in
 from rareflow.model.world import World
 
