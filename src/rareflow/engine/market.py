@@ -18,7 +18,7 @@ import pandas as pd
 from rareflow.engine.diagnostics import InfeasibleYearError, explain_infeasibility
 from rareflow.engine.inputs import YearInputs
 from rareflow.engine.lpcore import INF, Family
-from rareflow.engine.network import Network, build_network, origin_tag
+from rareflow.engine.network import STAGE_FAMILY, Network, build_network, origin_tag
 from rareflow.engine.warmstart import StartPolicy
 from rareflow.engine.yeartables import Key, KeyMatcher, YearView
 from rareflow.model.world import World
@@ -283,8 +283,7 @@ class YearMaps:
     def __init__(self, model: MarketModel) -> None:
         world, net = model.world, model.network
         col, row = net.col, net.row
-        capacity = [row(f"{stage}_capacity") for stage in (
-            "mining", "concentration", "separation", "metal", "magnet", "recycling")]
+        capacity = [row(f"{stage}_capacity") for stage in STAGE_FAMILY]
         self.capacity_rows = np.concatenate([f.ids for f in capacity])
         self.capacity = KeyMatcher(
             np.concatenate([f.keys["facility"].to_numpy(dtype=object) for f in capacity]).tolist(),

@@ -39,6 +39,19 @@ GRADES = ("hi", "lo")
 HIGH_PURITY_PCT = 99.0
 
 
+#: The column family of each stage's facilities: what its capacity row bounds (t/y of activity).
+STAGE_FAMILY = {"mining": "mine", "concentration": "concentrate", "separation": "separate",
+                "metal": "metal_make", "magnet": "magnet_make", "recycling": "recycle"}
+#: Ship column family of each traded product, the balance row family it moves between (out of
+#: the exporter's node, into the importer's) and the keys the shipment keeps on the way.
+SHIPPING: dict[str, tuple[str, str, tuple[str, ...]]] = {
+    "concentrate": ("conc_ship", "concentrate_balance", ("deposit",)),
+    "oxide": ("oxide_ship", "oxide_balance", ("element", "origin", "grade")),
+    "metal": ("metal_ship", "metal_balance", ("element", "origin")),
+    "magnet": ("magnet_ship", "magnet_balance", ("grade_id", "origin")),
+}
+#: Ship column family of each traded product.
+SHIP_FAMILY = {product: family for product, (family, _, _) in SHIPPING.items()}
 #: Product of each production stage (what its output columns make).
 STAGE_PRODUCT = {"mining": "ore", "concentration": "concentrate", "separation": "oxide",
                  "metal": "metal", "magnet": "magnet", "recycling": "oxide"}
@@ -399,9 +412,9 @@ def _declare_rows(
         lp.columns["separate"].keys[["region", "deposit"]],
     ])
     lp.add_rows("concentrate_balance", conc_nodes)
-    for stage in ("concentration", "separation", "metal", "magnet", "recycling"):
+    # (mining's capacity rows come last: row ids, and so the LP, stay as they always were)
+    for stage in ("concentration", "separation", "metal", "magnet", "recycling", "mining"):
         lp.add_rows(f"{stage}_capacity", fac.loc[fac.stage == stage, ["facility"]])
-    lp.add_rows("mining_capacity", fac.loc[fac.stage == "mining", ["facility"]])
     lp.add_rows("magnet_recipe", lp.columns["magnet_metal_use"].keys[["facility", "region",
                                                                        "element"]])
     lp.add_rows("magnet_clean", lp.columns["magnet_metal_use"].keys[["facility", "element"]])
@@ -418,38 +431,33 @@ def _link(net: Network) -> None:
     col, row = net.col, net.row
     made = {str(family): table for family, table in net.outputs.groupby("family", sort=False)}
 
+    # capacity rows bound each stage's activity; shipments leave the exporter's balance node
+    # and enter the importer's, keeping their keys
+    for stage, family in STAGE_FAMILY.items():
+        lp.link(row(f"{stage}_capacity"), col(family), ["facility"], 1.0)
+    for ship, balance, kept in SHIPPING.values():
+        for end, sign in (("importer", 1.0), ("exporter", -1.0)):
+            lp.link(row(balance), col(ship), {"region": end, **{k: k for k in kept}}, sign)
+
     # ore: mined = concentrated (+ direct where no concentrator)
     lp.link(row("ore_balance"), col("mine"), ["region", "deposit"], 1.0)
     lp.link(row("ore_balance"), col("concentrate"), ["region", "deposit"], -1.0)
     lp.link(row("ore_balance"), col("conc_direct"), ["region", "deposit"], -1.0)
-    lp.link(row("mining_capacity"), col("mine"), ["facility"], 1.0)
-    lp.link(row("concentration_capacity"), col("concentrate"), ["facility"], 1.0)
 
     # concentrate at each region: produced + imported = separated + exported + stored
     conc = col("concentrate").labelled("col")
     conc["coef"] = conc.facility.map(rec)
     lp.link(row("concentrate_balance"), conc, ["region", "deposit"], "coef")
     lp.link(row("concentrate_balance"), col("conc_direct"), ["region", "deposit"], 1.0)
-    lp.link(row("concentrate_balance"), col("conc_ship"), {"region": "importer",
-                                                           "deposit": "deposit"}, 1.0)
-    lp.link(row("concentrate_balance"), col("conc_ship"), {"region": "exporter",
-                                                           "deposit": "deposit"}, -1.0)
     lp.link(row("concentrate_balance"), col("separate"), ["region", "deposit"], -1.0)
     lp.link(row("concentrate_balance"), col("conc_store"), ["region", "deposit"], -1.0)
-    lp.link(row("separation_capacity"), col("separate"), ["facility"], 1.0)
 
     # separation output by element into oxide nodes (only elements the plant separates)
     out = made["separate"]
     lp.link(row("oxide_balance"), out[["region", "element", "origin", "grade", "col", "coef"]],
             ["region", "element", "origin", "grade"], "coef")
 
-    # oxide trade, downgrade (hi → lo), disposal
-    oxide_ship = col("oxide_ship")
-    lp.link(row("oxide_balance"), oxide_ship,
-            {"region": "importer", "element": "element", "origin": "origin", "grade": "grade"}, 1.0)
-    lp.link(row("oxide_balance"), oxide_ship,
-            {"region": "exporter", "element": "element", "origin": "origin", "grade": "grade"},
-            -1.0)
+    # oxide downgrade (hi → lo), disposal
     down = col("oxide_downgrade").labelled("col")
     lp.link(row("oxide_balance"), down.assign(grade="hi"), ["region", "element", "origin",
                                                            "grade"], -1.0)
@@ -464,11 +472,6 @@ def _link(net: Network) -> None:
                                                             "grade"], -1.0)
     metal_out = made["metal_make"][["region", "element", "origin", "col", "coef"]]
     lp.link(row("metal_balance"), metal_out, ["region", "element", "origin"], "coef")
-    lp.link(row("metal_capacity"), col("metal_make"), ["facility"], 1.0)
-    lp.link(row("metal_balance"), col("metal_ship"),
-            {"region": "importer", "element": "element", "origin": "origin"}, 1.0)
-    lp.link(row("metal_balance"), col("metal_ship"),
-            {"region": "exporter", "element": "element", "origin": "origin"}, -1.0)
     lp.link(row("metal_balance"), col("magnet_metal_use"), ["region", "element", "origin"], -1.0)
 
     # magnets: recipe rows tie metal use to magnets made (gross of swarf); clean magnets draw
@@ -485,12 +488,7 @@ def _link(net: Network) -> None:
     clean_make = make.loc[make.origin == "other"]
     lp.link(row("magnet_clean"), clean_make.assign(coef=-clean_make.need),
             ["facility", "element"], "coef")
-    lp.link(row("magnet_capacity"), col("magnet_make"), ["facility"], 1.0)
     lp.link(row("magnet_balance"), col("magnet_make"), ["region", "grade_id", "origin"], 1.0)
-    lp.link(row("magnet_balance"), col("magnet_ship"),
-            {"region": "importer", "grade_id": "grade_id", "origin": "origin"}, 1.0)
-    lp.link(row("magnet_balance"), col("magnet_ship"),
-            {"region": "exporter", "grade_id": "grade_id", "origin": "origin"}, -1.0)
     lp.link(row("magnet_balance"), col("magnet_use"), ["region", "grade_id", "origin"], -1.0)
 
     # sectors: magnets of each grade in the sector's mix = mix × (served − substituted)
@@ -516,7 +514,6 @@ def _link(net: Network) -> None:
     lp.link(row("scrap_balance"), col("scrap_dispose"), ["region", "element", "origin"], 1.0)
     recycled = made["recycle"][["region", "element", "origin", "grade", "col", "coef"]]
     lp.link(row("oxide_balance"), recycled, ["region", "element", "origin", "grade"], "coef")
-    lp.link(row("recycling_capacity"), col("recycle"), ["facility"], 1.0)
 
     # stockpiles hold hi oxide
     lp.link(row("oxide_balance"), col("stock_release").labelled("col").assign(grade="hi"),

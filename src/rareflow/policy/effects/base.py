@@ -38,9 +38,6 @@ from rareflow.policy.names import ALL, expand_areas
 
 PolicyT = TypeVar("PolicyT", bound=InstrumentBase)
 
-#: Ship column family of each traded product.
-SHIP_FAMILY = {"concentrate": "conc_ship", "oxide": "oxide_ship", "metal": "metal_ship",
-               "magnet": "magnet_ship"}
 #: Price stage (``price`` coordinate) of each traded product.
 PRICE_STAGE = {"concentrate": "concentration", "oxide": "separation", "metal": "metal"}
 
