@@ -38,7 +38,8 @@ from rareflow.engine.carried import StockCarry
 from rareflow.engine.inputs import DefaultInputs, YearInputs
 from rareflow.engine.market import Adjustments, MarketModel, Solution
 from rareflow.engine.results import result_plan, to_dataset
-from rareflow.engine.simulate import MagnetsInUse, Schedule
+from rareflow.engine.schedule import Schedule
+from rareflow.engine.simulate import MagnetsInUse
 from rareflow.model.world import World
 
 REPEAT = 5

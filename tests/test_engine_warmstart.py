@@ -7,7 +7,8 @@ import pytest
 
 from rareflow.data.loader import load_world
 from rareflow.engine.market import MarketModel
-from rareflow.engine.simulate import Schedule, build_market, simulate
+from rareflow.engine.schedule import Schedule
+from rareflow.engine.simulate import build_market, simulate
 from rareflow.engine.warmstart import BasisRecorder, ReferenceBases, StartPolicy
 from rareflow.model.world import World
 

@@ -7,7 +7,8 @@ import pytest
 import xarray as xr
 
 from rareflow.data.loader import load_world
-from rareflow.engine.simulate import Schedule, build_market, simulate
+from rareflow.engine.schedule import Schedule
+from rareflow.engine.simulate import build_market, simulate
 from rareflow.model.world import World
 from rareflow.policy.effects.program import apply_overrides, compile_policies
 from rareflow.runs.ensemble.sampling import apply_draw, draw_values

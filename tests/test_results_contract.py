@@ -16,7 +16,7 @@ from rareflow.model.results_contract import (
     written_by,
 )
 from rareflow.model.results_doc import main, markdown
-from rareflow.runner import run_scenario
+from rareflow.runs.runner import run_scenario
 from rareflow.store import RunStore
 
 DOCS = Path(__file__).resolve().parents[1] / "docs" / "results.md"

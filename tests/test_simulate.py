@@ -19,7 +19,9 @@ from rareflow.data.loader import load_world
 from rareflow.engine.balance import balance_residuals
 from rareflow.engine.inputs import YearInputs
 from rareflow.engine.market import Adjustments
-from rareflow.engine.simulate import Schedule, SimulationState, simulate
+from rareflow.engine.schedule import Schedule
+from rareflow.engine.simulate import SimulationState, simulate
+from rareflow.model.facilities import Facility
 from rareflow.model.world import World
 from rareflow.testing import random_world, tiny_world
 
@@ -91,9 +93,23 @@ def test_delays_shift_a_facility_schedule() -> None:
     assert Schedule().capacity(world, 2027)["mp_10x_magnets"] == 0
 
 
+def reference_facility_capacity(schedule: Schedule, facility: Facility, year: int,
+                                advance: float = 0.0) -> float:
+    """The original scalar ``Schedule.facility_capacity``, kept verbatim."""
+    delay = schedule.delays.get(facility.id, 0)
+    ramp = schedule.ramp_factor.get(facility.id, 1.0)
+    whole = int(np.floor(advance))
+    part = advance - whole
+    value = (1.0 - part) * facility.capacity_in(year, delay - whole, ramp)
+    if part:
+        value += part * facility.capacity_in(year, delay - whole - 1, ramp)
+    value *= schedule.capacity_factor.get(facility.id, 1.0)
+    return value + schedule.extra_capacity.get(facility.id, {}).get(year, 0.0)
+
+
 def reference_capacity(schedule: Schedule, world: World, year: int) -> pd.Series:
     """The original per-facility ``Schedule.capacity``, kept verbatim."""
-    values = {f.id: schedule.facility_capacity(f, year) for f in world.facilities}
+    values = {f.id: reference_facility_capacity(schedule, f, year) for f in world.facilities}
     return pd.Series(values, dtype=float)
 
 
@@ -145,6 +161,20 @@ def test_scheduled_capacities_equal_the_per_facility_arithmetic(seed: int) -> No
         np.testing.assert_array_equal(np.signbit(got.to_numpy()), np.signbit(want.to_numpy()))
     pd.testing.assert_series_equal(schedule.capacity(world, 2031),
                                    reference_capacity(schedule, world, 2031), check_exact=True)
+
+
+@settings(max_examples=20, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(seed=st.integers(0, 10_000))
+def test_advanced_facility_capacity_equals_the_scalar_arithmetic(seed: int) -> None:
+    rng = np.random.default_rng(seed)
+    world = _varied_facilities(load_world() if seed % 2 else random_world(seed, 4, 3, 3), rng)
+    schedule = _random_schedule(world, rng)
+    for facility in world.facilities[:12]:
+        advance = float(rng.choice([0.0, 1.0, 2.0, rng.uniform(0, 3), -rng.uniform(0, 2)]))
+        for year in (2015, 2024, 2027, 2030, 2040):
+            got = schedule.facility_capacity(facility, year, advance)
+            want = reference_facility_capacity(schedule, facility, year, advance)
+            assert got == want and np.signbit(got) == np.signbit(want)
 
 
 def test_fractional_delays_are_left_to_the_facility_arithmetic() -> None:

@@ -19,6 +19,7 @@ import xarray as xr
 from xarray.indexes import PandasIndex
 
 from rareflow.engine.grouping import GroupSum, fresh_copy
+from rareflow.engine.network import origin_tag
 
 
 class LabelPositions:
@@ -87,7 +88,8 @@ class ScrapLayout:
     """Which outflow and content values make up each row of the scrap table, worked out once.
 
     Replaces, per year: ``keys.assign(t_magnet=outflow).merge(content, on="sector")``, ``t =
-    t_magnet × content``, origin "china" where the region is China, and ``groupby(["region",
+    t_magnet × content``, the origin of :func:`~rareflow.engine.network.origin_tag` (scrap is
+    collected where it arises), and ``groupby(["region",
     "element", "origin"]).agg(t=("t", "sum"))``. The merge and the grouping depend only on the
     keys (regions, sectors, elements), not on any number: see :func:`scrap_layout`.
     """
@@ -98,7 +100,7 @@ class ScrapLayout:
         table = keys.assign(t_magnet=0.0, key_row=np.arange(len(keys))).merge(content,
                                                                                on="sector")
         table["t"] = table.t_magnet * table.content
-        table["origin"] = np.where(table.region == china, "china", "other")
+        table["origin"] = origin_tag(table.region, china)
         grouped = table.groupby(["region", "element", "origin"], as_index=False)
         self.template = grouped.agg(t=("t", "sum"))
         self.key_row = table.key_row.to_numpy(dtype=np.intp)

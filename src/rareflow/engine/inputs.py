@@ -13,6 +13,8 @@ import numpy as np
 import pandas as pd
 
 from rareflow.engine.grouping import GroupSum, fresh_copy
+from rareflow.engine.labels import labelled_series
+from rareflow.engine.schedule import Schedule
 from rareflow.model.world import World
 
 #: Reservation price (USD/kg) above which strategic stocks release oxide when no stockpile
@@ -106,8 +108,7 @@ class DefaultInputs:
         """
         world = self.world
         if capacity is None:
-            capacity = pd.Series({f.id: f.capacity_in(year) for f in world.facilities},
-                                 dtype=float)
+            capacity = Schedule().capacity(world, year)
         factors = self._growth(year)
         substitution = labelled_series(self._sectors, [
             share if start is not None and year >= start else 0.0
@@ -163,30 +164,6 @@ class _GrowthPath:
                        for s in self.world.sectors}
             self._factors[y] = factors
         return factors
-
-
-def labelled_series(labels: list[str], values: list[float] | np.ndarray) -> pd.Series:
-    """``pd.Series(dict(zip(labels, values)), dtype=float)``, without the dictionary path."""
-    index = label_index(labels)
-    if index is None:
-        return pd.Series(dict(zip(labels, values, strict=True)), dtype=float)
-    return pd.Series(np.array(values, dtype=float), index=index, copy=False)
-
-
-def label_index(labels: list[str]) -> pd.Index | None:
-    """The index of a float series built from a dictionary keyed by ``labels``.
-
-    Built once per list of labels and shared (pandas indexes are immutable); None when the
-    list is empty or repeats a label (the dictionary would then keep fewer rows).
-    """
-    if not labels or len(set(labels)) < len(labels):
-        return None
-    return _label_index(tuple(labels))
-
-
-@functools.lru_cache(maxsize=64)
-def _label_index(labels: tuple[str, ...]) -> pd.Index:
-    return pd.Series(dict.fromkeys(labels, 0.0), dtype=float).index
 
 
 class _DemandTable:

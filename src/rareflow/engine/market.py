@@ -20,7 +20,7 @@ import pandas as pd
 from rareflow.engine.diagnostics import InfeasibleYearError, explain_infeasibility
 from rareflow.engine.inputs import YearInputs
 from rareflow.engine.lpcore import INF, Family
-from rareflow.engine.network import Network, build_network
+from rareflow.engine.network import STAGE_FAMILY, Network, build_network, origin_tag
 from rareflow.engine.warmstart import StartPolicy
 from rareflow.engine.yeartables import Key, KeyMatcher, YearView
 from rareflow.model.world import World
@@ -153,7 +153,7 @@ class MarketModel:
         # capacity whatever the price (the surplus is stored as concentrate or disposed of).
         row_lower[maps.capacity_rows] = np.where(maps.min_utilisation > 0.0,
                                                  maps.min_utilisation * capacity, -INF)
-        # Magnets made in China always carry the China origin tag.
+        # Magnets made in China always carry the China origin tag (the origin rule).
         upper[maps.clean_in_china] = 0.0
         row_upper[maps.magnet_clean] = INF
 
@@ -290,8 +290,7 @@ class YearMaps:
     def __init__(self, model: MarketModel) -> None:
         world, net = model.world, model.network
         col, row = net.col, net.row
-        capacity = [row(f"{stage}_capacity") for stage in (
-            "mining", "concentration", "separation", "metal", "magnet", "recycling")]
+        capacity = [row(f"{stage}_capacity") for stage in STAGE_FAMILY]
         self.capacity_rows = np.concatenate([f.ids for f in capacity])
         self.capacity = KeyMatcher(
             np.concatenate([f.keys["facility"].to_numpy(dtype=object) for f in capacity]).tolist(),
@@ -303,8 +302,9 @@ class YearMaps:
                                          for f in self.capacity.targets])
 
         make = col("magnet_make")
-        clean_in_china = (make.keys.origin == "other") & (make.keys.region == net.china)
-        self.clean_in_china = make.ids[clean_in_china.to_numpy()]
+        # Magnet columns whose origin tag the origin rule contradicts (clean magnets in China).
+        tag = origin_tag(make.keys.region, net.china, make.keys.origin)
+        self.clean_in_china = make.ids[tag != make.keys.origin.to_numpy()]
         self.magnet_clean = row("magnet_clean").ids
 
         blocks = col("demand_block")

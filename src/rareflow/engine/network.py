@@ -13,6 +13,11 @@ Built once per world. Stages and products:
 * magnets serve sector demand blocks (or a priced substitute); oxides serve oxide demand;
 * magnet swarf and end-of-life scrap feed recyclers, whose oxide re-enters the oxide balance;
 * strategic stockpiles release or absorb oxide; surplus oxide (La/Ce) is disposed of at a cost.
+
+What the flows carry is described once, as tables built with the network (see :class:`Network`):
+``outputs`` says what each producing column makes and ``shipments`` what each ship column carries,
+per element, in t REO, with the origin tag of :func:`origin_tag`. The LP's balance rows, the
+result variables and the policy effects all read these tables.
 """
 
 from __future__ import annotations
@@ -34,9 +39,47 @@ GRADES = ("hi", "lo")
 HIGH_PURITY_PCT = 99.0
 
 
+#: The column family of each stage's facilities: what its capacity row bounds (t/y of activity).
+STAGE_FAMILY = {"mining": "mine", "concentration": "concentrate", "separation": "separate",
+                "metal": "metal_make", "magnet": "magnet_make", "recycling": "recycle"}
+#: Ship column family of each traded product, the balance row family it moves between (out of
+#: the exporter's node, into the importer's) and the keys the shipment keeps on the way.
+SHIPPING: dict[str, tuple[str, str, tuple[str, ...]]] = {
+    "concentrate": ("conc_ship", "concentrate_balance", ("deposit",)),
+    "oxide": ("oxide_ship", "oxide_balance", ("element", "origin", "grade")),
+    "metal": ("metal_ship", "metal_balance", ("element", "origin")),
+    "magnet": ("magnet_ship", "magnet_balance", ("grade_id", "origin")),
+}
+#: Ship column family of each traded product.
+SHIP_FAMILY = {product: family for product, (family, _, _) in SHIPPING.items()}
+#: Product of each production stage (what its output columns make).
+STAGE_PRODUCT = {"mining": "ore", "concentration": "concentrate", "separation": "oxide",
+                 "metal": "metal", "magnet": "magnet", "recycling": "oxide"}
+#: Columns of :attr:`Network.outputs`.
+OUTPUT_COLUMNS = ["stage", "product", "family", "local", "col", "facility", "region", "element",
+                  "origin", "grade", "grade_id", "coef"]
+#: Columns of :attr:`Network.shipments`.
+SHIPMENT_COLUMNS = ["product", "family", "local", "col", "exporter", "importer", "element",
+                    "origin", "grade", "grade_id", "coef"]
+
+
 @dataclass(frozen=True)
 class Network:
-    """World-derived tables and the LP families of the market (built once per world)."""
+    """World-derived tables and the LP families of the market (built once per world).
+
+    ``outputs``: one row per producing column and element it makes, in stage order (mining,
+    concentration, separation, metal, magnet, recycling): ``stage``, ``product`` (see
+    :data:`STAGE_PRODUCT`), ``family``, ``local`` (position in the family), ``col`` (global
+    id), ``facility`` ('' for concentrate passed on without a concentrator), ``region`` (where
+    it is made), ``element``, ``origin`` (of the output, by :func:`origin_tag`), ``grade``
+    (oxide purity, '' for other products), ``grade_id`` (magnet grade, '' otherwise) and
+    ``coef``: t REO of the element made per unit of the column (nonzero).
+
+    ``shipments``: one row per ship column and element it carries: ``product``, ``family``,
+    ``local``, ``col``, ``exporter``, ``importer``, ``element``, ``origin``, ``grade``,
+    ``grade_id`` and ``coef`` (t REO of the element per unit shipped: the deposit share for
+    concentrate, the recipe content for magnets, 1 for oxide and metal; nonzero).
+    """
 
     world: World
     lp: LinearProgram
@@ -45,6 +88,8 @@ class Network:
     recipes: pd.DataFrame
     magnet_mix: pd.DataFrame
     china: str
+    outputs: pd.DataFrame
+    shipments: pd.DataFrame
 
     def col(self, name: str) -> Family:
         """The column family ``name``."""
@@ -55,9 +100,14 @@ class Network:
         return self.lp.rows[name]
 
 
-def origin_of(region: pd.Series, china: str) -> pd.Series:
-    """Origin tag of material mined or processed in ``region``."""
-    return pd.Series(np.where(region == china, "china", "other"), index=region.index)
+def origin_tag(region: pd.Series, china: str,
+               carried: pd.Series | np.ndarray | str = "other") -> np.ndarray:
+    """The origin rule: ``china`` where ``region`` is China, else the tag the material carries.
+
+    Material becomes China-origin when mined or processed in China and keeps its tag wherever
+    it goes afterwards; freshly mined material elsewhere carries ``other``.
+    """
+    return np.where(region == china, "china", carried)
 
 
 def _facility_table(world: World) -> pd.DataFrame:
@@ -185,9 +235,6 @@ def build_network(world: World) -> Network:
 
     # --- oxide nodes: produced by separation/recycling, held in stockpiles ----------------
     sep = sep_feeds.merge(deposit_home, on="deposit").merge(fac[["facility", "grade"]])
-    sep["origin"] = np.where(
-        (sep.region == china) | (sep.deposit_region == china), "china", "other"
-    )
     recycler_regions = set(fac.loc[fac.stage == "recycling", "region"])
     stock_regions = {s.region for s in world.stockpiles}
     oxide_holders = set(sep.region) | recycler_regions | stock_regions
@@ -275,9 +322,80 @@ def build_network(world: World) -> Network:
     lp.add_columns("stock_fill", stock_nodes)
 
     _declare_rows(lp, fac, mix, sector_regions, oxide_demand, scrap_nodes)
-    network = Network(world, lp, fac, shares, recipes, mix, china)
-    _link(network, sep)
+    outputs = _outputs(world, lp, fac, shares, recipes, sep)
+    shipments = _shipments(lp, shares, recipes, china)
+    network = Network(world, lp, fac, shares, recipes, mix, china, outputs, shipments)
+    _link(network)
     return network
+
+
+def _labelled(family: Family) -> pd.DataFrame:
+    """The family's keys with ``family``, ``local`` (position) and ``col`` (global id)."""
+    table = family.labelled("col")
+    table["family"] = family.name
+    table["local"] = np.arange(family.size, dtype=np.int64)
+    return table
+
+
+def _outputs(world: World, lp: LinearProgram, fac: pd.DataFrame, shares: pd.DataFrame,
+             recipes: pd.DataFrame, sep: pd.DataFrame) -> pd.DataFrame:
+    """The :attr:`Network.outputs` table (see there)."""
+    china = world.china
+    rec = fac.set_index("facility")["recovery"].astype(float)
+    deposit_shares = shares[["deposit", "deposit_region", "element", "share"]]
+
+    mine = _labelled(lp.columns["mine"]).merge(deposit_shares, on="deposit")
+    mine = mine.assign(stage="mining", coef=mine.share, origin=origin_tag(mine.region, china))
+
+    conc = pd.concat([_labelled(lp.columns["concentrate"]),
+                      _labelled(lp.columns["conc_direct"]).assign(facility="")])
+    conc = conc.merge(deposit_shares, on="deposit")
+    conc["coef"] = np.where(conc.facility == "", 1.0, conc.facility.map(rec)) * conc.share
+    conc = conc.assign(stage="concentration", origin=origin_tag(conc.deposit_region, china))
+
+    # Separated oxide: the elements the plant separates, by share of its feed's deposit.
+    separable = _element_table(world, "separation", ELEMENTS)
+    out = _labelled(lp.columns["separate"]).merge(
+        sep[["facility", "deposit", "deposit_region", "grade"]])
+    out = out.merge(shares[["deposit", "element", "share"]]).merge(separable)
+    out["coef"] = out.share * out.facility.map(rec)
+    out = out.assign(stage="separation",
+                     origin=origin_tag(out.region, china, origin_tag(out.deposit_region, china)))
+
+    metal = _labelled(lp.columns["metal_make"])
+    metal = metal.assign(stage="metal", coef=metal.facility.map(rec),
+                         origin=origin_tag(metal.region, china, metal.origin))
+
+    make = _labelled(lp.columns["magnet_make"]).merge(recipes, on="grade_id")
+    make = make.assign(stage="magnet", coef=make.content)
+
+    recycle = _labelled(lp.columns["recycle"])
+    recycle = recycle.assign(stage="recycling", grade="hi", coef=recycle.facility.map(rec),
+                             origin=origin_tag(recycle.region, china, recycle.origin))
+
+    table = pd.concat([mine, conc, out, metal, make, recycle], ignore_index=True)
+    table["product"] = table.stage.map(STAGE_PRODUCT)
+    table = table.fillna({"grade": "", "grade_id": ""})
+    table = table.loc[table.coef != 0, OUTPUT_COLUMNS]
+    return table.reset_index(drop=True)
+
+
+def _shipments(lp: LinearProgram, shares: pd.DataFrame, recipes: pd.DataFrame,
+               china: str) -> pd.DataFrame:
+    """The :attr:`Network.shipments` table (see there)."""
+    conc = _labelled(lp.columns["conc_ship"]).merge(
+        shares[["deposit", "element", "share"]], on="deposit")
+    # Concentrate is shipped from its mining country: its tag is that of freshly mined ore.
+    conc = conc.assign(product="concentrate", coef=conc.share,
+                       origin=origin_tag(conc.exporter, china))
+    oxide = _labelled(lp.columns["oxide_ship"]).assign(product="oxide", coef=1.0)
+    metal = _labelled(lp.columns["metal_ship"]).assign(product="metal", coef=1.0)
+    magnet = _labelled(lp.columns["magnet_ship"]).merge(recipes, on="grade_id")
+    magnet = magnet.assign(product="magnet", coef=magnet.content)
+    table = pd.concat([conc, oxide, metal, magnet], ignore_index=True)
+    table = table.fillna({"grade": "", "grade_id": ""})
+    table = table.loc[table.coef != 0, SHIPMENT_COLUMNS]
+    return table.reset_index(drop=True)
 
 
 def _declare_rows(
@@ -294,9 +412,9 @@ def _declare_rows(
         lp.columns["separate"].keys[["region", "deposit"]],
     ])
     lp.add_rows("concentrate_balance", conc_nodes)
-    for stage in ("concentration", "separation", "metal", "magnet", "recycling"):
+    # (mining's capacity rows come last: row ids, and so the LP, stay as they always were)
+    for stage in ("concentration", "separation", "metal", "magnet", "recycling", "mining"):
         lp.add_rows(f"{stage}_capacity", fac.loc[fac.stage == stage, ["facility"]])
-    lp.add_rows("mining_capacity", fac.loc[fac.stage == "mining", ["facility"]])
     lp.add_rows("magnet_recipe", lp.columns["magnet_metal_use"].keys[["facility", "region",
                                                                        "element"]])
     lp.add_rows("magnet_clean", lp.columns["magnet_metal_use"].keys[["facility", "element"]])
@@ -306,47 +424,40 @@ def _declare_rows(
     lp.add_rows("scrap_balance", scrap_nodes)
 
 
-def _link(net: Network, sep: pd.DataFrame) -> None:
+def _link(net: Network) -> None:
     """Fill the matrix: every balance and capacity row with its terms."""
-    lp, fac, shares, china = net.lp, net.facilities, net.shares, net.china
+    lp, fac = net.lp, net.facilities
     rec = fac.set_index("facility")["recovery"]
     col, row = net.col, net.row
+    made = {str(family): table for family, table in net.outputs.groupby("family", sort=False)}
+
+    # capacity rows bound each stage's activity; shipments leave the exporter's balance node
+    # and enter the importer's, keeping their keys
+    for stage, family in STAGE_FAMILY.items():
+        lp.link(row(f"{stage}_capacity"), col(family), ["facility"], 1.0)
+    for ship, balance, kept in SHIPPING.values():
+        for end, sign in (("importer", 1.0), ("exporter", -1.0)):
+            lp.link(row(balance), col(ship), {"region": end, **{k: k for k in kept}}, sign)
 
     # ore: mined = concentrated (+ direct where no concentrator)
     lp.link(row("ore_balance"), col("mine"), ["region", "deposit"], 1.0)
     lp.link(row("ore_balance"), col("concentrate"), ["region", "deposit"], -1.0)
     lp.link(row("ore_balance"), col("conc_direct"), ["region", "deposit"], -1.0)
-    lp.link(row("mining_capacity"), col("mine"), ["facility"], 1.0)
-    lp.link(row("concentration_capacity"), col("concentrate"), ["facility"], 1.0)
 
     # concentrate at each region: produced + imported = separated + exported + stored
     conc = col("concentrate").labelled("col")
     conc["coef"] = conc.facility.map(rec)
     lp.link(row("concentrate_balance"), conc, ["region", "deposit"], "coef")
     lp.link(row("concentrate_balance"), col("conc_direct"), ["region", "deposit"], 1.0)
-    lp.link(row("concentrate_balance"), col("conc_ship"), {"region": "importer",
-                                                           "deposit": "deposit"}, 1.0)
-    lp.link(row("concentrate_balance"), col("conc_ship"), {"region": "exporter",
-                                                           "deposit": "deposit"}, -1.0)
     lp.link(row("concentrate_balance"), col("separate"), ["region", "deposit"], -1.0)
     lp.link(row("concentrate_balance"), col("conc_store"), ["region", "deposit"], -1.0)
-    lp.link(row("separation_capacity"), col("separate"), ["facility"], 1.0)
 
     # separation output by element into oxide nodes (only elements the plant separates)
-    separable = _element_table(net.world, "separation", ELEMENTS)
-    out = col("separate").labelled("col").merge(sep[["facility", "deposit", "origin", "grade"]])
-    out = out.merge(shares[["deposit", "element", "share"]]).merge(separable)
-    out["coef"] = out.share * out.facility.map(rec)
+    out = made["separate"]
     lp.link(row("oxide_balance"), out[["region", "element", "origin", "grade", "col", "coef"]],
             ["region", "element", "origin", "grade"], "coef")
 
-    # oxide trade, downgrade (hi → lo), disposal
-    oxide_ship = col("oxide_ship")
-    lp.link(row("oxide_balance"), oxide_ship,
-            {"region": "importer", "element": "element", "origin": "origin", "grade": "grade"}, 1.0)
-    lp.link(row("oxide_balance"), oxide_ship,
-            {"region": "exporter", "element": "element", "origin": "origin", "grade": "grade"},
-            -1.0)
+    # oxide downgrade (hi → lo), disposal
     down = col("oxide_downgrade").labelled("col")
     lp.link(row("oxide_balance"), down.assign(grade="hi"), ["region", "element", "origin",
                                                            "grade"], -1.0)
@@ -359,15 +470,8 @@ def _link(net: Network, sep: pd.DataFrame) -> None:
     metal = col("metal_make").labelled("col")
     lp.link(row("oxide_balance"), metal.assign(grade="hi"), ["region", "element", "origin",
                                                             "grade"], -1.0)
-    metal["out_origin"] = np.where(metal.region == china, "china", metal.origin)
-    metal["coef"] = metal.facility.map(rec)
-    lp.link(row("metal_balance"), metal.drop(columns="origin").rename(
-        columns={"out_origin": "origin"}), ["region", "element", "origin"], "coef")
-    lp.link(row("metal_capacity"), col("metal_make"), ["facility"], 1.0)
-    lp.link(row("metal_balance"), col("metal_ship"),
-            {"region": "importer", "element": "element", "origin": "origin"}, 1.0)
-    lp.link(row("metal_balance"), col("metal_ship"),
-            {"region": "exporter", "element": "element", "origin": "origin"}, -1.0)
+    metal_out = made["metal_make"][["region", "element", "origin", "col", "coef"]]
+    lp.link(row("metal_balance"), metal_out, ["region", "element", "origin"], "coef")
     lp.link(row("metal_balance"), col("magnet_metal_use"), ["region", "element", "origin"], -1.0)
 
     # magnets: recipe rows tie metal use to magnets made (gross of swarf); clean magnets draw
@@ -384,12 +488,7 @@ def _link(net: Network, sep: pd.DataFrame) -> None:
     clean_make = make.loc[make.origin == "other"]
     lp.link(row("magnet_clean"), clean_make.assign(coef=-clean_make.need),
             ["facility", "element"], "coef")
-    lp.link(row("magnet_capacity"), col("magnet_make"), ["facility"], 1.0)
     lp.link(row("magnet_balance"), col("magnet_make"), ["region", "grade_id", "origin"], 1.0)
-    lp.link(row("magnet_balance"), col("magnet_ship"),
-            {"region": "importer", "grade_id": "grade_id", "origin": "origin"}, 1.0)
-    lp.link(row("magnet_balance"), col("magnet_ship"),
-            {"region": "exporter", "grade_id": "grade_id", "origin": "origin"}, -1.0)
     lp.link(row("magnet_balance"), col("magnet_use"), ["region", "grade_id", "origin"], -1.0)
 
     # sectors: magnets of each grade in the sector's mix = mix × (served − substituted)
@@ -413,13 +512,8 @@ def _link(net: Network, sep: pd.DataFrame) -> None:
             "coef")
     lp.link(row("scrap_balance"), col("recycle"), ["region", "element", "origin"], 1.0)
     lp.link(row("scrap_balance"), col("scrap_dispose"), ["region", "element", "origin"], 1.0)
-    recycle = col("recycle").labelled("col")
-    recycle["out_origin"] = np.where(recycle.region == china, "china", recycle.origin)
-    recycle["coef"] = recycle.facility.map(rec)
-    lp.link(row("oxide_balance"), recycle.drop(columns="origin").rename(
-        columns={"out_origin": "origin"}).assign(grade="hi"),
-        ["region", "element", "origin", "grade"], "coef")
-    lp.link(row("recycling_capacity"), col("recycle"), ["facility"], 1.0)
+    recycled = made["recycle"][["region", "element", "origin", "grade", "col", "coef"]]
+    lp.link(row("oxide_balance"), recycled, ["region", "element", "origin", "grade"], "coef")
 
     # stockpiles hold hi oxide
     lp.link(row("oxide_balance"), col("stock_release").labelled("col").assign(grade="hi"),

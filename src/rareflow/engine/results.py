@@ -35,7 +35,7 @@ from scipy import sparse
 from xarray.indexes import PandasIndex
 
 from rareflow.engine.market import MarketModel, Solution
-from rareflow.engine.network import SWARF_SHARE
+from rareflow.engine.network import SWARF_SHARE, origin_tag
 from rareflow.engine.yeartables import KeyMatcher, TableView, same_columns
 from rareflow.model.elements import ELEMENTS, ORIGINS, STAGES
 from rareflow.model.results_contract import PRODUCTS, written_by
@@ -239,19 +239,13 @@ class ResultPlan:
 
     def _declare_flows(self, model: MarketModel) -> None:
         net, lp = model.network, model.lp
-        china = net.china
         shares = net.shares[["deposit", "deposit_region", "element", "share"]]
         recipes = net.recipes
-        recovery = net.facilities.set_index("facility").recovery.astype(float)
 
         def col(name: str, coef: float = 1.0) -> pd.DataFrame:
             table = net.col(name).labelled("col")
             table["coef"] = coef
             return table
-
-        def recovered(table: pd.DataFrame) -> pd.DataFrame:
-            rec = table.facility.map(recovery).to_numpy(dtype=float)
-            return table.assign(coef=table.coef.to_numpy(dtype=float) * rec)
 
         def by_share(table: pd.DataFrame) -> pd.DataFrame:
             table = table.merge(shares, on="deposit")
@@ -261,37 +255,9 @@ class ResultPlan:
             table = table.merge(recipes, on="grade_id")
             return table.assign(coef=table.coef * table.content)
 
-        def china_if_in_china(table: pd.DataFrame) -> pd.DataFrame:
-            return table.assign(origin=np.where(table.region == china, "china", table.origin))
-
-        def matrix_terms(rows_name: str, cols: np.ndarray) -> pd.DataFrame:
-            """One row per nonzero of the matrix block (rows of ``rows_name``) × ``cols``."""
-            family = net.row(rows_name)
-            block = lp.matrix_csr()[family.ids][:, cols].tocoo()
-            table = family.keys.iloc[block.row].reset_index(drop=True)
-            terms: pd.DataFrame = table.assign(col=cols[block.col], coef=block.data)
-            return terms
-
-        # production by stage
-        mine = by_share(col("mine"))
-        mine["origin"] = np.where(mine.region == china, "china", "other")
-        self._add("production", mine, stage="mining")
-        conc = by_share(pd.concat([recovered(col("concentrate")), col("conc_direct")]))
-        conc["origin"] = np.where(conc.deposit_region == china, "china", "other")
-        self._add("production", conc, stage="concentration")
-        separated = matrix_terms("oxide_balance", net.col("separate").ids)
-        self._add("production", separated, stage="separation")
-        self._add("production", china_if_in_china(recovered(col("metal_make"))), stage="metal")
-        self._add("production", by_content(col("magnet_make")), stage="magnet")
-        self._add("production", china_if_in_china(recovered(col("recycle"))),
-                  stage="recycling")
-
-        # trade
-        conc_ship = by_share(col("conc_ship")).assign(origin="other")
-        self._add("trade", conc_ship, product="concentrate")
-        self._add("trade", col("oxide_ship"), product="oxide")
-        self._add("trade", col("metal_ship"), product="metal")
-        self._add("trade", by_content(col("magnet_ship")), product="magnet")
+        # production by stage, and trade, as the network describes them
+        self._add("production", net.outputs)
+        self._add("trade", net.shipments)
         self._add("magnet_trade", col("magnet_ship").rename(columns={"grade_id": "grade"}))
         self._add("magnet_production", col("magnet_make").rename(columns={"grade_id": "grade"}))
 
@@ -338,7 +304,7 @@ class ResultPlan:
         conc = net.row("concentrate_balance").labelled("row").merge(
             net.shares[["deposit", "element", "share"]], on="deposit")
         conc = conc.loc[conc.share > 0]
-        conc = conc.assign(origin=np.where(conc.region == net.china, "china", "other"))
+        conc = conc.assign(origin=origin_tag(conc.region, net.china))
         add("concentration", conc)
         oxide = net.row("oxide_balance").labelled("row")
         add("separation", oxide.loc[oxide.grade == "hi"])

@@ -9,8 +9,8 @@ each facility's schedule (start year, ramp-up, delays); demand grows per sector.
 from __future__ import annotations
 
 import functools
-from collections.abc import Callable, Iterable, Sequence
-from dataclasses import dataclass, field
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
 from typing import Protocol
 
 import numpy as np
@@ -19,13 +19,13 @@ import xarray as xr
 
 from rareflow.engine.carried import GridLookup, ScrapTable, StockCarry, scrap_layout
 from rareflow.engine.grouping import GroupSum, fresh_copy
-from rareflow.engine.inputs import DefaultInputs, YearInputs, label_index, labelled_series
-from rareflow.engine.market import Adjustments, MarketModel
+from rareflow.engine.inputs import DefaultInputs, YearInputs
+from rareflow.engine.market import Adjustments, MarketModel, Solution
 from rareflow.engine.network import Network, build_network
 from rareflow.engine.results import to_dataset
+from rareflow.engine.schedule import Schedule
 from rareflow.engine.stacking import concat_years
 from rareflow.engine.stock import MagnetStock, NormalLifetime, historic_inflows
-from rareflow.model.facilities import Facility, capacities_in
 from rareflow.model.results_contract import VARIABLES
 from rareflow.model.world import World
 from rareflow.version import __version__
@@ -64,75 +64,16 @@ class PolicyProgram(Protocol):
 
 @dataclass
 class SimulationState:
-    """What the simulator carries from one year to the next."""
+    """What the simulator carries from one year to the next.
+
+    ``previous`` is the last solved year's result; ``solution`` the raw LP solution of the year
+    just solved (set before ``PolicyProgram.account``, for policies that account from column
+    values, e.g. a floor's subsidised volume per facility).
+    """
 
     year: int
     previous: xr.Dataset | None = None
-    extra: dict[str, object] = field(default_factory=dict)
-
-
-@dataclass(frozen=True)
-class Schedule:
-    """Per-facility start delays (years), ramp-up stretch and capacity multipliers for a run."""
-
-    delays: dict[str, int] = field(default_factory=dict)
-    capacity_factor: dict[str, float] = field(default_factory=dict)
-    extra_capacity: dict[str, dict[int, float]] = field(default_factory=dict)
-    ramp_factor: dict[str, float] = field(default_factory=dict)
-
-    def capacity(self, world: World, year: int) -> pd.Series:
-        """Capacity of every facility in ``year`` after delays and multipliers (t/y)."""
-        return self.capacities(world, [year]).series(0)
-
-    def capacities(self, world: World, years: Sequence[int]) -> ScheduledCapacity:
-        """Capacity of every facility in each of ``years``, worked out at once (t/y).
-
-        Per facility and year the value is :meth:`facility_capacity` without advance, float for
-        float: ``capacity_in`` (see :func:`~rareflow.model.facilities.capacities_in`), times
-        ``1.0``, times the capacity factor, plus the extra capacity.
-        """
-        facilities = world.facilities
-        ids = [f.id for f in facilities]
-        base = capacities_in(facilities, years, [self.delays.get(i, 0) for i in ids],
-                             [self.ramp_factor.get(i, 1.0) for i in ids])
-        factor = np.array([self.capacity_factor.get(i, 1.0) for i in ids], dtype=float)
-        extra = np.zeros(base.shape)
-        for row, facility_id in enumerate(ids):
-            added = self.extra_capacity.get(facility_id)
-            if added:
-                extra[row] = [added.get(year, 0.0) for year in years]
-        # facility_capacity's operations in its order: (1 − 0) × capacity, × factor, + extra.
-        return ScheduledCapacity(ids, 1.0 * base * factor[:, None] + extra)
-
-    def facility_capacity(self, facility: Facility, year: int, advance: float = 0.0) -> float:
-        """Capacity of ``facility`` in ``year`` (t/y), its schedule ``advance`` years earlier.
-
-        A fractional advance interpolates between the two whole-year schedules around it.
-        """
-        delay = self.delays.get(facility.id, 0)
-        ramp = self.ramp_factor.get(facility.id, 1.0)
-        whole = int(np.floor(advance))
-        part = advance - whole
-        value = (1.0 - part) * facility.capacity_in(year, delay - whole, ramp)
-        if part:
-            value += part * facility.capacity_in(year, delay - whole - 1, ramp)
-        value *= self.capacity_factor.get(facility.id, 1.0)
-        return value + self.extra_capacity.get(facility.id, {}).get(year, 0.0)
-
-
-class ScheduledCapacity:
-    """Facility capacities (t/y) over several years: ``values[facility, year position]``."""
-
-    def __init__(self, facilities: list[str], values: np.ndarray) -> None:
-        self.facilities = facilities
-        self.values = values
-        self._index = label_index(facilities)
-
-    def series(self, position: int) -> pd.Series:
-        """The capacity of every facility in the year at ``position``, as ``Schedule.capacity``."""
-        if self._index is None:
-            return labelled_series(self.facilities, self.values[:, position])
-        return pd.Series(self.values[:, position].copy(), index=self._index, copy=False)
+    solution: Solution | None = None
 
 
 class MagnetsInUse:
@@ -216,16 +157,11 @@ class MagnetsInUse:
         grid[self._grid_cell[known]] = self.in_use(index)[known]
         return grid.reshape(self._grid_shape)
 
-    def in_use_array(self, years: list[int], grids: list[np.ndarray]) -> xr.DataArray:
-        """The ``magnets_in_use`` result variable from the grids of :meth:`in_use_grid`."""
-        return xr.DataArray(
-            self.in_use_variable(years, grids),
-            coords={"year": np.asarray(years, dtype=np.int64), "region": self.world.region_ids,
-                    "sector": [s.id for s in self.world.sectors]},
-        )
-
     def in_use_variable(self, years: list[int], grids: list[np.ndarray]) -> xr.Variable:
-        """:meth:`in_use_array` without coordinates (those of the run's results)."""
+        """The ``magnets_in_use`` result variable from the grids of :meth:`in_use_grid`.
+
+        Dims (year, region, sector), without coordinates (those of the run's results).
+        """
         shape = (len(years), *self._grid_shape)
         data = np.stack(grids) if grids else np.zeros(shape)
         in_use = VARIABLES["magnets_in_use"]
@@ -336,10 +272,7 @@ def simulate(
         solution = market.solve()
         result = to_dataset(market, solution, year)
         if policy is not None:
-            # Policies that account from raw LP values (e.g. a floor's subsidised volume per
-            # facility) read the solved model and solution of the year from here.
-            state.extra["market"] = market
-            state.extra["solution"] = solution
+            state.solution = solution
             result = policy.account(result, state)
         magnets.record_year(index, result)
         in_use.append(magnets.in_use_grid(index))

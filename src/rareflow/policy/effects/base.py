@@ -30,16 +30,14 @@ from rareflow.engine.inputs import YearInputs
 from rareflow.engine.lpcore import INF, Family
 from rareflow.engine.market import Adjustments
 from rareflow.engine.network import Network
-from rareflow.engine.simulate import Schedule, SimulationState
+from rareflow.engine.schedule import Schedule
+from rareflow.engine.simulate import SimulationState
 from rareflow.model.world import World
 from rareflow.scenario.instruments import InstrumentBase
 from rareflow.scenario.names import ALL, expand_areas
 
 PolicyT = TypeVar("PolicyT", bound=InstrumentBase)
 
-#: Ship column family of each traded product.
-SHIP_FAMILY = {"concentrate": "conc_ship", "oxide": "oxide_ship", "metal": "metal_ship",
-               "magnet": "magnet_ship"}
 #: Price stage (``price`` coordinate) of each traded product.
 PRICE_STAGE = {"concentrate": "concentration", "oxide": "separation", "metal": "metal"}
 
@@ -60,20 +58,8 @@ def traded_columns(network: Network, product: str) -> pd.DataFrame:
     column: 1 for oxide and metal, the deposit share for concentrate, the recipe content for
     magnets, whose columns therefore appear once per element they contain).
     """
-    family = network.col(SHIP_FAMILY[product])
-    table = local_table(family)
-    if product == "concentrate":
-        shares = network.shares[["deposit", "element", "share"]]
-        table = table.merge(shares, on="deposit").rename(columns={"share": "coef"})
-        table["origin"] = np.where(table.exporter == network.china, "china", "other")
-        table["grade_id"] = ""
-    elif product == "magnet":
-        recipes = network.recipes.loc[network.recipes.content > 0]
-        table = table.merge(recipes, on="grade_id").rename(columns={"content": "coef"})
-    else:
-        table["coef"] = 1.0
-        table["grade_id"] = ""
-    table = table.loc[table.coef > 0]
+    shipments = network.shipments
+    table = shipments.loc[(shipments["product"] == product) & (shipments.coef > 0)]
     columns = ["local", "col", "exporter", "importer", "element", "origin", "grade_id", "coef"]
     return table[columns].reset_index(drop=True)
 

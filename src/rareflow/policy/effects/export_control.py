@@ -36,10 +36,9 @@ import numpy as np
 import pandas as pd
 
 from rareflow.engine.lpcore import INF
-from rareflow.engine.network import Network
+from rareflow.engine.network import SHIP_FAMILY, Network
 from rareflow.policy.effects.base import (
     PRICE_STAGE,
-    SHIP_FAMILY,
     AccountContext,
     Effect,
     Outcome,

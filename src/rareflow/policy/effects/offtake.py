@@ -31,8 +31,8 @@ import xarray as xr
 
 from rareflow.engine.lpcore import INF
 from rareflow.engine.network import Network
-from rareflow.model.elements import ELEMENTS
 from rareflow.policy.effects.base import (
+    PRICE_STAGE,
     AccountContext,
     Effect,
     Outcome,
@@ -53,35 +53,17 @@ def output_columns(network: Network, facility_id: str) -> pd.DataFrame:
     Columns: ``family``, ``local``, ``col``, ``region``, ``element``, ``origin``, ``grade_id``,
     ``coef`` and ``stage`` (price stage; '' for magnets, priced by grade).
     """
-    world = network.world
-    facility = world.facility(facility_id)
-    recovery = facility.recovery
-    china = network.china
+    facility = network.world.facility(facility_id)
     columns = ["family", "local", "col", "region", "element", "origin", "grade_id", "coef",
                "stage"]
     if facility.stage == "magnet":
         make = local_table(network.col("magnet_make"))
         make = make.loc[make.facility == facility_id]
         table = make.assign(family="magnet_make", coef=1.0, element="", stage="")
-    elif facility.stage == "metal":
-        metal = local_table(network.col("metal_make"))
-        metal = metal.loc[metal.facility == facility_id]
-        table = metal.assign(family="metal_make", coef=recovery, grade_id="", stage="metal",
-                             origin=np.where(metal.region == china, "china", metal.origin))
-    elif facility.stage == "separation":
-        sep = local_table(network.col("separate"))
-        sep = sep.loc[sep.facility == facility_id].merge(
-            network.shares[["deposit", "deposit_region", "element", "share"]], on="deposit")
-        sep = sep.loc[sep.element.isin(facility.elements or ELEMENTS)]
-        table = sep.assign(
-            family="separate", coef=sep.share * recovery, grade_id="", stage="separation",
-            origin=np.where((sep.region == china) | (sep.deposit_region == china), "china",
-                            "other"))
-    elif facility.stage == "recycling":
-        rec = local_table(network.col("recycle"))
-        rec = rec.loc[rec.facility == facility_id]
-        table = rec.assign(family="recycle", coef=recovery, grade_id="", stage="separation",
-                           origin=np.where(rec.region == china, "china", rec.origin))
+    elif facility.stage in ("metal", "separation", "recycling"):
+        outputs = network.outputs
+        table = outputs.loc[outputs.facility == facility_id]
+        table = table.assign(stage=table["product"].map(PRICE_STAGE))
     else:
         return pd.DataFrame(columns=columns)
     return table.loc[table.coef > 0, columns].reset_index(drop=True)

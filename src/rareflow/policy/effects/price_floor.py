@@ -27,7 +27,6 @@ import pandas as pd
 import xarray as xr
 
 from rareflow.engine.network import Network
-from rareflow.model.elements import ELEMENTS
 from rareflow.policy.effects.base import (
     AccountContext,
     Effect,
@@ -47,46 +46,17 @@ def floor_columns(network: Network, policy: PriceFloor) -> pd.DataFrame:
     ``grade_id`` and ``coef`` (kg of covered output per unit of column activity).
     """
     element = policy.tracked_element()
-    facilities = network.facilities.set_index("facility")
-    recovery = facilities.recovery.astype(float)
-    world = network.world
-    separable = {f.id: set(f.elements or ELEMENTS) for f in world.facilities}
-    tables = []
-    if policy.product == "oxide":
-        sep = local_table(network.col("separate"))
-        sep = sep.loc[sep.facility.isin(policy.producers)]
-        sep = sep.merge(network.shares[["deposit", "deposit_region", "element", "share"]],
-                        on="deposit")
-        can = sep.facility.map(lambda f: element in separable[f]).astype(bool)
-        sep = sep.loc[(sep.element == element) & can]
-        china = network.china
-        sep = sep.assign(
-            family="separate",
-            coef=sep.share * sep.facility.map(recovery),
-            origin=np.where((sep.region == china) | (sep.deposit_region == china), "china",
-                            "other"),
-            grade_id="")
-        tables.append(sep)
-        rec = local_table(network.col("recycle"))
-        rec = rec.loc[rec.facility.isin(policy.producers) & (rec.element == element)]
-        rec = rec.assign(family="recycle", coef=rec.facility.map(recovery), grade_id="",
-                         origin=np.where(rec.region == china, "china", rec.origin))
-        tables.append(rec)
-    elif policy.product == "metal":
-        metal = local_table(network.col("metal_make"))
-        metal = metal.loc[metal.facility.isin(policy.producers) & (metal.element == element)]
-        metal = metal.assign(family="metal_make", coef=metal.facility.map(recovery), grade_id="",
-                             origin=np.where(metal.region == network.china, "china",
-                                             metal.origin))
-        tables.append(metal)
+    columns = ["family", "local", "facility", "region", "element", "origin", "grade_id", "coef"]
+    if policy.product in ("oxide", "metal"):
+        out = network.outputs
+        table = out.loc[(out["product"] == policy.product) & out.facility.isin(policy.producers)
+                        & (out.element == element), columns]
     else:
         make = local_table(network.col("magnet_make"))
         grades = network.recipes.loc[(network.recipes.element == element)
                                      & (network.recipes.content > 0), "grade_id"]
         make = make.loc[make.facility.isin(policy.producers) & make.grade_id.isin(grades)]
-        tables.append(make.assign(family="magnet_make", coef=1.0, element=element))
-    columns = ["family", "local", "facility", "region", "element", "origin", "grade_id", "coef"]
-    table = pd.concat([t[columns] for t in tables], ignore_index=True)
+        table = make.assign(family="magnet_make", coef=1.0, element=element)[columns]
     return table.loc[table.coef > 0].reset_index(drop=True)
 
 

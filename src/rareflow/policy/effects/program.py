@@ -38,7 +38,8 @@ from rareflow.engine.inputs import YearInputs
 from rareflow.engine.market import Adjustments, MarketModel
 from rareflow.engine.network import Network
 from rareflow.engine.results import to_dataset
-from rareflow.engine.simulate import Schedule, SimulationState, simulate
+from rareflow.engine.schedule import Schedule
+from rareflow.engine.simulate import SimulationState, simulate
 from rareflow.model.errors import DataError
 from rareflow.model.results_contract import VARIABLES
 from rareflow.model.world import World
@@ -216,8 +217,7 @@ class ScenarioProgram:
         ctx = self._context
         if ctx is None:
             raise RuntimeError("account() called before adjust()")
-        solution = state.extra.get("solution")
-        col_value = getattr(solution, "col_value", None)
+        col_value = None if state.solution is None else state.solution.col_value
         if col_value is not None:
             for effect in self.effects:
                 effect.observe(np.asarray(col_value), ctx, uncontrolled=False)

@@ -25,7 +25,6 @@ from rareflow.policy.effects.base import (
     Outcome,
     YearContext,
     areas,
-    local_table,
 )
 from rareflow.scenario.instruments import RecyclingTarget
 
@@ -58,14 +57,13 @@ class RecyclingTargetEffect(Effect[RecyclingTarget]):
         rows = network.lp.add_rows(ROWS, keys)
         slack = network.lp.add_columns(SLACK, keys)
         network.lp.add_terms(rows.ids, slack.ids, np.ones(rows.size))
-        recycle = local_table(network.col("recycle"))
-        recovery = network.facilities.set_index("facility").recovery.astype(float)
+        recycled = network.outputs.loc[network.outputs.family == "recycle"]
         for index, policy in enumerate(bound):
             members = areas(network.world, policy.region)
-            cols = recycle.loc[recycle.region.isin(members)]
+            cols = recycled.loc[recycled.region.isin(members)]
             network.lp.add_terms(np.full(len(cols), rows.ids[index]),
                                  cols.col.to_numpy(dtype=np.int64),
-                                 cols.facility.map(recovery).to_numpy(dtype=float))
+                                 cols.coef.to_numpy(dtype=float))
         self.bound = [p.id for p in bound]
 
     def adjust(self, ctx: YearContext) -> None:

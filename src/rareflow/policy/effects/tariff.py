@@ -24,9 +24,9 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
+from rareflow.engine.network import SHIP_FAMILY
 from rareflow.policy.effects.base import (
     PRICE_STAGE,
-    SHIP_FAMILY,
     AccountContext,
     Effect,
     Outcome,

@@ -20,7 +20,7 @@ from typing import Any
 
 import numpy as np
 
-from rareflow.engine.simulate import Schedule
+from rareflow.engine.schedule import Schedule
 from rareflow.model.world import World
 from rareflow.scenario.scenario import Scenario
 from rareflow.scenario.uncertainty import FacilityDistributions, Uncertainty
