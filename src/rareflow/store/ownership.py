@@ -21,6 +21,7 @@ def check_root(root: Path, db_file: Path) -> None:
     """Refuse to write to ``root`` if it lost its database or holds results it did not write."""
     if db_file.exists():
         return
+    root = root.resolve()
     if (root / MARKER_FILE).exists():
         raise MissingDatabaseError(
             f"run store {root} has lost its database {db_file.name} (its marker file "
