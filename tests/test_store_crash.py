@@ -7,12 +7,14 @@ arbitrary one) and the parent inspects the store with a fresh process-level view
 from __future__ import annotations
 
 import os
+import shutil
 import signal
 import subprocess
 import sys
 import textwrap
 from pathlib import Path
 
+import duckdb
 import pytest
 import xarray as xr
 
@@ -26,13 +28,13 @@ CRASH_AFTER_PUBLISH = textwrap.dedent(
     from rareflow.store import RunStore
     from rareflow.testing import synthetic_result
 
-    real_publish = files.publish_draw
+    real_publish = files.publish_staged
 
     def publish_then_die(*args, **kwargs):
         real_publish(*args, **kwargs)  # the Parquet files are in place under draw=<n> ...
         os._exit(17)                   # ... and the process dies before the DuckDB commit
 
-    files.publish_draw = publish_then_die
+    files.publish_staged = publish_then_die
     store = RunStore(sys.argv[1])
     store.write_draw(sys.argv[2], int(sys.argv[3]), synthetic_result(int(sys.argv[3])))
     """
@@ -137,14 +139,23 @@ def test_stray_files_are_cleaned_on_open(tmp_path: Path) -> None:
     (run_dir / ".tmp-deadbeef").mkdir()
     (run_dir / ".tmp-deadbeef" / "production.parquet").write_bytes(b"partial")
     (run_dir / "draw=1").mkdir()
-    orphan = tmp_path / "results" / "0123456789ab"  # files of a run whose rows were deleted
-    (orphan / "draw=0").mkdir(parents=True)
+    deleted = store.create_run("ensemble", "b", "t", "d", "c", 2, 1)
+    store.write_draw(deleted.run_id, 0, synthetic_result(0))
+    orphan = tmp_path / "results" / deleted.run_id  # files of a run whose rows were deleted
+    shutil.copytree(orphan, tmp_path / "kept")
+    store.delete_run(deleted.run_id)
+    shutil.copytree(tmp_path / "kept", orphan)  # as if the process died before removing them
+    with duckdb.connect(str(tmp_path / "runs.duckdb")) as con:
+        con.execute("INSERT INTO deleted_runs VALUES (?)", [deleted.run_id])
+    unknown = tmp_path / "results" / "0123456789ab"  # not a run this store knows: not ours
+    (unknown / "draw=0").mkdir(parents=True)
     (run_dir / "notes.txt").write_text("user file, not ours")
 
     removed = RunStore(tmp_path, durable=False).cleanup()
     assert removed == []  # opening already cleaned everything
     assert _draw_dirs(tmp_path, run.run_id) == {"draw=0", "notes.txt"}
     assert not orphan.exists()
+    assert (unknown / "draw=0").is_dir()  # only what the store can prove it wrote is removed
     xr.testing.assert_identical(store.load_result(run.run_id, 0), synthetic_result(0))
 
 

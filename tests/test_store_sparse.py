@@ -77,7 +77,7 @@ def encode_v1(ds: xr.Dataset) -> EncodedDataset:
 
 def write_v1(store: RunStore, run_id: str, draw: int, ds: xr.Dataset) -> None:
     """Write a draw as a store from before layout version 2 did."""
-    staged = stage_encoded(store.root, run_id, draw, encode_v1(ds), durable=False)
+    staged = stage_encoded(store.staging_dir, run_id, draw, encode_v1(ds), durable=False)
     store.commit_staged(run_id, [staged])
 
 

@@ -116,8 +116,9 @@ def test_load_variable_ignores_failed_and_unrecorded_draws(tmp_path: Path) -> No
     from rareflow.store import files
     from rareflow.store.codec import encode_dataset
 
-    files.publish_draw(tmp_path, run.run_id, 2, encode_dataset(synthetic_result(2)).tables,
-                       durable=False)
+    folder, _ = files.write_staged(store.staging_dir, run.run_id, 2,
+                                   encode_dataset(synthetic_result(2)).tables, durable=False)
+    files.publish_staged(tmp_path, run.run_id, 2, folder, durable=False)
     assert store.load_variable(run.run_id, "surplus")["draw"].unique().tolist() == [0]
     macro = store.query("SELECT DISTINCT draw FROM result(?, 'surplus')", [run.run_id])
     assert macro["draw"].tolist() == [0]

@@ -1,4 +1,4 @@
-"""``rareflow runs list|show|delete``: the run store from the command line.
+"""``rareflow runs list|show|delete|prune``: the run store from the command line.
 
 Registered on the ``runs`` group of :mod:`rareflow.cli` by :func:`register`. The store modules
 (DuckDB, pyarrow, xarray) are imported only when a command runs, to keep ``--help`` fast.
@@ -181,8 +181,30 @@ def delete_command(run_id: str, store_dir: Path, as_json: bool, yes: bool) -> No
         click.echo(f"Deleted run {run.run_id}.")
 
 
+@click.command("prune")
+@_STORE_OPTION
+@_JSON_OPTION
+def prune_command(store_dir: Path, as_json: bool) -> None:
+    """Delete single runs that never stored a result (killed runs), and crash debris."""
+    from rareflow.store.errors import StoreError
+
+    try:
+        with _open(store_dir, write=True) as store:
+            pruned = store.prune()
+    except StoreError as exc:
+        raise click.ClickException(str(exc)) from exc
+    if as_json:
+        _echo_json({"deleted": [run.run_id for run in pruned]})
+    elif not pruned:
+        click.echo("Nothing to prune.")
+    else:
+        for run in pruned:
+            click.echo(f"Deleted run {run.run_id} ({run.scenario_name}, no result stored).")
+
+
 def register(group: click.Group) -> None:
-    """Add ``list``, ``show`` and ``delete`` to the ``runs`` group."""
+    """Add ``list``, ``show``, ``delete`` and ``prune`` to the ``runs`` group."""
     group.add_command(list_command)
     group.add_command(show_command)
     group.add_command(delete_command)
+    group.add_command(prune_command)

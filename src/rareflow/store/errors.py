@@ -19,6 +19,14 @@ class CorruptStoreError(StoreError):
     """Files or metadata in the store do not match each other."""
 
 
+class MissingDatabaseError(CorruptStoreError):
+    """The store's marker is there but its database is gone; it refuses to write (or delete)."""
+
+
+class ForeignFolderError(StoreError):
+    """The folder already holds files the store did not write, so it will not become a store."""
+
+
 class UnsupportedDatasetError(StoreError, ValueError):
     """A Dataset uses a feature the store cannot round-trip exactly (names, dtypes, attrs)."""
 

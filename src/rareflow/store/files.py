@@ -2,17 +2,18 @@
 
 ```
 <root>/results/<run_id>/draw=<n>/<variable>.parquet    published draws (hive-style partition)
-<root>/results/<run_id>/.tmp-<uuid>/                   a draw being written (never read)
+<root>/.rareflow-staging/<session>/<run_id>.<n>.<hex>/  a staged draw (see sessions)
 ```
 
 Each file is a zstd Parquet table as :mod:`rareflow.store.codec` encodes it: one column per
 dimension and ``value``; a float variable's file holds only its non-zero rows.
 
-A draw is written into a fresh ``.tmp-*`` directory and published with one ``os.replace`` of
-that directory onto ``draw=<n>``; only then is it recorded as done in the metadata database.
-Readers list files from the database's done draws, never from the directory alone, so a draw
-published but not recorded (a crash in between) stays invisible and is removed by
-:func:`clean_strays`.
+A draw is written into a fresh folder of its writer's session (:func:`write_staged`, by any
+worker process) and, when the writer commits it, moved onto ``draw=<n>`` with one rename
+(:func:`publish_staged`) and recorded as done in the metadata database. Readers list files from
+the database's done draws, never from the directory alone, so a draw published but not recorded
+(a crash in between) stays invisible and is removed by :func:`clean_strays`. Stores before
+sessions staged in ``results/<run_id>/.tmp-<uuid>/``; such folders are removed too.
 """
 
 from __future__ import annotations
@@ -93,35 +94,47 @@ def _write_parquet(table: pa.Table, path: Path, *, durable: bool) -> int:
     return int(data.size)
 
 
-def publish_draw(
-    root: Path, run_id: str, draw: int, tables: Mapping[str, pa.Table], *, durable: bool
-) -> int:
-    """Write ``tables`` as the files of one draw, atomically; returns the bytes written.
+def write_staged(
+    session: Path, run_id: str, draw: int, tables: Mapping[str, pa.Table], *, durable: bool
+) -> tuple[Path, int]:
+    """Write ``tables`` as one draw into a new folder of a writer session; returns it and bytes.
 
-    The files appear under ``draw=<n>`` all at once or not at all. An existing ``draw=<n>``
-    folder (left by a crash before its commit) is replaced. With ``durable`` the files and
-    folders are fsynced so that a power loss after the metadata commit cannot lose them.
+    The session folder must exist (it is not created: a writer whose session was removed as
+    abandoned cannot write into it). Nothing under ``results/`` is touched; the draw is
+    published by :func:`publish_staged` when the writer commits it.
     """
-    parent = run_dir(root, run_id)
-    parent.mkdir(parents=True, exist_ok=True)
-    staging = parent / f"{TEMP_PREFIX}{uuid.uuid4().hex}"
-    staging.mkdir()
-    final = draw_dir(root, run_id, draw)
+    folder = session / f"{run_id}.{draw}.{uuid.uuid4().hex}"
+    folder.mkdir()
     try:
         n_bytes = 0
         for name, table in tables.items():
-            n_bytes += _write_parquet(table, staging / f"{name}{PARQUET_SUFFIX}", durable=durable)
+            n_bytes += _write_parquet(table, folder / f"{name}{PARQUET_SUFFIX}", durable=durable)
         if durable:
-            _fsync_dir(staging)
-        if final.exists():
-            shutil.rmtree(final)
-        os.replace(staging, final)
-        if durable:
-            _fsync_dir(parent)
+            _fsync_dir(folder)
     except BaseException:
-        shutil.rmtree(staging, ignore_errors=True)
+        shutil.rmtree(folder, ignore_errors=True)
         raise
-    return n_bytes
+    return folder, n_bytes
+
+
+def publish_staged(root: Path, run_id: str, draw: int, staged: Path, *, durable: bool) -> None:
+    """Move a staged draw folder onto ``draw=<n>`` (one rename: all files or none).
+
+    Call only while holding the writer lock and after checking in the database that the draw
+    is not done: only this step, under that lock, puts folders there, so an existing
+    ``draw=<n>`` of a draw not done is debris of a failed commit and is replaced.
+    """
+    parent = run_dir(root, run_id)
+    new_parent = not parent.is_dir()
+    parent.mkdir(parents=True, exist_ok=True)
+    final = draw_dir(root, run_id, draw)
+    if final.exists():
+        shutil.rmtree(final)
+    os.rename(staged, final)
+    if durable:
+        _fsync_dir(parent)
+        if new_parent:
+            _fsync_dir(results_root(root))
 
 
 def remove_draw(root: Path, run_id: str, draw: int) -> None:
@@ -135,38 +148,42 @@ def remove_run(root: Path, run_id: str) -> None:
 
 
 def clean_strays(
-    root: Path, known_runs: Iterable[str], done_draws: Callable[[str], set[int]]
+    root: Path,
+    known_runs: Iterable[str],
+    done_draws: Callable[[str], set[int]],
+    deleted_runs: Iterable[str] = (),
 ) -> list[Path]:
-    """Remove staging folders, folders of unknown runs and published-but-unrecorded draws.
+    """Remove what failed writes and deletions left; returns the removed paths.
 
-    Must be called only while holding the writer lock (no write can be in flight). Returns
-    the removed paths.
+    Removes the folders of ``deleted_runs`` (runs whose rows were deleted, recorded by the
+    database until their files are gone), and inside the folders of ``known_runs`` the
+    legacy ``.tmp-*`` folders and the ``draw=<n>`` folders of draws not done (debris of a
+    failed commit). Anything else -- folders of runs the database does not know, files of
+    other names -- is never touched. Call only while holding the writer lock.
     """
     base = results_root(root)
     if not base.is_dir():
         return []
-    known = set(known_runs)
     removed: list[Path] = []
-    for entry in sorted(base.iterdir()):
-        if not entry.is_dir():
+    for run_id in sorted(set(deleted_runs)):
+        folder = run_dir(root, run_id)
+        if folder.is_dir():
+            shutil.rmtree(folder, ignore_errors=True)
+            removed.append(folder)
+    for run_id in sorted(set(known_runs)):
+        folder = run_dir(root, run_id)
+        if not folder.is_dir():
             continue
-        if entry.name not in known:
-            shutil.rmtree(entry, ignore_errors=True)
-            removed.append(entry)
-            continue
-        done = done_draws(entry.name)
-        for child in sorted(entry.iterdir()):
+        done = done_draws(run_id)
+        for child in sorted(folder.iterdir()):
             if child.name.startswith(TEMP_PREFIX):
                 stray = True
             elif child.name.startswith(DRAW_PREFIX):
                 number = child.name[len(DRAW_PREFIX) :]
-                stray = not number.isdigit() or int(number) not in done
+                stray = number.isdigit() and int(number) not in done
             else:
                 stray = False
-            if stray:
-                if child.is_dir():
-                    shutil.rmtree(child, ignore_errors=True)
-                else:
-                    child.unlink(missing_ok=True)
+            if stray and child.is_dir():
+                shutil.rmtree(child, ignore_errors=True)
                 removed.append(child)
     return removed

@@ -2,7 +2,8 @@
 
 Tables: ``runs`` (one row per run), ``draws`` (one row per finished draw: ``done`` or ``failed``
 with its error), ``layouts`` (each distinct Dataset layout once, shared by draws) and
-``store_info`` (schema version).
+``store_info`` (schema version) and ``deleted_runs`` (runs whose rows are deleted but whose
+files may not be yet: the only run folders a cleanup removes).
 
 The file is never held open between operations. Each :class:`MetadataDB` owns a private
 in-memory DuckDB engine and ``ATTACH``-es the file for the span of one operation -- about a
@@ -56,6 +57,7 @@ SCHEMA = [
         updated_at TIMESTAMP NOT NULL,
         PRIMARY KEY (run_id, draw)
     )""",
+    """CREATE TABLE IF NOT EXISTS deleted_runs (run_id VARCHAR PRIMARY KEY)""",
 ]
 
 
@@ -110,7 +112,7 @@ class MetadataDB:
             finally:
                 self._depth -= 1
                 con.execute("USE memory")
-                con.execute(f"DETACH DATABASE IF EXISTS {ALIAS}")
+                self._detach(con)
 
     @contextmanager
     def transaction(self) -> Iterator[duckdb.DuckDBPyConnection]:
@@ -122,7 +124,15 @@ class MetadataDB:
             except BaseException:
                 con.execute("ROLLBACK")
                 raise
-            con.execute("COMMIT")
+            self._commit(con)
+
+    def _commit(self, con: duckdb.DuckDBPyConnection) -> None:
+        """Commit the open transaction (its own step, so that tests can make it fail)."""
+        con.execute("COMMIT")
+
+    def _detach(self, con: duckdb.DuckDBPyConnection) -> None:
+        """Detach the file, which checkpoints it: a commit may be in the WAL and this still fail."""
+        con.execute(f"DETACH DATABASE IF EXISTS {ALIAS}")
 
     def ensure_schema(self) -> None:
         """Create the tables if missing and check the schema version."""

@@ -1,10 +1,12 @@
 """Draw files written outside the store's database, then committed by the process that owns it.
 
-Ensemble workers run in other processes: each one encodes and publishes its draws' Parquet files
-itself (:func:`stage_draw`, no database access, so workers write in parallel) and hands back a
-small :class:`StagedDraw`; the driver records a batch of them as done in one transaction with
-:meth:`rareflow.store.RunStore.commit_staged`. Until that commit the files are invisible to
-readers, and a store opened after a crash removes them as strays.
+Ensemble workers run in other processes: each one encodes and writes its draws' Parquet files
+itself into the driver's writer session folder (:func:`stage_draw`, no database access, so
+workers write in parallel; the folder is :attr:`rareflow.store.RunStore.staging_dir`) and hands
+back a small :class:`StagedDraw`; the driver moves a batch of them into ``results/`` and records
+them as done with :meth:`rareflow.store.RunStore.commit_staged`. Nothing under ``results/`` is
+touched before that commit, so a committed draw is never replaced and another process opening
+the store never sees (or removes) a staged draw of a live writer.
 """
 
 from __future__ import annotations
@@ -21,7 +23,7 @@ from rareflow.store.codec import EncodedDataset, encode_dataset
 
 @dataclass(frozen=True)
 class StagedDraw:
-    """A draw whose files are published but not yet recorded in the database."""
+    """A draw whose files are staged in a writer session but not yet committed."""
 
     run_id: str
     draw: int
@@ -29,23 +31,30 @@ class StagedDraw:
     layout_text: str
     attrs: dict[str, Any]
     n_bytes: int
+    folder: str
 
 
 def stage_draw(
-    root: Path | str, run_id: str, draw: int, result: xr.Dataset, *, durable: bool = True
+    staging_dir: Path | str, run_id: str, draw: int, result: xr.Dataset, *, durable: bool = True
 ) -> StagedDraw:
-    """Validate, encode and publish the files of one draw; return what the commit needs.
+    """Validate, encode and stage the files of one draw; return what the commit needs.
 
-    ``run_id`` must be the run's full id. Raises before writing anything if the Dataset
-    cannot be stored.
+    ``staging_dir`` is the writer's session folder (``RunStore.staging_dir``) and ``run_id``
+    the run's full id. Raises before writing anything if the Dataset cannot be stored.
     """
-    return stage_encoded(root, run_id, draw, encode_dataset(result), durable=durable)
+    return stage_encoded(staging_dir, run_id, draw, encode_dataset(result), durable=durable)
 
 
 def stage_encoded(
-    root: Path | str, run_id: str, draw: int, encoded: EncodedDataset, *, durable: bool = True
+    staging_dir: Path | str,
+    run_id: str,
+    draw: int,
+    encoded: EncodedDataset,
+    *,
+    durable: bool = True,
 ) -> StagedDraw:
-    """Publish the files of an already encoded draw (see :func:`stage_draw`)."""
-    n_bytes = files.publish_draw(Path(root), run_id, draw, encoded.tables, durable=durable)
+    """Stage the files of an already encoded draw (see :func:`stage_draw`)."""
+    folder, n_bytes = files.write_staged(Path(staging_dir), run_id, int(draw), encoded.tables,
+                                         durable=durable)
     return StagedDraw(run_id, int(draw), encoded.layout_id, encoded.layout_text,
-                      encoded.attrs, n_bytes)
+                      encoded.attrs, n_bytes, str(folder))

@@ -1,8 +1,10 @@
 """The run store: run metadata in DuckDB, one Parquet file per variable and draw.
 
 ```
+<root>/.rareflow-store                               marker: this folder is a run store
 <root>/runs.duckdb                                   runs, draws (status, error), layouts
 <root>/.writer.lock                                  flock held during each write
+<root>/.rareflow-staging/<session>/                  each live writer's staged draws
 <root>/results/<run_id>/draw=<n>/<variable>.parquet  tidy table: one column per dim + value
 ```
 
@@ -12,15 +14,24 @@ version 1 hold every cell of every variable). :meth:`RunStore.load_result` and
 :meth:`RunStore.load_variable` restore the missing rows; :meth:`RunStore.query` shows the files
 as they are.
 
-Writes are atomic per draw (see :mod:`rareflow.store.files`): the Parquet files are staged in a
-temporary folder, published with ``os.replace``, and only then recorded as ``done`` in one
-DuckDB transaction. Reads take the list of done draws from DuckDB, so a draw published but not
-recorded is never seen, counts as not done, and is redone by a resumed ensemble.
+Writes are atomic per draw (see :mod:`rareflow.store.files`): the Parquet files are staged in
+the writer's own session folder (:mod:`rareflow.store.sessions`), then, holding the writer lock
+and inside the DuckDB transaction that records them as ``done``, moved onto ``draw=<n>`` with
+one rename. A committed draw is never replaced. Reads take the list of done draws from DuckDB,
+so a draw published but not recorded is never seen, counts as not done, and is redone by a
+resumed ensemble. If the commit fails, its draws' files are removed only once the database
+shows they are not done; if that cannot be read, they stay for a later cleanup to decide.
+
+The store deletes only what it can prove it wrote (:mod:`rareflow.store.ownership`): folders
+of deleted runs, uncommitted ``draw=<n>`` folders of its runs, and sessions whose writer is
+gone. It refuses to write to a folder whose database is missing.
 """
 
 from __future__ import annotations
 
+import shutil
 import threading
+import weakref
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from datetime import UTC, datetime
@@ -53,6 +64,7 @@ from rareflow.store.errors import (
 )
 from rareflow.store.locking import writer_lock
 from rareflow.store.metadata import MetadataDB
+from rareflow.store.ownership import check_root, mark
 from rareflow.store.runs import (
     RunInfo,
     new_run_id,
@@ -60,6 +72,7 @@ from rareflow.store.runs import (
     run_key,
     validate_run_args,
 )
+from rareflow.store.sessions import WriterSession, claim_stale, live_claims, staging_root
 from rareflow.store.staging import StagedDraw, stage_encoded
 
 DB_FILE = "runs.duckdb"
@@ -100,7 +113,9 @@ class RunStore:
     """An embedded store of runs: DuckDB metadata plus Parquet results under ``root``.
 
     Open with ``read_only=True`` to only read (never creates or cleans anything). A writable
-    store creates ``root`` if needed and removes files left by interrupted writes. Both kinds
+    store creates ``root`` if needed and removes files left by interrupted writes (only files
+    it can prove it wrote; it refuses a folder that lost its database or holds foreign
+    results, see :mod:`rareflow.store.ownership`). Both kinds
     may be used while another process writes: each operation holds the database for
     milliseconds and waits up to ``lock_timeout`` seconds for it before raising
     :class:`~rareflow.store.errors.StoreLockedError`. Set ``durable=False`` to skip fsync
@@ -123,17 +138,40 @@ class RunStore:
         self._write_guard = threading.RLock()
         self._write_depth = 0
         self._layouts: dict[str, dict[str, Any]] = {}
+        self._session: WriterSession | None = None
         if not read_only:
-            self.root.mkdir(parents=True, exist_ok=True)
-            with self._writing():
-                self._db.ensure_schema()
-                self._clean_strays()
+            try:
+                self._open_for_writing()
+            except BaseException:
+                self.close()
+                raise
+
+    def _open_for_writing(self) -> None:
+        check_root(self.root, self._db.path)  # before creating anything in the folder
+        self.root.mkdir(parents=True, exist_ok=True)
+        with self._writing():
+            check_root(self.root, self._db.path)
+            self._db.ensure_schema()
+            mark(self.root)  # after the database: a marker without one means it was lost
+            session = self._session = WriterSession(self.root)
+            weakref.finalize(self, session.release)
+            self._clean_strays()
 
     # -- lifecycle ---------------------------------------------------------------------------
 
     def close(self) -> None:
-        """Release the store's in-memory DuckDB engine."""
+        """Remove this writer's session folder and release the in-memory DuckDB engine."""
+        session, self._session = self._session, None
+        if session is not None:
+            session.remove()
         self._db.close()
+
+    @property
+    def staging_dir(self) -> Path:
+        """Session folder of this writer, where it and its workers stage draws."""
+        if self._session is None:
+            raise StoreReadOnlyError(f"run store {self.root} is not open for writing")
+        return self._session.folder
 
     def __enter__(self) -> RunStore:
         return self
@@ -165,21 +203,67 @@ class RunStore:
                     self._write_depth = 0
 
     def cleanup(self) -> list[Path]:
-        """Remove staging folders and unrecorded draw folders left by crashes; return them.
+        """Remove what crashed writers left (only what the store wrote); return the paths.
 
-        Runs automatically when a writable store is opened.
+        Removes the sessions of writers that are gone (a live writer's staged draws are never
+        touched) and the single runs they created without storing a result, the folders of
+        deleted runs, and uncommitted draw folders. Runs automatically when a writable store
+        is opened.
         """
         with self._writing():
             return self._clean_strays()
 
+    def prune(self) -> list[RunInfo]:
+        """Clean up, then delete every single run with no stored result and no live writer.
+
+        Such runs are left by a run killed before its result was stored (by a rareflow from
+        before writer sessions, or whose session was already removed). Returns the deleted runs.
+        """
+        with self._writing():
+            self._clean_strays()
+            return self._prune_empty_singles(None, keep=live_claims(self.root, exclude=set()))
+
     def _clean_strays(self) -> list[Path]:
+        removed: list[Path] = []
+        stale = claim_stale(self.root)
+        try:
+            for session in stale:
+                self._prune_empty_singles(set(session.claimed_runs()), keep=set())
+            with self._db.attach(write=False) as con:
+                known = [row[0] for row in con.execute("SELECT run_id FROM runs").fetchall()]
+                rows = con.execute(
+                    "SELECT run_id, draw FROM draws WHERE status = 'done'"
+                ).fetchall()
+                deleted = [row[0] for row in con.execute("SELECT run_id FROM deleted_runs")
+                           .fetchall()]
+            done: dict[str, set[int]] = {}
+            for rid, draw in rows:
+                done.setdefault(rid, set()).add(int(draw))
+            removed += files.clean_strays(self.root, known, lambda rid: done.get(rid, set()),
+                                          deleted)
+            if deleted:
+                with self._db.transaction() as con:
+                    con.execute("DELETE FROM deleted_runs WHERE list_contains(?, run_id)",
+                                [deleted])
+            for session in stale:
+                session.remove()
+                removed.append(session.folder)
+        finally:
+            for session in stale:
+                session.release()
+        return removed
+
+    def _prune_empty_singles(self, candidates: set[str] | None, keep: set[str]) -> list[RunInfo]:
+        """Delete single runs without a done draw: those in ``candidates`` (all if None)."""
         with self._db.attach(write=False) as con:
-            known = [row[0] for row in con.execute("SELECT run_id FROM runs").fetchall()]
-            rows = con.execute("SELECT run_id, draw FROM draws WHERE status = 'done'").fetchall()
-        done: dict[str, set[int]] = {}
-        for rid, draw in rows:
-            done.setdefault(rid, set()).add(int(draw))
-        return files.clean_strays(self.root, known, lambda rid: done.get(rid, set()))
+            rows = con.execute(
+                "SELECT run_id FROM runs r WHERE kind = 'single' AND NOT EXISTS "
+                "(SELECT 1 FROM draws d WHERE d.run_id = r.run_id AND d.status = 'done') "
+                "ORDER BY run_id"
+            ).fetchall()
+        ids = [row[0] for row in rows
+               if (candidates is None or row[0] in candidates) and row[0] not in keep]
+        return [self.delete_run(run_id) for run_id in ids]
 
     # -- runs --------------------------------------------------------------------------------
 
@@ -201,9 +285,17 @@ class RunStore:
         with self._writing(), self._db.transaction() as con:
             while True:
                 run_id = new_run_id()
-                taken = con.execute("SELECT 1 FROM runs WHERE run_id = ?", [run_id]).fetchone()
+                taken = con.execute(
+                    "SELECT 1 FROM runs WHERE run_id = $id "
+                    "UNION ALL SELECT 1 FROM deleted_runs WHERE run_id = $id",
+                    {"id": run_id},
+                ).fetchone()
                 if taken is None:
                     break
+            # Claimed before the row exists: if this writer dies before storing the run's
+            # result, the next writer deletes an empty single run (see cleanup).
+            assert self._session is not None
+            self._session.claim_run(run_id)
             con.execute(
                 "INSERT INTO runs VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
                 [run_id, key, kind, scenario_name, scenario_text, data_version, code_version,
@@ -262,8 +354,13 @@ class RunStore:
                     "DELETE FROM layouts WHERE layout_id NOT IN "
                     "(SELECT layout_id FROM draws WHERE layout_id IS NOT NULL)"
                 )
-            # A crash here leaves an unknown run folder, removed by the next cleanup.
+                con.execute("INSERT INTO deleted_runs VALUES (?) ON CONFLICT DO NOTHING",
+                            [run.run_id])
+            # A crash here leaves the folder of a run recorded as deleted: the next cleanup
+            # removes it (and only such run folders).
             files.remove_run(self.root, run.run_id)
+            with self._db.transaction() as con:
+                con.execute("DELETE FROM deleted_runs WHERE run_id = ?", [run.run_id])
         return run
 
     def _select_runs(self, where: str, params: list[Any]) -> list[RunInfo]:
@@ -328,60 +425,135 @@ class RunStore:
         full_id = self.get_run(run_id).run_id
         encoded = {int(draw): encode_dataset(ds) for draw, ds in results.items()}
         staged: list[StagedDraw] = []
-        try:
-            with self._writing():
+        with self._writing():
+            try:
+                with self._db.attach(write=False) as con:
+                    self._check_writable(con, full_id, list(encoded))
                 for draw, enc in encoded.items():
-                    staged.append(stage_encoded(self.root, full_id, draw, enc,
+                    staged.append(stage_encoded(self.staging_dir, full_id, draw, enc,
                                                 durable=self.durable))
                 self.commit_staged(full_id, staged)
-        except BaseException:
-            for item in staged:
-                files.remove_draw(self.root, item.run_id, item.draw)
-            raise
+            finally:
+                self._discard(staged)
 
-    def commit_staged(self, run_id: str, staged: Sequence[StagedDraw]) -> None:
-        """Record draws whose files :func:`~rareflow.store.staging.stage_draw` published.
+    def commit_staged(self, run_id: str, staged: Sequence[StagedDraw]) -> list[int]:
+        """Publish and record draws that :func:`~rareflow.store.staging.stage_draw` staged.
 
-        One transaction for the batch: all are marked ``done`` or none. Raises
-        :class:`DrawStateError` if a draw is already done or its files are gone (a writable
-        store opened meanwhile may have removed them as strays); the caller then re-runs it.
+        One transaction for the batch: all are marked ``done`` or none. A draw already done
+        (by another writer of the same run) is skipped and its staged copy discarded: a
+        committed draw is never replaced. Returns the draws recorded by this call. Raises
+        :class:`DrawStateError` if a staged folder is missing or not in this store; the caller
+        then re-runs the draw.
+
+        Order: the staged folders are moved onto ``draw=<n>`` inside the transaction, then it
+        commits. If anything fails, the moved folders are removed only for draws that a fresh
+        read of the database shows are not done -- never when it cannot be read (a commit may
+        have reached the WAL while its checkpoint failed), so a failure at any point leaves each
+        draw either complete or absent.
         """
         if not staged:
+            return []
+        published: list[StagedDraw] = []
+        full_id = run_id
+        try:
+            with self._writing():
+                try:
+                    with self._db.transaction() as con:
+                        full_id, fresh = self._check_commit(con, run_id, staged)
+                        for item in fresh:
+                            files.publish_staged(self.root, full_id, item.draw,
+                                                 Path(item.folder), durable=self.durable)
+                            published.append(item)
+                        if fresh:
+                            self._insert_done(con, full_id, fresh)
+                except BaseException:
+                    self._undo_publish(full_id, published)
+                    raise
+        finally:
+            self._discard(staged)
+        return [item.draw for item in published]
+
+    def _check_commit(
+        self, con: duckdb.DuckDBPyConnection, run_id: str, staged: Sequence[StagedDraw]
+    ) -> tuple[str, list[StagedDraw]]:
+        """The run's full id and the staged draws to record (not done, first of each draw)."""
+        row = con.execute("SELECT run_id FROM runs WHERE run_id = ?", [run_id]).fetchone()
+        full_id = str(row[0]) if row is not None else self.get_run(run_id).run_id
+        draws = sorted({item.draw for item in staged})
+        done = {int(r[0]) for r in con.execute(
+            "SELECT draw FROM draws WHERE run_id = ? AND status = 'done' "
+            "AND list_contains(?, draw)", [full_id, draws]).fetchall()}
+        self._check_writable(con, full_id, [d for d in draws if d not in done])
+        base = staging_root(self.root).resolve()
+        fresh: dict[int, StagedDraw] = {}
+        for item in staged:
+            if item.run_id != full_id:
+                raise DrawStateError(f"draw {item.draw} was staged for run {item.run_id}, "
+                                     f"not {full_id}")
+            folder = Path(item.folder)
+            if folder.resolve().parent.parent != base:
+                raise DrawStateError(f"draw {item.draw} was staged in {folder}, outside the "
+                                     f"staging folder of run store {self.root}")
+            if item.draw in done or item.draw in fresh:
+                continue
+            if not folder.is_dir():
+                raise DrawStateError(f"the staged files of draw {item.draw} of run {full_id} "
+                                     "are missing; run the draw again")
+            fresh[item.draw] = item
+        return full_id, list(fresh.values())
+
+    def _undo_publish(self, run_id: str, published: Sequence[StagedDraw]) -> None:
+        """After a failed commit, remove the published folders of draws surely not done."""
+        if not published:
             return
-        with self._writing(), self._db.transaction() as con:
-            full_id = self._check_writable(con, run_id, [item.draw for item in staged])
-            for item in staged:
-                if item.run_id != full_id:
-                    raise DrawStateError(f"draw {item.draw} was staged for run {item.run_id}, "
-                                         f"not {full_id}")
-                if not files.draw_dir(self.root, full_id, item.draw).is_dir():
-                    raise DrawStateError(f"the files of draw {item.draw} of run {full_id} "
-                                         "are missing; run the draw again")
-            # One statement per table for the batch: a statement per draw cost the driver
-            # ≈ 4 ms of CPU a draw, taken from the workers on a small machine.
-            layouts = {item.layout_id: item.layout_text for item in staged}
-            con.executemany("INSERT INTO layouts VALUES (?, ?) ON CONFLICT DO NOTHING",
-                            [list(pair) for pair in layouts.items()])
-            batch = pa.table({
-                "run_id": [full_id] * len(staged),
-                "draw": pa.array([item.draw for item in staged], pa.int32()),
-                "layout_id": [item.layout_id for item in staged],
-                "attrs": [jsonvalues.dumps(item.attrs) for item in staged],
-                "n_bytes": pa.array([item.n_bytes for item in staged], pa.int64()),
-            })
-            con.register("staged_batch", batch)
-            try:
-                con.execute(
-                    """INSERT INTO draws SELECT run_id, draw, 'done', NULL, 1, layout_id, attrs,
-                        n_bytes, ? FROM staged_batch
-                    ON CONFLICT (run_id, draw) DO UPDATE SET status = 'done',
-                        error = NULL, attempts = draws.attempts + 1,
-                        layout_id = excluded.layout_id, attrs = excluded.attrs,
-                        n_bytes = excluded.n_bytes, updated_at = excluded.updated_at""",
-                    [_now()],
-                )
-            finally:
-                con.unregister("staged_batch")
+        try:
+            with self._db.attach(write=False) as con:
+                done = {int(r[0]) for r in con.execute(
+                    "SELECT draw FROM draws WHERE run_id = ? AND status = 'done'", [run_id]
+                ).fetchall()}
+        except Exception:  # cannot tell what was committed: keep the files, cleanup decides
+            return
+        for item in published:
+            if item.draw not in done:
+                files.remove_draw(self.root, run_id, item.draw)
+
+    def _discard(self, staged: Sequence[StagedDraw]) -> None:
+        """Remove staged folders that were not published (skipped, or their commit failed)."""
+        base = staging_root(self.root).resolve()
+        for item in staged:
+            folder = Path(item.folder)
+            if folder.is_dir() and folder.resolve().parent.parent == base:
+                shutil.rmtree(folder, ignore_errors=True)
+
+    def _insert_done(
+        self, con: duckdb.DuckDBPyConnection, full_id: str, staged: Sequence[StagedDraw]
+    ) -> None:
+        """Record ``staged`` as done (inside the caller's transaction)."""
+        # One statement per table for the batch: a statement per draw cost the driver
+        # ≈ 4 ms of CPU a draw, taken from the workers on a small machine.
+        layouts = {item.layout_id: item.layout_text for item in staged}
+        con.executemany("INSERT INTO layouts VALUES (?, ?) ON CONFLICT DO NOTHING",
+                        [list(pair) for pair in layouts.items()])
+        batch = pa.table({
+            "run_id": [full_id] * len(staged),
+            "draw": pa.array([item.draw for item in staged], pa.int32()),
+            "layout_id": [item.layout_id for item in staged],
+            "attrs": [jsonvalues.dumps(item.attrs) for item in staged],
+            "n_bytes": pa.array([item.n_bytes for item in staged], pa.int64()),
+        })
+        con.register("staged_batch", batch)
+        try:
+            con.execute(
+                """INSERT INTO draws SELECT run_id, draw, 'done', NULL, 1, layout_id, attrs,
+                    n_bytes, ? FROM staged_batch
+                ON CONFLICT (run_id, draw) DO UPDATE SET status = 'done',
+                    error = NULL, attempts = draws.attempts + 1,
+                    layout_id = excluded.layout_id, attrs = excluded.attrs,
+                    n_bytes = excluded.n_bytes, updated_at = excluded.updated_at""",
+                [_now()],
+            )
+        finally:
+            con.unregister("staged_batch")
 
     def record_failure(self, run_id: str, draw: int, error: str) -> None:
         """Mark a draw ``failed`` with its error text (a later ``write_draw`` may still succeed)."""

@@ -97,7 +97,8 @@ def run_ensemble(
         spec = EnsembleSpec(run.run_key, run.run_id, parsed,
                             str(data_dir) if data_dir is not None else None,
                             data_version(world), year_list, seed,
-                            str(Path(store_dir).resolve()), durable)
+                            str(Path(store_dir).resolve()), durable,
+                            staging_dir=str(store.staging_dir.resolve()))
         failures: dict[int, str] = {}
         if todo:
             with _client(scheduler, workers) as client:

@@ -15,8 +15,8 @@ reference run is the same on every worker (same LP, same start, deterministic so
 choice of start depends only on the draw's own solves, so a draw's result does not depend on
 which worker ran it or which draws ran before: a resumed ensemble ends with the same numbers.
 
-Workers publish each draw's Parquet files themselves and return a small
-:class:`~rareflow.store.staging.StagedDraw`; the driver records it in the database.
+Workers stage each draw's Parquet files in the driver's writer session folder themselves and
+return a small :class:`~rareflow.store.staging.StagedDraw`; the driver publishes and records it.
 """
 
 from __future__ import annotations
@@ -60,6 +60,8 @@ class EnsembleSpec:
     seed: int
     store_root: str
     durable: bool = True
+    #: The driver's writer session folder (``RunStore.staging_dir``): draws are staged there.
+    staging_dir: str = ""
 
 
 @dataclass(frozen=True)
@@ -179,7 +181,7 @@ def run_batch(spec: EnsembleSpec, draws: list[int]) -> list[StagedDraw | DrawFai
             staged.append(outcome)
             continue
         try:
-            staged.append(stage_draw(spec.store_root, spec.run_id, index, outcome,
+            staged.append(stage_draw(spec.staging_dir, spec.run_id, index, outcome,
                                      durable=spec.durable))
         except Exception as exc:
             staged.append(_failure(index, exc))
