@@ -27,7 +27,7 @@ from rareflow.store.errors import ForeignFolderError, MissingDatabaseError
 from rareflow.store.metadata import MetadataDB
 from rareflow.store.ownership import MARKER_FILE
 from rareflow.store.store import RunStore as StoreClass
-from rareflow.store.testing import synthetic_result
+from rareflow.testing import synthetic_result
 
 N_DRAWS = 4
 
@@ -221,7 +221,7 @@ def test_opening_the_store_keeps_a_live_writers_staged_draws(tmp_path: Path) -> 
 KILLED_DRIVER = """
     import os, sys
     from rareflow.store import RunStore, stage_draw
-    from rareflow.store.testing import synthetic_result
+    from rareflow.testing import synthetic_result
     store = RunStore(sys.argv[1], durable=False)
     stage_draw(store.staging_dir, sys.argv[2], 1, synthetic_result(1), durable=False)
     print(store.staging_dir, flush=True)
