@@ -110,9 +110,10 @@ def test_a_stored_real_result_still_follows_the_contract(
 
 
 def test_contract_problems_names_wrong_coordinates_and_dtypes(real_result: xr.Dataset) -> None:
-    ds = real_result.drop_vars("instrument_type")
-    assert contract_problems(ds) == []  # optional coordinate
-    ds = ds.assign(surplus=ds["surplus"].astype(np.float32))
+    assert contract_problems(real_result.drop_vars("instrument_type")) == [
+        "missing coordinate 'instrument_type'"
+    ]
+    ds = real_result.assign(surplus=real_result["surplus"].astype(np.float32))
     ds = ds.assign_coords(year=ds["year"].astype(str))
     problems = contract_problems(ds.drop_vars("grade"))
     assert "surplus: dtype float32, expected float64" in problems

@@ -2,14 +2,44 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from typing import Protocol
 
 import highspy
+import numpy as np
 
-from rareflow.engine.lpcore import new_highs
+from rareflow.engine.lpcore import LinearProgram, new_highs
 
-if TYPE_CHECKING:
-    from rareflow.engine.market import MarketModel
+
+class BoundedModel(Protocol):
+    """What the explanation reads of a market: its solver, programme and current bounds.
+
+    :class:`~rareflow.engine.market.MarketModel` is one; a protocol keeps this module from
+    importing the market that imports it.
+    """
+
+    @property
+    def highs(self) -> highspy.Highs:
+        """The solver holding the year's model."""
+
+    @property
+    def lp(self) -> LinearProgram:
+        """The labelled linear programme."""
+
+    @property
+    def row_lower(self) -> np.ndarray:
+        """Row lower bounds of the year."""
+
+    @property
+    def row_upper(self) -> np.ndarray:
+        """Row upper bounds of the year."""
+
+    @property
+    def col_lower(self) -> np.ndarray:
+        """Column lower bounds of the year."""
+
+    @property
+    def col_upper(self) -> np.ndarray:
+        """Column upper bounds of the year."""
 
 #: Most constraints listed in an infeasibility report.
 MAX_LISTED = 12
@@ -29,7 +59,7 @@ class InfeasibleYearError(RuntimeError):
         )
 
 
-def explain_infeasibility(model: MarketModel) -> list[str]:
+def explain_infeasibility(model: BoundedModel) -> list[str]:
     """List the rows and bounds of an irreducible infeasible subset (IIS), labelled by domain.
 
     Uses HiGHS's IIS finder on a copy of the model; falls back to the rows whose bounds are

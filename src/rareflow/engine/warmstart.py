@@ -14,25 +14,42 @@ draw's own solves, so a draw's results do not depend on which draws a worker ran
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from typing import Protocol
 
 import highspy
 
-if TYPE_CHECKING:
-    from rareflow.engine.market import MarketModel
+from rareflow.engine.inputs import YearInputs
 
 #: Iterations from a reference basis that mark a draw as drifted away from the reference run.
 #: Chosen by replaying recorded draws, as the value that cut their simplex iterations most.
 DRIFT_ITERATIONS = 50
 
 
+class SolvingModel(Protocol):
+    """What a start policy needs of the market it hooks into.
+
+    :class:`~rareflow.engine.market.MarketModel` is one; a protocol keeps this module from
+    importing the market that imports it.
+    """
+
+    @property
+    def inputs(self) -> YearInputs | None:
+        """The year being solved."""
+
+    def basis(self) -> highspy.HighsBasis:
+        """A copy of the current basis."""
+
+    def restart(self, basis: highspy.HighsBasis | None = None) -> None:
+        """Forget the solver state and, with ``basis``, start the next solve from it."""
+
+
 class StartPolicy:
     """Hook a :class:`~rareflow.engine.market.MarketModel` calls around each solve."""
 
-    def before_solve(self, model: MarketModel) -> None:
+    def before_solve(self, model: SolvingModel) -> None:
         """Called just before HiGHS runs the year in ``model.inputs``."""
 
-    def after_solve(self, model: MarketModel, iterations: int) -> None:
+    def after_solve(self, model: SolvingModel, iterations: int) -> None:
         """Called after an optimal solve that took ``iterations`` simplex iterations."""
 
 
@@ -42,7 +59,7 @@ class BasisRecorder(StartPolicy):
     def __init__(self) -> None:
         self.bases: dict[int, highspy.HighsBasis] = {}
 
-    def after_solve(self, model: MarketModel, iterations: int) -> None:
+    def after_solve(self, model: SolvingModel, iterations: int) -> None:
         """Keep a copy of the year's optimal basis."""
         if model.inputs is not None:
             self.bases[model.inputs.year] = model.basis()
@@ -70,7 +87,7 @@ class ReferenceBases(StartPolicy):
         """
         self._following = True
 
-    def before_solve(self, model: MarketModel) -> None:
+    def before_solve(self, model: SolvingModel) -> None:
         """Restart from the year's reference basis while the draw follows the reference."""
         year = model.inputs.year if model.inputs is not None else None
         basis = self.bases.get(year) if self._following and year is not None else None
@@ -78,7 +95,7 @@ class ReferenceBases(StartPolicy):
         if basis is not None:
             model.restart(basis)
 
-    def after_solve(self, model: MarketModel, iterations: int) -> None:
+    def after_solve(self, model: SolvingModel, iterations: int) -> None:
         """Stop following the reference once a restarted year needed many iterations."""
         if self._restarted and iterations >= self.drift_iterations:
             self._following = False

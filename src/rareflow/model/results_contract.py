@@ -15,7 +15,9 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass
 from types import MappingProxyType
-from typing import Final, Literal
+from typing import Final, Literal, get_args
+
+from rareflow.model.market import TradedProduct
 
 #: Which part of the code writes a variable: every solved year (``engine.results``), a
 #: multi-year simulation (``engine.simulate``), or the policy program of a scenario run.
@@ -24,8 +26,9 @@ WrittenBy = Literal["solve", "simulation", "policy"]
 #: The kind of a coordinate's values: integers, or string labels.
 LabelKind = Literal["int", "str"]
 
-#: Traded products, the values of the ``product`` coordinate, in result order.
-PRODUCTS: Final[tuple[str, ...]] = ("concentrate", "oxide", "metal", "magnet")
+#: Traded products, the values of the ``product`` coordinate, in result order (the model's
+#: :data:`~rareflow.model.market.TradedProduct`).
+PRODUCTS: Final[tuple[str, ...]] = get_args(TradedProduct)
 
 #: Units shared by the demand-side variables: magnet sectors in t magnet, oxide sectors in t REO.
 DEMAND_UNITS: Final[str] = "t (magnet t or t REO)"
@@ -97,7 +100,7 @@ RESULT_COORDINATES: Final[tuple[ResultCoordinate, ...]] = (
                      "policy ids of the scenario (written by the policy program)"),
     ResultCoordinate("instrument_type", ("instrument",), "str",
                      "each policy's instrument type, e.g. `export_control`, `price_floor` "
-                     "(written by the policy program)", optional=True),
+                     "(written by the policy program)"),
     ResultCoordinate("draw", ("draw",), "int",
                      "draw number (ensemble results read across draws only)", optional=True),
 )

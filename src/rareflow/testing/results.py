@@ -1,7 +1,7 @@
 """Result datasets for tests and examples, shaped by the result contract (``docs/results.md``).
 
 One factory, :func:`empty_result`, builds a dataset with every contract variable (dims and units
-from :data:`rareflow.metrics.contract.RESULT_VARIABLES`) over the coordinates you name, filled
+from :data:`rareflow.model.results_contract.RESULT_VARIABLES`) over the coordinates you name, filled
 with zeros. Set the few numbers a case needs with :func:`put` and :func:`ship`::
 
     ds = empty_result(years=[2030], regions=["CHN", "USA"])
@@ -15,17 +15,14 @@ with zeros. Set the few numbers a case needs with :func:`put` and :func:`ship`::
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import Any, Final, get_args
+from typing import Any, Final
 
 import numpy as np
 import xarray as xr
 
-from rareflow.metrics.contract import RESULT_VARIABLES
 from rareflow.model.elements import ELEMENTS, ORIGINS, STAGES
-from rareflow.model.market import TradedProduct
+from rareflow.model.results_contract import PRODUCTS, RESULT_VARIABLES
 
-#: The traded products (coordinate ``product``), as the model declares them.
-PRODUCTS: Final[tuple[str, ...]] = get_args(TradedProduct)
 #: Sector ids of the bundled world (``data/sectors.yaml``): sectors are data, not a vocabulary of
 #: the model, so these are only the default ``sector`` coordinate of a test result.
 SECTORS: Final[tuple[str, ...]] = (
@@ -44,6 +41,7 @@ def empty_result(
     grades: Sequence[str] = ("n42",),
     facilities: Sequence[str] = (),
     instruments: Sequence[str] = (),
+    instrument_types: Sequence[str] | None = None,
     draws: int | None = None,
     scenario: str = "test",
 ) -> xr.Dataset:
@@ -51,7 +49,8 @@ def empty_result(
 
     ``exporter`` and ``importer`` both take ``regions``. With ``draws`` set, every variable gets a
     leading ``draw`` dimension of that length, as an ensemble result does. Arrays are float64 and
-    writable, so cases can be set with ``.loc``.
+    writable, so cases can be set with ``.loc``. ``instrument_types`` gives each instrument's
+    type (coordinate ``instrument_type``; ``"test"`` for all by default).
     """
     coords: dict[str, list[Any]] = {
         "year": [int(year) for year in years],
@@ -71,15 +70,18 @@ def empty_result(
         coords["draw"] = list(range(draws))
     lead = ("draw",) if draws is not None else ()
     data_vars = {}
-    for name, (dims, units) in RESULT_VARIABLES.items():
-        full = lead + dims
+    for variable in RESULT_VARIABLES:
+        full = lead + variable.dims
         shape = tuple(len(coords[dim]) for dim in full)
-        data_vars[name] = xr.DataArray(
-            np.zeros(shape), dims=full, attrs={"units": units}
+        data_vars[variable.name] = xr.DataArray(
+            np.zeros(shape), dims=full, attrs=variable.attrs()
         )
+    types = ["test"] * len(instruments) if instrument_types is None else list(instrument_types)
+    if len(types) != len(instruments):
+        raise ValueError(f"{len(types)} instrument types for {len(instruments)} instruments")
     return xr.Dataset(
         data_vars,
-        coords=coords,
+        coords={**coords, "instrument_type": ("instrument", types)},
         attrs={"scenario": scenario, "data_version": "test", "code_version": "test", "seed": 0},
     )
 
@@ -100,8 +102,9 @@ def synthetic_result(
     """
     rng = np.random.default_rng(seed)
     ds = empty_result(years, regions, facilities=facilities, instruments=["price_floor_ndpr"],
-                      scenario=scenario)
-    for name in RESULT_VARIABLES:
+                      instrument_types=["price_floor"], scenario=scenario)
+    for variable in RESULT_VARIABLES:
+        name = variable.name
         if name not in _SECTOR_BALANCE:
             ds[name].values[...] = rng.uniform(0, 1000, ds[name].shape)
     demand = rng.uniform(10, 100, ds["demand"].shape)

@@ -8,7 +8,8 @@ full result back. So each draw also carries two small variables, computed in the
   ``unit`` coordinate along ``series`` gives each one's unit.
 * ``sufficiency_share`` (target, year): the domestic + allied share of demand of each
   self-sufficiency target (region group, stage, element); a draw is self-sufficient from the
-  first year the share stays at or above :data:`THRESHOLD`.
+  first year the share stays at or above
+  :data:`~rareflow.metrics.sufficiency.SUFFICIENCY_THRESHOLD`.
 """
 
 from __future__ import annotations
@@ -25,7 +26,7 @@ from rareflow.metrics.sufficiency import SUFFICIENCY_THRESHOLD, self_sufficiency
 from rareflow.model.world import World
 
 #: Share of demand met from domestic + allied supply that counts as self-sufficient.
-THRESHOLD = SUFFICIENCY_THRESHOLD
+
 #: (region or group, stage, element) of each self-sufficiency target.
 TARGETS: tuple[tuple[str, str, str], ...] = (
     ("USA", "separation", "NdPr"),
@@ -43,7 +44,7 @@ USED_VARIABLES: tuple[str, ...] = ("production", "consumption", "trade", "unmet"
 
 def target_label(group: str, stage: str, element: str) -> str:
     """Label of a self-sufficiency target, e.g. ``USA magnet NdPr ≥90 % domestic+allied``."""
-    return f"{group} {stage} {element} ≥{100 * THRESHOLD:.0f} % domestic+allied"
+    return f"{group} {stage} {element} ≥{100 * SUFFICIENCY_THRESHOLD:.0f} % domestic+allied"
 
 
 def key_series(result: xr.Dataset, world: World) -> xr.Dataset:
@@ -92,7 +93,7 @@ def _sufficiency_shares(result: xr.Dataset, world: World, regions: Sequence[str]
                                              allied_members=allied))
         labels.append(target_label(group, stage, element))
     stacked = _along(shares, "target", labels)
-    stacked.attrs = {"units": "1", "threshold": THRESHOLD}
+    stacked.attrs = {"units": "1", "threshold": SUFFICIENCY_THRESHOLD}
     return stacked
 
 

@@ -11,8 +11,11 @@ import pandas as pd
 import xarray as xr
 
 from rareflow.metrics.ensemble import DEFAULT_PERCENTILES, fan
-from rareflow.metrics.sufficiency import first_sufficient_year, sufficient_from
-from rareflow.runs.ensemble.series import THRESHOLD
+from rareflow.metrics.sufficiency import (
+    SUFFICIENCY_THRESHOLD,
+    first_sufficient_year,
+    sufficient_from,
+)
 from rareflow.store import RunStore
 
 
@@ -35,9 +38,9 @@ def ensemble_summary(store: RunStore, run_id: str) -> xr.Dataset:
     shares = _stack(store.load_variable(run.run_id, "sufficiency_share"), "target")
     units = _units(store, run.run_id, series)
     bands = fan(series, DEFAULT_PERCENTILES).transpose("series", "percentile", "year")
-    holds = sufficient_from(shares, THRESHOLD).astype(float)
+    holds = sufficient_from(shares, SUFFICIENCY_THRESHOLD).astype(float)
     probability = holds.mean("draw").transpose("target", "year")
-    first = first_sufficient_year(shares, THRESHOLD)
+    first = first_sufficient_year(shares, SUFFICIENCY_THRESHOLD)
     median_year = first.fillna(np.inf).quantile(0.5, dim="draw", method="lower")
     median_year = median_year.where(np.isfinite(median_year)).drop_vars("quantile")
     summary = xr.Dataset(
@@ -45,11 +48,11 @@ def ensemble_summary(store: RunStore, run_id: str) -> xr.Dataset:
          "sufficiency_year_median": median_year},
     ).assign_coords(unit=("series", units))
     summary["fan"].attrs = {"long_name": "percentiles across draws of key series"}
-    summary["sufficiency_probability"].attrs = {"units": "1", "threshold": THRESHOLD}
+    summary["sufficiency_probability"].attrs = {"units": "1", "threshold": SUFFICIENCY_THRESHOLD}
     summary["sufficiency_year_median"].attrs = {"units": "year"}
     summary.attrs = {"run_id": run.run_id, "scenario_name": run.scenario_name,
                      "n_draws": run.n_draws, "n_done": run.n_done, "n_failed": run.n_failed,
-                     "seed": run.seed, "threshold": THRESHOLD}
+                     "seed": run.seed, "threshold": SUFFICIENCY_THRESHOLD}
     return summary
 
 
