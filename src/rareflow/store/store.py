@@ -25,6 +25,13 @@ shows they are not done; if that cannot be read, they stay for a later cleanup t
 The store deletes only what it can prove it wrote (:mod:`rareflow.store.ownership`): folders
 of deleted runs, uncommitted ``draw=<n>`` folders of its runs, and sessions whose writer is
 gone. It refuses to write to a folder whose database is missing.
+
+A damaged store is reported, never read around: every read of a missing, truncated or unreadable
+result file, or of a damaged ``runs.duckdb``, raises
+:class:`~rareflow.store.errors.CorruptStoreError` naming the run, the file and how to recover
+(:mod:`rareflow.store.integrity`); ``list_runs(check_files=True)`` marks damaged runs cheaply.
+A read-only store (``read_only=True``) writes nothing, so it works on a read-only folder or
+mount; a writable open of one raises :class:`~rareflow.store.errors.StoreNotWritableError`.
 """
 
 from __future__ import annotations
@@ -869,11 +876,13 @@ class RunStore:
     def query(self, sql: str, params: Any = None) -> pd.DataFrame:
         """Run read-only SQL against a snapshot of the store, returning a DataFrame.
 
-        Available: tables ``runs`` and ``draws`` (copies taken when the call starts, so the
-        database is not held while the query runs), the table macro
+        Available: tables ``runs``, ``draws`` and ``layouts`` (copies taken when the call
+        starts, so the database is not held while the query runs), the table macro
         ``result(run_id, variable)`` over the done draws of a variable (columns: dims, value,
         draw), and ``read_parquet`` with paths relative to the store root
-        (``results/<run_id>/draw=*/<variable>.parquet``).
+        (``results/<run_id>/draw=*/<variable>.parquet``). A damaged file raises
+        :class:`~rareflow.store.errors.CorruptStoreError`; ``result`` also raises if a done
+        draw's file is missing, which a hand-written glob cannot notice (it skips it).
 
         Both read the files as stored: a float variable holds only its non-zero rows (a
         missing row is a 0; -0.0 and NaN rows are kept), so sums are those of all cells but
