@@ -41,9 +41,10 @@ def _human_bytes(n: int) -> str:
 
 
 def _open(store_dir: Path, *, write: bool) -> RunStore:
+    from rareflow.store.ownership import is_store
     from rareflow.store.store import DB_FILE, RunStore
 
-    if not (store_dir / DB_FILE).exists():
+    if not is_store(store_dir, store_dir / DB_FILE):
         raise click.ClickException(f"no run store at {store_dir} (give one with --store)")
     return RunStore(store_dir, read_only=not write)
 
@@ -86,7 +87,7 @@ def list_command(store_dir: Path, as_json: bool) -> None:
 
     try:
         with _open(store_dir, write=False) as store:
-            runs = store.list_runs()
+            runs = store.list_runs(check_files=True)
     except StoreError as exc:
         raise click.ClickException(str(exc)) from exc
     if as_json:
@@ -110,7 +111,7 @@ def show_command(run_id: str, store_dir: Path, as_json: bool, with_scenario: boo
 
     try:
         with _open(store_dir, write=False) as store:
-            run = store.get_run(run_id)
+            run = store.get_run(run_id, check_files=True)
             errors = store.draw_errors(run.run_id)
     except StoreError as exc:
         raise click.ClickException(str(exc)) from exc
@@ -137,6 +138,8 @@ def show_command(run_id: str, store_dir: Path, as_json: bool, with_scenario: boo
         ("params", json.dumps(run.params, sort_keys=True)),
         ("variables", ", ".join(run.variables) or "-"),
         ("run key", run.run_key[:16]),
+        *[("damaged", text) for text in run.damage],
+        *([("recover", run.recovery)] if run.damage else []),
     ]
     for field, value in rows:
         table.add_row(field, value)

@@ -15,8 +15,15 @@ class StoreReadOnlyError(StoreError):
     """A write was attempted through a store opened with ``read_only=True``."""
 
 
+class StoreNotWritableError(StoreReadOnlyError):
+    """The store's folder or files cannot be written (e.g. a read-only mount); reading works."""
+
+
 class CorruptStoreError(StoreError):
-    """Files or metadata in the store do not match each other."""
+    """Files or metadata in the store are damaged, missing, or do not match each other.
+
+    The message names the run (or the database) and the file, and says how to recover.
+    """
 
 
 class MissingDatabaseError(CorruptStoreError):

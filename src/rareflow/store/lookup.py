@@ -15,6 +15,7 @@ from typing import Literal
 import xarray as xr
 
 from rareflow.store.errors import AmbiguousRunError, RunNotFoundError, StoreError
+from rareflow.store.ownership import is_store
 from rareflow.store.runs import RunInfo
 from rareflow.store.store import DB_FILE, RunStore
 
@@ -56,7 +57,7 @@ def find_run(
         return _from_file(path, draw)
     if path.suffix in NETCDF_SUFFIXES or "/" in reference:
         raise RunLookupError(f"no such file: {reference}")
-    if not (store_dir / DB_FILE).exists():
+    if not is_store(store_dir, store_dir / DB_FILE):
         raise RunLookupError(f"no file named {reference!r} and no run store at {store_dir} "
                              "(give one with --store)")
     try:

@@ -20,7 +20,8 @@ from pathlib import Path
 
 import duckdb
 
-from rareflow.store.errors import StoreError
+from rareflow.store.errors import MissingDatabaseError, StoreError, StoreNotWritableError
+from rareflow.store.integrity import damaged_database_error
 from rareflow.store.locking import process_lock, retry_locked
 
 SCHEMA_VERSION = "1"
@@ -104,11 +105,18 @@ class MetadataDB:
                 con.execute(f"DETACH DATABASE IF EXISTS {ALIAS}")
                 con.execute(sql)
 
-            retry_locked(do_attach, timeout=self.lock_timeout, what=f"run store {self.path}")
+            try:
+                retry_locked(do_attach, timeout=self.lock_timeout, what=f"run store {self.path}")
+            except duckdb.Error as exc:
+                raise self._attach_error(exc, write=write) from exc
             self._depth += 1
             try:
                 con.execute(f"USE {ALIAS}")
                 yield con
+            except duckdb.Error as exc:
+                if _is_corruption(exc):
+                    raise damaged_database_error(self.path, exc) from exc
+                raise
             finally:
                 self._depth -= 1
                 con.execute("USE memory")
@@ -125,6 +133,21 @@ class MetadataDB:
                 con.execute("ROLLBACK")
                 raise
             self._commit(con)
+
+    def _attach_error(self, exc: duckdb.Error, *, write: bool) -> StoreError:
+        """The store error for a failed ``ATTACH`` (not a lock conflict: those are retried)."""
+        if write and _is_read_only_failure(exc):
+            return StoreNotWritableError(
+                f"run store {self.path.parent.resolve()} is read-only: its database "
+                f"{self.path.name} cannot be written ({' '.join(str(exc).split())[:200]}); "
+                "reading commands work, to write give a writable folder with --store"
+            )
+        if not self.path.exists():
+            return MissingDatabaseError(
+                f"run store {self.path.parent.resolve()} has lost its database {self.path.name}; "
+                f"restore {self.path.name} from a backup"
+            )
+        return damaged_database_error(self.path, exc)
 
     def _commit(self, con: duckdb.DuckDBPyConnection) -> None:
         """Commit the open transaction (its own step, so that tests can make it fail)."""
@@ -152,6 +175,21 @@ class MetadataDB:
                 f"run store {self.path} has schema version {found}; "
                 f"this rareflow reads version {SCHEMA_VERSION}"
             )
+
+
+def _is_corruption(exc: duckdb.Error) -> bool:
+    """Whether a DuckDB error while using the attached file means the file is damaged."""
+    text = str(exc).lower()
+    return any(sign in text for sign in (
+        "corrupt", "could not read enough bytes", "not a valid duckdb database",
+        "checksum", "failed to read database header",
+    ))
+
+
+def _is_read_only_failure(exc: duckdb.Error) -> bool:
+    """Whether an ``ATTACH`` for writing failed because the file or folder cannot be written."""
+    text = str(exc).lower()
+    return any(sign in text for sign in ("read-only file system", "permission denied"))
 
 
 def _quote(path: Path) -> str:

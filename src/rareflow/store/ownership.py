@@ -22,13 +22,7 @@ def check_root(root: Path, db_file: Path) -> None:
     if db_file.exists():
         return
     root = root.resolve()
-    if (root / MARKER_FILE).exists():
-        raise MissingDatabaseError(
-            f"run store {root} has lost its database {db_file.name} (its marker file "
-            f"{MARKER_FILE} shows it held a store). Nothing was changed or deleted. Restore "
-            f"{db_file.name} from a backup, or, to start over, move {results_root(root)} "
-            f"elsewhere and delete {root / MARKER_FILE}."
-        )
+    check_readable(root, db_file)
     results = results_root(root)
     if results.is_dir() and any(results.iterdir()):
         raise ForeignFolderError(
@@ -36,6 +30,24 @@ def check_root(root: Path, db_file: Path) -> None:
             "files; rareflow will not create a store there. Give an empty or new folder "
             "with --store, or move that results folder elsewhere."
         )
+
+
+def is_store(root: Path, db_file: Path) -> bool:
+    """Whether ``root`` holds a run store (its database, or the marker of one that lost it)."""
+    return db_file.exists() or (root / MARKER_FILE).exists()
+
+
+def check_readable(root: Path, db_file: Path) -> None:
+    """Refuse to read (or write) a store whose marker shows it held a database that is gone."""
+    if db_file.exists() or not (root / MARKER_FILE).exists():
+        return
+    root = root.resolve()
+    raise MissingDatabaseError(
+        f"run store {root} has lost its database {db_file.name} (its marker file "
+        f"{MARKER_FILE} shows it held a store). Nothing was changed or deleted. Restore "
+        f"{db_file.name} from a backup, or, to start over, move {results_root(root)} "
+        f"elsewhere and delete {root / MARKER_FILE}."
+    )
 
 
 def mark(root: Path) -> None:

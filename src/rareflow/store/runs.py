@@ -12,6 +12,8 @@ from typing import Any, Literal
 
 import numpy as np
 
+from rareflow.store.integrity import recovery_hint
+
 RunKind = Literal["single", "ensemble"]
 RUN_KINDS: tuple[str, ...] = ("single", "ensemble")
 RUN_ID_LENGTH = 12
@@ -36,6 +38,8 @@ class RunInfo:
     n_failed: int = 0
     n_bytes: int = 0
     variables: tuple[str, ...] = field(default=())
+    #: Damaged files of done draws, when the run was listed with ``check_files=True``.
+    damage: tuple[str, ...] = field(default=())
 
     @property
     def n_pending(self) -> int:
@@ -44,12 +48,23 @@ class RunInfo:
 
     @property
     def status(self) -> str:
-        """``complete`` (all done), ``failed`` (all finished, some failed) or ``incomplete``."""
+        """``damaged``, ``complete`` (all done), ``failed`` (some failed) or ``incomplete``.
+
+        ``damaged``: files of done draws are damaged (only known when listed with
+        ``check_files=True``); ``failed``: all draws finished and some failed.
+        """
+        if self.damage:
+            return "damaged"
         if self.n_done == self.n_draws:
             return "complete"
         if self.n_pending == 0:
             return "failed"
         return "incomplete"
+
+    @property
+    def recovery(self) -> str:
+        """How to recover a damaged run (empty if not damaged)."""
+        return recovery_hint(self.run_id) if self.damage else ""
 
     def to_dict(self, *, include_scenario: bool = True) -> dict[str, Any]:
         """JSON-ready view (timestamps as ISO 8601 text)."""
@@ -69,7 +84,11 @@ class RunInfo:
             "created_at": self.created_at.isoformat(),
             "run_key": self.run_key,
             "variables": list(self.variables),
+            "damaged": bool(self.damage),
         }
+        if self.damage:
+            out["damage"] = list(self.damage)
+            out["recovery"] = self.recovery
         if include_scenario:
             out["scenario_text"] = self.scenario_text
         return out

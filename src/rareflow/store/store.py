@@ -25,15 +25,24 @@ shows they are not done; if that cannot be read, they stay for a later cleanup t
 The store deletes only what it can prove it wrote (:mod:`rareflow.store.ownership`): folders
 of deleted runs, uncommitted ``draw=<n>`` folders of its runs, and sessions whose writer is
 gone. It refuses to write to a folder whose database is missing.
+
+A damaged store is reported, never read around: every read of a missing, truncated or unreadable
+result file, or of a damaged ``runs.duckdb``, raises
+:class:`~rareflow.store.errors.CorruptStoreError` naming the run, the file and how to recover
+(:mod:`rareflow.store.integrity`); ``list_runs(check_files=True)`` marks damaged runs cheaply.
+A read-only store (``read_only=True``) writes nothing, so it works on a read-only folder or
+mount; a writable open of one raises :class:`~rareflow.store.errors.StoreNotWritableError`.
 """
 
 from __future__ import annotations
 
+import errno
 import shutil
 import threading
 import weakref
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
+from dataclasses import replace
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -44,7 +53,7 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 import xarray as xr
 
-from rareflow.store import files, jsonvalues
+from rareflow.store import files, integrity, jsonvalues
 from rareflow.store.codec import (
     DRAW_COLUMN,
     VALUE_COLUMN,
@@ -56,15 +65,18 @@ from rareflow.store.codec import (
 )
 from rareflow.store.errors import (
     AmbiguousRunError,
+    CorruptStoreError,
     DrawNotFoundError,
     DrawStateError,
     RunNotFoundError,
+    StoreNotWritableError,
     StoreReadOnlyError,
     VariableNotFoundError,
 )
+from rareflow.store.integrity import Damage
 from rareflow.store.locking import writer_lock
 from rareflow.store.metadata import MetadataDB
-from rareflow.store.ownership import check_root, mark
+from rareflow.store.ownership import check_readable, check_root, mark
 from rareflow.store.runs import (
     RunInfo,
     new_run_id,
@@ -91,6 +103,31 @@ _RUN_SELECT = f"""
     FROM runs r LEFT JOIN draws d USING (run_id)
 """
 _RUN_GROUP = f" GROUP BY {_RUN_COLUMNS}"
+#: Damaged files named per run by ``list_runs(check_files=True)`` (the rest are counted).
+_DAMAGE_SHOWN = 3
+#: ``errno`` values of a folder or file that cannot be written.
+_NOT_WRITABLE = frozenset({errno.EROFS, errno.EACCES, errno.EPERM})
+
+
+#: ``result(run_id, variable)`` in :meth:`RunStore.query`: the done draws' rows of a variable.
+#: A glob skips missing files, so it raises (naming the file) if a done draw whose layout has
+#: the variable has no file.
+_RESULT_MACRO = f"""
+CREATE OR REPLACE TEMP MACRO result(run, var) AS TABLE
+SELECT * FROM read_parquet('results/' || run || '/draw=*/' || var || '.parquet',
+    hive_partitioning = true, hive_types = {{'{DRAW_COLUMN}': BIGINT}})
+WHERE {DRAW_COLUMN} IN (SELECT draw FROM temp.main.draws WHERE run_id = run AND status = 'done')
+AND coalesce((
+    SELECT error('results/' || run || '/draw=' || min(d.draw) || '/' || var
+                 || '.parquet of a done draw is missing')
+    FROM temp.main.draws d JOIN temp.main.layouts l USING (layout_id)
+    WHERE d.run_id = run AND d.status = 'done'
+    AND json_exists(l.layout, '$.data_vars."' || var || '"')
+    AND d.draw NOT IN (
+        SELECT CAST(regexp_extract(g.file, '{files.DRAW_PREFIX}(\\d+)/', 1) AS BIGINT)
+        FROM glob('results/' || run || '/draw=*/' || var || '.parquet') g)
+), true)
+"""
 
 
 def _now() -> datetime:
@@ -139,12 +176,23 @@ class RunStore:
         self._write_depth = 0
         self._layouts: dict[str, dict[str, Any]] = {}
         self._session: WriterSession | None = None
-        if not read_only:
-            try:
-                self._open_for_writing()
-            except BaseException:
-                self.close()
-                raise
+        if read_only:
+            check_readable(self.root, self._db.path)
+            return
+        try:
+            self._open_for_writing()
+        except OSError as exc:
+            self.close()
+            if exc.errno in _NOT_WRITABLE:
+                raise StoreNotWritableError(
+                    f"run store {self.root.resolve()} is read-only ({exc.strerror}: "
+                    f"{exc.filename}); reading commands work, to write give a writable folder "
+                    "with --store"
+                ) from exc
+            raise
+        except BaseException:
+            self.close()
+            raise
 
     def _open_for_writing(self) -> None:
         check_root(self.root, self._db.path)  # before creating anything in the folder
@@ -323,12 +371,73 @@ class RunStore:
         runs = self._select_runs("WHERE r.run_key = ?", [key])
         return runs[0] if runs else None
 
-    def list_runs(self) -> list[RunInfo]:
-        """All runs, newest first."""
-        return self._select_runs("", [])
+    def list_runs(self, *, check_files: bool = False) -> list[RunInfo]:
+        """All runs, newest first; with ``check_files`` damaged runs have ``damage`` set.
 
-    def get_run(self, run_id: str) -> RunInfo:
-        """The run with this id or unique id prefix."""
+        The check reads no rows: per result file of every done draw one ``stat`` and 12 bytes
+        (see :mod:`rareflow.store.integrity`).
+        """
+        runs = self._select_runs("", [])
+        return self._with_damage(runs) if check_files else runs
+
+    def get_run(self, run_id: str, *, check_files: bool = False) -> RunInfo:
+        """The run with this id or unique id prefix (``check_files``: see :meth:`list_runs`)."""
+        run = self._get_run(run_id)
+        return self._with_damage([run])[0] if check_files else run
+
+    def damaged_draws(self, run_id: str) -> list[Damage]:
+        """Damaged files of the run's done draws (missing, truncated, unreadable footers)."""
+        full_id = self.get_run(run_id).run_id
+        return self._damage_of([full_id]).get(full_id, [])
+
+    def _with_damage(self, runs: list[RunInfo]) -> list[RunInfo]:
+        damage = self._damage_of([run.run_id for run in runs])
+        out = []
+        for run in runs:
+            found = damage.get(run.run_id, [])
+            text = [str(item) for item in found[:_DAMAGE_SHOWN]]
+            if len(found) > _DAMAGE_SHOWN:
+                text.append(f"and {len(found) - _DAMAGE_SHOWN} more damaged files")
+            out.append(replace(run, damage=tuple(text)) if text else run)
+        return out
+
+    def _damage_of(self, run_ids: list[str]) -> dict[str, list[Damage]]:
+        if not run_ids or not self._db.exists:
+            return {}
+        with self._db.attach(write=False) as con:
+            rows = con.execute(
+                "SELECT run_id, draw, layout_id, n_bytes FROM draws "
+                "WHERE status = 'done' AND list_contains(?, run_id) ORDER BY run_id, draw",
+                [run_ids],
+            ).fetchall()
+            layouts = self._layouts_for({row[2] for row in rows}, con)
+        damage: dict[str, list[Damage]] = {}
+        for rid, draw, lid, n_bytes in rows:
+            found = integrity.check_draw(self.root, rid, int(draw),
+                                         list(layouts[lid]["data_vars"]), int(n_bytes or 0))
+            if found:
+                damage.setdefault(rid, []).extend(found)
+        return damage
+
+    def forget_draws(self, run_id: str, draws: Iterable[int]) -> None:
+        """Mark done draws as not done and remove their files, so that they can be redone.
+
+        For draws whose files are damaged (:meth:`damaged_draws`): a resumed ensemble redoes
+        them. The rows go first: a crash before the files are removed leaves folders of draws
+        not done, which a cleanup removes.
+        """
+        wanted = sorted({int(d) for d in draws})
+        if not wanted:
+            return
+        with self._writing():
+            full_id = self.get_run(run_id).run_id
+            with self._db.transaction() as con:
+                con.execute("DELETE FROM draws WHERE run_id = ? AND list_contains(?, draw)",
+                            [full_id, wanted])
+            for draw in wanted:
+                files.remove_draw(self.root, full_id, draw)
+
+    def _get_run(self, run_id: str) -> RunInfo:
         if not run_id:
             raise RunNotFoundError("empty run id")
         escaped = run_id.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
@@ -679,11 +788,25 @@ class RunStore:
     def _read_draw(
         self, run_id: str, draw: int, layout: dict[str, Any], attrs: dict[str, Any]
     ) -> xr.Dataset:
-        tables = {
-            name: pq.read_table(files.variable_file(self.root, run_id, draw, name))
-            for name in layout["data_vars"]
-        }
-        return decode_dataset(layout, attrs, tables)
+        tables: dict[str, pa.Table] = {}
+        for name in layout["data_vars"]:
+            path = files.variable_file(self.root, run_id, draw, name)
+            try:
+                tables[name] = pq.read_table(path)
+            except (OSError, pa.ArrowException) as exc:
+                raise self._damaged(run_id, draw, path, exc) from exc
+        try:
+            return decode_dataset(layout, attrs, tables)
+        except (ValueError, KeyError, IndexError, pa.ArrowException) as exc:
+            path = files.draw_dir(self.root, run_id, draw)
+            raise integrity.damaged_file_error(self.root, Damage(
+                run_id, draw, path, f"does not match its recorded layout ({exc})")) from exc
+
+    def _damaged(self, run_id: str, draw: int, path: Path, exc: BaseException) -> CorruptStoreError:
+        problem, _ = integrity.check_file(path)
+        if problem is None:
+            problem = "cannot be read (" + " ".join(str(exc).split())[:300] + ")"
+        return integrity.damaged_file_error(self.root, Damage(run_id, draw, path, problem))
 
     def load_variable(
         self, run_id: str, variable: str, draws: Iterable[int] | None = None
@@ -726,6 +849,17 @@ class RunStore:
         try:
             cursor.execute("SET preserve_insertion_order = true")
             return cursor.sql(sql, params={"files": paths}).to_arrow_table()
+        except duckdb.Error as exc:
+            found = integrity.error_from_message(self.root, str(exc))
+            if found is None:
+                for draw, _ in having:
+                    path = files.variable_file(self.root, run_id, draw, variable)
+                    if integrity.check_file(path)[0] is not None:
+                        found = self._damaged(run_id, draw, path, exc)
+                        break
+            if found is None:
+                raise
+            raise found from exc
         finally:
             cursor.close()
 
@@ -742,11 +876,13 @@ class RunStore:
     def query(self, sql: str, params: Any = None) -> pd.DataFrame:
         """Run read-only SQL against a snapshot of the store, returning a DataFrame.
 
-        Available: tables ``runs`` and ``draws`` (copies taken when the call starts, so the
-        database is not held while the query runs), the table macro
+        Available: tables ``runs``, ``draws`` and ``layouts`` (copies taken when the call
+        starts, so the database is not held while the query runs), the table macro
         ``result(run_id, variable)`` over the done draws of a variable (columns: dims, value,
         draw), and ``read_parquet`` with paths relative to the store root
-        (``results/<run_id>/draw=*/<variable>.parquet``).
+        (``results/<run_id>/draw=*/<variable>.parquet``). A damaged file raises
+        :class:`~rareflow.store.errors.CorruptStoreError`; ``result`` also raises if a done
+        draw's file is missing, which a hand-written glob cannot notice (it skips it).
 
         Both read the files as stored: a float variable holds only its non-zero rows (a
         missing row is a 0; -0.0 and NaN rows are kept), so sums are those of all cells but
@@ -758,14 +894,14 @@ class RunStore:
             self._snapshot_into(cursor)
             root = str(self.root.resolve()).replace("'", "''")
             cursor.execute(f"SET file_search_path = '{root}'")
-            cursor.execute(
-                "CREATE OR REPLACE TEMP MACRO result(run, var) AS TABLE "
-                "SELECT * FROM read_parquet('results/' || run || '/draw=*/' || var || '.parquet', "
-                f"hive_partitioning = true, hive_types = {{'{DRAW_COLUMN}': BIGINT}}) "
-                f"WHERE {DRAW_COLUMN} IN (SELECT draw FROM temp.main.draws "
-                "WHERE run_id = run AND status = 'done')"
-            )
-            return _to_frame(cursor.sql(sql, params=params))
+            cursor.execute(_RESULT_MACRO)
+            try:
+                return _to_frame(cursor.sql(sql, params=params))
+            except duckdb.Error as exc:
+                found = integrity.error_from_message(self.root, str(exc))
+                if found is None:
+                    raise
+                raise found from exc
         finally:
             cursor.close()
 
@@ -782,7 +918,9 @@ class RunStore:
                 "error VARCHAR, attempts INTEGER, layout_id VARCHAR, attrs VARCHAR, "
                 "n_bytes BIGINT, updated_at TIMESTAMP)"
             )
+            cursor.execute("CREATE TEMP TABLE layouts (layout_id VARCHAR, layout VARCHAR)")
             return
         with self._db.attach(write=False):
             cursor.execute("CREATE TEMP TABLE runs AS SELECT * FROM rs.main.runs")
             cursor.execute("CREATE TEMP TABLE draws AS SELECT * FROM rs.main.draws")
+            cursor.execute("CREATE TEMP TABLE layouts AS SELECT * FROM rs.main.layouts")

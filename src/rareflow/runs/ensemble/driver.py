@@ -7,6 +7,11 @@ single-threaded worker process per core by default, or an existing scheduler. As
 finishes its draws are recorded as done (their files are already written by the worker) or as
 failed with their error, so memory stays flat in the number of draws and a killed ensemble,
 started again with the same arguments, completes only the missing draws.
+
+On resume, done draws whose files are damaged (missing, truncated, unreadable footer: the cheap
+check of :meth:`rareflow.store.RunStore.damaged_draws`) are never reused: they are marked not
+done and redone. A draw is a function of the seed and its number only, so the redone draw is
+identical to the lost one and the run is whole again, without redoing the other draws.
 """
 
 from __future__ import annotations
@@ -55,6 +60,8 @@ class EnsembleOutcome:
     ran: int
     resumed: int
     failures: dict[int, str]
+    #: Done draws whose files were damaged, redone by this call.
+    redone_damaged: tuple[int, ...] = ()
 
     @property
     def run_id(self) -> str:
@@ -92,6 +99,8 @@ def run_ensemble(
     try:
         run = _find_or_create(store, parsed, data_version(world), seed, draws,
                               year_list)
+        damaged = sorted({item.draw for item in store.damaged_draws(run.run_id)})
+        store.forget_draws(run.run_id, damaged)
         done = store.completed_draws(run.run_id)
         todo = [d for d in range(draws) if d not in done]
         spec = EnsembleSpec(run.run_key, run.run_id, parsed,
@@ -111,7 +120,8 @@ def run_ensemble(
                     counts[1] = len(failures)
                     if progress is not None:
                         progress(EnsembleProgress(counts[0], counts[1], draws, len(done)))
-        return EnsembleOutcome(store.get_run(run.run_id), len(todo), len(done), failures)
+        return EnsembleOutcome(store.get_run(run.run_id), len(todo), len(done), failures,
+                               tuple(damaged))
     finally:
         store.close()
 
