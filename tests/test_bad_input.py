@@ -328,3 +328,24 @@ def test_world_level_error_in_an_override_points_at_it(tmp_path: Path) -> None:
     path = write(tmp_path, "trade.yaml", 'tariffs_usd_per_kg: {"CHN>XYZ:magnet": 3}\n')
     error = data_error(tmp_path)
     assert error.file == str(path)
+
+
+# --- found by the fuzz test (tests/test_input_fuzz.py) ------------------------------------------
+@pytest.mark.parametrize("text", ["name: a\x00b\n", "name: ok\ndescription: \x07\n"])
+def test_control_character_in_a_scenario_names_its_line(tmp_path: Path, text: str) -> None:
+    path = write(tmp_path, "s.yaml", text)
+    error = scenario_error(path)
+    assert error.line == text.count("\n", 0, max(text.find("\x00"), text.find("\x07"))) + 1
+
+
+def test_lone_surrogate_escape_is_refused(tmp_path: Path) -> None:
+    path = write(tmp_path, "s.yaml", SCENARIO + '"\\ud800": 1\n')
+    error = scenario_error(path)
+    assert error.line == 12 and "surrogate" in error.message
+
+
+def test_record_key_that_is_a_list_is_refused(tmp_path: Path) -> None:
+    path = write(tmp_path, "demand.yaml",
+                 "- {region: [USA], sector: ev, year: 2024, tonnes: 1, assumption: x}\n")
+    error = data_error(tmp_path)
+    assert (error.file, error.line, error.field) == (str(path), 1, "region")

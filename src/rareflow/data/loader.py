@@ -170,7 +170,7 @@ def _add_file(table: _Table, content: Any, file: str, *, replace: bool) -> None:
         if not isinstance(item, LineMap):
             at = content.line_of(index) if isinstance(content, LineList) else None
             raise DataError("each record must be a YAML mapping", file=file, line=at)
-        key = _key(table.spec, item)
+        key = _plain_key(table.spec, item, file)
         if key in seen:
             raise DataError(
                 f"duplicate record (first at line {seen[key]})",
@@ -191,6 +191,20 @@ def _add_file(table: _Table, content: Any, file: str, *, replace: bool) -> None:
 def _key(spec: RecordFile, data: LineMap) -> Key:
     assert spec.key is not None
     return spec.key(data)
+
+
+def _plain_key(spec: RecordFile, data: LineMap, file: str) -> Key:
+    """The key of override record ``data``, refusing lists and mappings where names belong."""
+    key = _key(spec, data)
+    for name, value in data.items():
+        if isinstance(value, list | dict) and any(value is part for part in key):
+            raise DataError(
+                "must be a plain value: it identifies the record",
+                file=file,
+                line=data.line_of(name),
+                field=str(name),
+            )
+    return key
 
 
 def _build(tables: dict[str, _Table], digest: str | None) -> World:

@@ -14,6 +14,7 @@ items' lines (the world-data loader).
 from __future__ import annotations
 
 import datetime as dt
+import re
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -33,6 +34,7 @@ SCALAR_TAGS = {f"{_TAG}{name}" for name in ("str", "int", "float", "bool", "null
 MAP_TAG = f"{_TAG}map"
 SEQ_TAG = f"{_TAG}seq"
 MERGE_TAG = f"{_TAG}merge"
+_SURROGATE = re.compile("[\ud800-\udfff]")
 
 
 class LineMap(dict[Any, Any]):
@@ -125,7 +127,13 @@ def parse_yaml_lines(text: str, file: str | Path) -> Any:
 
 def _parse(text: str, path: str | Path, source: SourceMap, *, line_maps: bool) -> Any:
     """Parse ``text`` safely, recording lines into ``source``; errors name ``path`` and a line."""
-    loader = yaml.SafeLoader(text)
+    try:
+        loader = yaml.SafeLoader(text)  # checks the characters first: NUL, control codes...
+    except yaml.reader.ReaderError as exc:
+        line = text.count("\n", 0, max(exc.position, 0)) + 1
+        raise DataError(
+            f"invalid YAML: character {exc.character:#06x} is not allowed", file=path, line=line
+        ) from None
     try:
         node = loader.get_single_node()
         if node is None:
@@ -187,10 +195,18 @@ class _Walker:
                 f"invalid YAML: tag '{node.tag}' is not allowed (only plain YAML values)", node, at
             )
         try:
-            return self.loader.construct_object(node)
+            value = self.loader.construct_object(node)
         except (ValueError, OverflowError) as exc:  # e.g. 2025-02-30 or 0000-01-01
             kind = "date" if node.tag.endswith("timestamp") else "value"
             raise self._error(f"'{node.value}' is not a valid {kind} ({exc})", node, at) from None
+        if isinstance(value, str) and _SURROGATE.search(value):
+            raise self._error(
+                "text holds a lone UTF-16 surrogate escape (\\ud800-\\udfff), which is not a "
+                "character",
+                node,
+                at,
+            )
+        return value
 
     def _mapping(self, node: MappingNode, at: Path_) -> dict[Any, Any]:
         if node.tag != MAP_TAG:
