@@ -130,9 +130,10 @@ def _parse(text: str, path: str | Path, source: SourceMap, *, line_maps: bool) -
     try:
         loader = yaml.SafeLoader(text)  # checks the characters first: NUL, control codes...
     except yaml.reader.ReaderError as exc:
-        line = text.count("\n", 0, max(exc.position, 0)) + 1
         raise DataError(
-            f"invalid YAML: character {exc.character:#06x} is not allowed", file=path, line=line
+            f"invalid YAML: character {exc.character:#06x} is not allowed",
+            file=path,
+            line=text.count("\n", 0, max(exc.position, 0)) + 1,
         ) from None
     try:
         node = loader.get_single_node()
