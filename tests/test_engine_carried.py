@@ -9,9 +9,10 @@ import numpy as np
 import pandas as pd
 import pytest
 import xarray as xr
-from hypothesis import HealthCheck, given, settings
+from hypothesis import given
 from hypothesis import strategies as st
 
+from hypothesis_budget import SIMULATION, scaled
 from rareflow.engine.carried import StockCarry
 from rareflow.engine.inputs import DefaultInputs, default_inputs
 from rareflow.engine.simulate import MagnetsInUse, content_per_tonne, simulate
@@ -67,7 +68,7 @@ def _magnets_with_history(world: World, seed: int) -> MagnetsInUse:
     return magnets
 
 
-@settings(max_examples=15, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@scaled(SIMULATION)
 @given(seed=st.integers(0, 10_000), n_regions=st.integers(2, 6))
 def test_scrap_table_equals_the_pandas_groupby(seed: int, n_regions: int) -> None:
     magnets = _magnets_with_history(random_world(seed, n_regions, 2, 2), seed)
@@ -172,7 +173,7 @@ def _renumbered(world: World, seed: int) -> World:
     return world.model_copy(update={"magnet_grades": grades, "sectors": tuple(sectors)})
 
 
-@settings(max_examples=10, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@scaled(SIMULATION)
 @given(seed=st.integers(0, 10_000), n_regions=st.integers(2, 6))
 def test_content_per_tonne_equals_the_pandas_groupby(seed: int, n_regions: int) -> None:
     world = random_world(seed, n_regions, 2, 2)
@@ -181,7 +182,7 @@ def test_content_per_tonne_equals_the_pandas_groupby(seed: int, n_regions: int) 
                                       check_exact=True)
 
 
-@settings(max_examples=10, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@scaled(SIMULATION)
 @given(seed=st.integers(0, 10_000))
 def test_worlds_with_the_same_names_share_the_scrap_layout_but_not_numbers(seed: int) -> None:
     world = tiny_world()

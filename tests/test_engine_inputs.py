@@ -5,9 +5,10 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 import pytest
-from hypothesis import HealthCheck, given, settings
+from hypothesis import given
 from hypothesis import strategies as st
 
+from hypothesis_budget import SIMULATION, scaled
 from rareflow.engine.grouping import GroupSum
 from rareflow.engine.inputs import (
     DEFAULT_RELEASE_PRICE,
@@ -80,7 +81,7 @@ def test_default_inputs_equal_reference_on_the_tiny_world() -> None:
         assert_same_inputs(default_inputs(world, year), reference_default_inputs(world, year))
 
 
-@settings(max_examples=15, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@scaled(SIMULATION)
 @given(seed=st.integers(0, 10_000), n_regions=st.integers(2, 6), year=st.integers(2024, 2040))
 def test_default_inputs_equal_reference_in_random_worlds(seed: int, n_regions: int,
                                                          year: int) -> None:
@@ -177,7 +178,7 @@ def _drawn(world: World, seed: int) -> World:
                                     "stockpiles": stockpiles})
 
 
-@settings(max_examples=10, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@scaled(SIMULATION)
 @given(seed=st.integers(0, 10_000), year=st.integers(2020, 2040))
 def test_worlds_with_the_same_names_share_layouts_but_not_numbers(seed: int, year: int) -> None:
     world = random_world(seed % 7, 4, 2, 2)

@@ -9,9 +9,10 @@ import numpy as np
 import pandas as pd
 import pytest
 import swiglpk as glpk
-from hypothesis import HealthCheck, given, settings
+from hypothesis import given
 from hypothesis import strategies as st
 
+from hypothesis_budget import SIMULATION, scaled
 from rareflow.engine.balance import balance_residuals, transformation_losses
 from rareflow.engine.diagnostics import InfeasibleYearError
 from rareflow.engine.inputs import default_inputs
@@ -38,7 +39,7 @@ def _assert_conserved(ds):
     assert float(over.max()) <= 1e-6 * scale, "a facility exceeds its capacity"
 
 
-@settings(max_examples=30, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@scaled(SIMULATION)
 @given(
     seed=st.integers(0, 10_000),
     n_regions=st.integers(2, 7),

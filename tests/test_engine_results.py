@@ -7,9 +7,10 @@ from dataclasses import replace
 import numpy as np
 import pytest
 import xarray as xr
-from hypothesis import HealthCheck, given, settings
+from hypothesis import given
 from hypothesis import strategies as st
 
+from hypothesis_budget import SIMULATION, scaled
 from rareflow.engine.inputs import default_inputs
 from rareflow.engine.market import MarketModel
 from rareflow.engine.results import to_dataset
@@ -43,7 +44,7 @@ def _perturbed_inputs(world, year: int, seed: int):
     return replace(inputs, capacity=capacity, scrap=scrap)
 
 
-@settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@scaled(SIMULATION)
 @given(
     seed=st.integers(0, 10_000),
     n_regions=st.integers(2, 7),

@@ -3,7 +3,7 @@ import math
 import numpy as np
 import pytest
 import xarray as xr
-from hypothesis import given, settings
+from hypothesis import given
 from hypothesis import strategies as st
 
 from rareflow.metrics import fan, self_sufficiency_probability, self_sufficiency_years
@@ -81,7 +81,6 @@ def test_fan_rejects_bad_input():
         fan(da.rename(year="draw"), percentiles=(50, 120))
 
 
-@settings(max_examples=40, deadline=None)
 @given(st.lists(st.lists(st.sampled_from([0.0, 50.0, 90.0, 100.0]), min_size=4, max_size=4),
                 min_size=1, max_size=6))
 def test_probability_is_monotone_and_matches_years(paths):

@@ -2,7 +2,7 @@ import math
 
 import numpy as np
 import pytest
-from hypothesis import given, settings
+from hypothesis import given
 from hypothesis import strategies as st
 
 from rareflow.metrics import hhi, market_share
@@ -55,7 +55,6 @@ def test_bad_by_is_rejected(ds):
         market_share(ds, "separation", by="element")  # type: ignore[arg-type]
 
 
-@settings(max_examples=60, deadline=None)
 @given(st.lists(st.floats(0, 1e6, allow_nan=False), min_size=4, max_size=4).filter(
     lambda xs: sum(xs) > 1e-6
 ))

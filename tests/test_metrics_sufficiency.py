@@ -2,7 +2,7 @@ import math
 
 import numpy as np
 import pytest
-from hypothesis import given, settings
+from hypothesis import given
 from hypothesis import strategies as st
 
 from rareflow.metrics import self_sufficiency_share, self_sufficiency_year
@@ -95,7 +95,6 @@ def test_single_run_only():
         self_sufficiency_year(ds, "USA", "magnet", "NdPr")
 
 
-@settings(max_examples=80, deadline=None)
 @given(st.lists(st.sampled_from([0.0, 0.5, 0.89, 0.9, 1.2, math.nan]), min_size=1, max_size=8))
 def test_first_year_matches_brute_force(values):
     import xarray as xr

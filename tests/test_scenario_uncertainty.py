@@ -6,7 +6,7 @@ from typing import Any
 
 import numpy as np
 import pytest
-from hypothesis import given, settings
+from hypothesis import given
 from hypothesis import strategies as st
 from pydantic import TypeAdapter, ValidationError
 
@@ -61,7 +61,6 @@ def test_invalid_parameters_are_rejected(spec: dict[str, Any], message: str) -> 
         ADAPTER.validate_python(spec)
 
 
-@settings(max_examples=50, deadline=None)
 @given(
     low=st.floats(-100, 100),
     width=st.floats(0.001, 100),

@@ -11,9 +11,10 @@ import pandas as pd
 import pytest
 import xarray as xr
 from click.testing import CliRunner
-from hypothesis import HealthCheck, given, settings
+from hypothesis import given
 from hypothesis import strategies as st
 
+from hypothesis_budget import SIMULATION, scaled
 from rareflow.cli import main
 from rareflow.data.loader import load_world
 from rareflow.engine.balance import balance_residuals
@@ -147,7 +148,7 @@ def _random_schedule(world: World, rng: np.random.Generator) -> Schedule:
     )
 
 
-@settings(max_examples=20, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@scaled(SIMULATION)
 @given(seed=st.integers(0, 10_000))
 def test_scheduled_capacities_equal_the_per_facility_arithmetic(seed: int) -> None:
     rng = np.random.default_rng(seed)
@@ -163,7 +164,7 @@ def test_scheduled_capacities_equal_the_per_facility_arithmetic(seed: int) -> No
                                    reference_capacity(schedule, world, 2031), check_exact=True)
 
 
-@settings(max_examples=20, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@scaled(SIMULATION)
 @given(seed=st.integers(0, 10_000))
 def test_advanced_facility_capacity_equals_the_scalar_arithmetic(seed: int) -> None:
     rng = np.random.default_rng(seed)

@@ -6,7 +6,7 @@ import math
 
 import numpy as np
 import pytest
-from hypothesis import given, settings
+from hypothesis import given
 from hypothesis import strategies as st
 from hypothesis.extra import numpy as hnp
 
@@ -64,7 +64,6 @@ def _tol(inflow: np.ndarray) -> float:
 # ------------------------------------------------------------ mass balance
 
 
-@settings(deadline=None, max_examples=200)
 @given(cases())
 def test_mass_balance_batch(case: tuple[np.ndarray, Lifetime]) -> None:
     inflow, lifetime = case
@@ -87,7 +86,6 @@ def test_mass_balance_batch(case: tuple[np.ndarray, Lifetime]) -> None:
     assert np.all(res.outflow_by_cohort[later] == 0.0)
 
 
-@settings(deadline=None, max_examples=100)
 @given(cases(), st.data())
 def test_incremental_matches_batch_and_balances(
     case: tuple[np.ndarray, Lifetime], data: st.DataObject

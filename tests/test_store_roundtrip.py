@@ -10,7 +10,7 @@ from typing import Any
 import numpy as np
 import pytest
 import xarray as xr
-from hypothesis import given, settings
+from hypothesis import given
 from hypothesis import strategies as st
 
 from rareflow.store import RunStore, UnsupportedDatasetError
@@ -199,7 +199,6 @@ def test_arbitrary_small_datasets_round_trip() -> None:
         run_id = new_run(store, "ensemble", 1000)
         draw_numbers = count()
 
-        @settings(max_examples=40, deadline=None)
         @given(datasets())
         def check(ds: xr.Dataset) -> None:
             draw = next(draw_numbers)

@@ -18,7 +18,7 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
 import xarray as xr
-from hypothesis import given, settings
+from hypothesis import given
 from hypothesis import strategies as st
 
 import rareflow.store.store as store_module
@@ -383,7 +383,6 @@ def test_arbitrary_sparse_datasets_round_trip_and_load_as_dense() -> None:
         sparse_id, dense_id = new_run(sparse, 1000), new_run(dense, 1000)
         numbers = count()
 
-        @settings(max_examples=40, deadline=None)
         @given(ensembles())
         def check(datasets: list[xr.Dataset]) -> None:
             draws = {next(numbers): ds for ds in datasets}

@@ -11,6 +11,9 @@ be named like a bundled file (``facilities.yaml``, ``demand.yaml``, ...; see
 * ``world.yaml`` and ``trade.yaml`` hold one mapping: the override's top-level keys replace the
   bundled ones (``trade.yaml: {tariffs_usd_per_kg: {...}}`` replaces the whole tariff table).
 
+Override files are UTF-8 text of at most :data:`~rareflow.model.yamlio.MAX_BYTES` bytes; a
+name may appear once (``demand.yaml`` and ``demand.yml`` together are refused).
+
 When overrides are applied and ``world.yaml`` does not set a version itself, the provenance
 version gets a ``+override.<hash>`` suffix so runs on modified data are never mistaken for runs
 on the bundled data. Every error is a :class:`~rareflow.model.errors.DataError` naming the file,
@@ -22,6 +25,7 @@ from __future__ import annotations
 import hashlib
 import re
 from dataclasses import dataclass, field
+from functools import cache
 from importlib import resources
 from pathlib import Path
 from typing import Any
@@ -31,7 +35,7 @@ from pydantic import BaseModel, ValidationError
 from rareflow.data.records import FILES_BY_NAME, RECORD_FILES, Key, RecordFile
 from rareflow.model.errors import DataError, closest_name
 from rareflow.model.world import World
-from rareflow.model.yamlio import LineMap, parse_yaml_lines
+from rareflow.model.yamlio import MAX_BYTES, LineList, LineMap, parse_yaml_lines
 
 _PACKAGE = "rareflow.data"
 _QUOTED = re.compile(r"'([^']*)'")
@@ -62,12 +66,17 @@ def load_world(data_dir: Path | None = None) -> World:
     """
     tables = {spec.name: _Table(spec) for spec in RECORD_FILES}
     for spec in RECORD_FILES:
-        text = _bundled_text(spec.name)
-        _add_file(tables[spec.name], parse_yaml_lines(text, spec.name), spec.name, replace=True)
+        _add_file(tables[spec.name], _bundled(spec.name), spec.name, replace=True)
     digest = None
     if data_dir is not None:
         digest = _apply_overrides(tables, Path(data_dir))
     return _build(tables, digest)
+
+
+@cache
+def _bundled(name: str) -> Any:
+    """The parsed bundled file ``name``, read once per process (it is never modified)."""
+    return parse_yaml_lines(_bundled_text(name), name)
 
 
 def _bundled_text(name: str) -> str:
@@ -81,6 +90,7 @@ def _apply_overrides(tables: dict[str, _Table], data_dir: Path) -> str:
     if not data_dir.is_dir():
         raise DataError("override data directory not found", file=data_dir)
     digest = hashlib.sha256()
+    seen: dict[str, Path] = {}
     for path in sorted(data_dir.iterdir()):
         if path.suffix not in (".yaml", ".yml") or not path.is_file():
             continue
@@ -91,7 +101,13 @@ def _apply_overrides(tables: dict[str, _Table], data_dir: Path) -> str:
                 file=path,
                 suggestion=closest_name(name, FILES_BY_NAME),
             )
-        text = path.read_text(encoding="utf-8")
+        if name in seen:
+            raise DataError(
+                f"both {seen[name].name} and {path.name} override {name}; keep one of them",
+                file=path,
+            )
+        seen[name] = path
+        text = _override_text(path)
         digest.update(name.encode() + b"\0" + text.encode())
         content = parse_yaml_lines(text, str(path))
         replace = False
@@ -101,6 +117,22 @@ def _apply_overrides(tables: dict[str, _Table], data_dir: Path) -> str:
     return digest.hexdigest()[:8]
 
 
+def _override_text(path: Path) -> str:
+    """The text of override file ``path``: at most ``MAX_BYTES`` bytes of UTF-8."""
+    try:
+        with path.open("rb") as handle:
+            raw = handle.read(MAX_BYTES + 1)
+    except OSError as exc:
+        raise DataError(f"cannot read override file: {exc.strerror}", file=path) from None
+    if len(raw) > MAX_BYTES:
+        raise DataError(f"file is larger than {MAX_BYTES} bytes", file=path)
+    try:
+        return raw.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        line = raw[: exc.start].count(b"\n") + 1
+        raise DataError(f"not UTF-8 text ({exc.reason})", file=path, line=line) from None
+
+
 def _replace_form(content: LineMap, file: str) -> tuple[bool, Any]:
     unknown = set(content) - {"replace", "records"}
     if unknown or not isinstance(content.get("replace"), bool) or "records" not in content:
@@ -108,6 +140,13 @@ def _replace_form(content: LineMap, file: str) -> tuple[bool, Any]:
             "a list file must be a YAML list, or a mapping {replace: true, records: [...]}",
             file=file,
             line=content.line,
+        )
+    if not isinstance(content["records"], list):
+        raise DataError(
+            "'records' must be a YAML list of records (write [] for none)",
+            file=file,
+            line=content.line_of("records"),
+            field="records",
         )
     return bool(content["replace"]), content["records"]
 
@@ -127,10 +166,11 @@ def _add_file(table: _Table, content: Any, file: str, *, replace: bool) -> None:
         table.records = []
     seen: dict[Key, int] = {}
     position = {_key(table.spec, record.data): i for i, record in enumerate(table.records)}
-    for item in content:
+    for index, item in enumerate(content):
         if not isinstance(item, LineMap):
-            raise DataError("each record must be a YAML mapping", file=file)
-        key = _key(table.spec, item)
+            at = content.line_of(index) if isinstance(content, LineList) else None
+            raise DataError("each record must be a YAML mapping", file=file, line=at)
+        key = _plain_key(table.spec, item, file)
         if key in seen:
             raise DataError(
                 f"duplicate record (first at line {seen[key]})",
@@ -153,6 +193,20 @@ def _key(spec: RecordFile, data: LineMap) -> Key:
     return spec.key(data)
 
 
+def _plain_key(spec: RecordFile, data: LineMap, file: str) -> Key:
+    """The key of override record ``data``, refusing lists and mappings where names belong."""
+    key = _key(spec, data)
+    for name, value in data.items():
+        if isinstance(value, list | dict) and any(value is part for part in key):
+            raise DataError(
+                "must be a plain value: it identifies the record",
+                file=file,
+                line=data.line_of(name),
+                field=str(name),
+            )
+    return key
+
+
 def _build(tables: dict[str, _Table], digest: str | None) -> World:
     values: dict[str, Any] = {}
     index: dict[str, _Record] = {}
@@ -161,6 +215,7 @@ def _build(tables: dict[str, _Table], digest: str | None) -> World:
         if spec.single:
             merged = _merge_parts(table.parts)
             values[spec.field] = _validate(spec, merged)
+            index.setdefault(spec.field, merged)
             continue
         models = []
         for record in table.records:
@@ -264,7 +319,7 @@ def _locate(error: DataError, index: dict[str, _Record]) -> DataError:
         return error
     return DataError(
         error.message,
-        file=record.file,
+        file=record.key_files.get(error.field, record.file),
         line=record.data.line_of(error.field) if error.field else record.data.line,
         record=error.record,
         field=error.field,

@@ -7,6 +7,7 @@ import math
 from pydantic import Field, field_validator
 
 from rareflow.model.elements import DepositClass, Element
+from rareflow.model.numbers import Real
 from rareflow.model.sourced import Sourced
 
 SHARE_TOLERANCE = 1e-3
@@ -23,8 +24,8 @@ class Deposit(Sourced):
     name: str
     country: str
     deposit_class: DepositClass
-    shares: dict[Element, float]
-    reserves_t_reo: float | None = Field(default=None, ge=0)
+    shares: dict[Element, Real]
+    reserves_t_reo: Real | None = Field(default=None, ge=0)
 
     @field_validator("shares")
     @classmethod

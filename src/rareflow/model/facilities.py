@@ -9,6 +9,7 @@ import numpy as np
 from pydantic import Field, model_validator
 
 from rareflow.model.elements import Element, Stage
+from rareflow.model.numbers import Real
 from rareflow.model.sourced import Sourced
 
 FacilityStatus = Literal["operating", "under_construction", "announced", "idle", "closed"]
@@ -31,11 +32,11 @@ class Facility(Sourced):
     country: str
     stage: Stage
     status: FacilityStatus
-    nameplate_t: float = Field(ge=0, description="t/y at full ramp (t REO, or t magnet)")
+    nameplate_t: Real = Field(ge=0, description="t/y at full ramp (t REO, or t magnet)")
     start_year: int = Field(ge=1950, le=2100, description="first year of output")
     ramp_years: int = Field(default=0, ge=0, le=15, description="years from start to nameplate")
     end_year: int | None = Field(default=None, description="last year of output, if any")
-    capacity_t: dict[int, float] = Field(
+    capacity_t: dict[int, Real] = Field(
         default_factory=dict, description="explicit capacity anchors by year (t/y), step-wise"
     )
     deposit: str | None = Field(default=None, description="mined deposit (mining stage)")
@@ -45,14 +46,14 @@ class Facility(Sourced):
     elements: tuple[Element, ...] | None = Field(
         default=None, description="elements it can separate or reduce; None = all"
     )
-    purity_pct: float | None = Field(default=None, ge=80, le=100, description="oxide purity")
-    recovery: float = Field(default=0.95, gt=0, le=1, description="mass yield of the step")
-    unit_cost_usd_per_kg: float = Field(
+    purity_pct: Real | None = Field(default=None, ge=80, le=100, description="oxide purity")
+    recovery: Real = Field(default=0.95, gt=0, le=1, description="mass yield of the step")
+    unit_cost_usd_per_kg: Real = Field(
         ge=0,
         description="operating (cash) cost, USD per kg of the stage's throughput: REO mined, "
         "REO fed (concentration, separation, recycling), oxide reduced (metal) or magnet made",
     )
-    min_utilisation: float = Field(
+    min_utilisation: Real = Field(
         default=0.0, ge=0, le=1,
         description="share of the year's capacity that must run whatever the price (state "
         "production quotas); what the market does not take is stored or disposed of at a cost",

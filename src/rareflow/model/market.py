@@ -2,14 +2,29 @@
 
 from __future__ import annotations
 
-from typing import Literal
+import re
+from typing import Literal, get_args
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from rareflow.model.elements import Element
+from rareflow.model.numbers import Real
 from rareflow.model.sourced import Sourced
 
 TradedProduct = Literal["concentrate", "oxide", "metal", "magnet"]
+
+#: A standing tariff's key: ``"EXPORTER>IMPORTER:product"`` (region ids, a traded product).
+_PRODUCTS = "|".join(get_args(TradedProduct))
+TARIFF_KEY = re.compile(
+    rf"^(?P<exporter>[A-Z]{{3}})>(?P<importer>[A-Z]{{3}}):(?P<product>{_PRODUCTS})$"
+)
+
+
+def tariff_regions(key: str) -> tuple[str, str]:
+    """Exporter and importer of a valid tariff ``key``."""
+    match = TARIFF_KEY.match(key)
+    assert match is not None, key
+    return match["exporter"], match["importer"]
 
 
 class TradeCosts(Sourced):
@@ -18,12 +33,34 @@ class TradeCosts(Sourced):
     ``tariffs`` are ad-valorem-equivalent charges in USD/kg keyed ``"EXPORTER>IMPORTER:product"``.
     """
 
-    transport_usd_per_kg: dict[TradedProduct, float]
-    tariffs_usd_per_kg: dict[str, float] = Field(default_factory=dict)
+    transport_usd_per_kg: dict[TradedProduct, Real]
+    tariffs_usd_per_kg: dict[str, Real] = Field(default_factory=dict)
     tariffs_from_year: dict[str, int] = Field(
         default_factory=dict,
         description="first year a tariff applies, by the same key (absent: it always applies)",
     )
+
+    @field_validator("transport_usd_per_kg", "tariffs_usd_per_kg")
+    @classmethod
+    def _not_negative(cls, costs: dict[str, float]) -> dict[str, float]:
+        negative = [f"'{key}': {value}" for key, value in costs.items() if value < 0]
+        if negative:
+            raise ValueError(f"costs and tariffs cannot be negative: {', '.join(negative)}")
+        return costs
+
+    @field_validator("tariffs_usd_per_kg", "tariffs_from_year")
+    @classmethod
+    def _well_formed_keys(cls, table: dict[str, float]) -> dict[str, float]:
+        for key in table:
+            match = TARIFF_KEY.match(key)
+            if match is None:
+                raise ValueError(
+                    f"tariff key '{key}' is not \"EXPORTER>IMPORTER:product\" (region ids such "
+                    f"as CHN>USA, product one of {', '.join(get_args(TradedProduct))})"
+                )
+            if match["exporter"] == match["importer"]:
+                raise ValueError(f"tariff key '{key}' has the same exporter and importer")
+        return table
 
     def tariffs_in(self, year: int) -> dict[str, float]:
         """Tariffs (USD/kg by ``"EXPORTER>IMPORTER:product"``) in force in ``year``."""
@@ -40,7 +77,7 @@ class ReferencePrice(Sourced):
     element: Element
     market: Literal["china", "outside_china"]
     year: int
-    usd_per_kg: float = Field(gt=0)
+    usd_per_kg: Real = Field(gt=0)
 
 
 class MineProduction(Sourced):
@@ -48,9 +85,9 @@ class MineProduction(Sourced):
 
     country: str
     year: int
-    t_reo: float = Field(ge=0)
+    t_reo: Real = Field(ge=0)
     vintage: str = Field(description="e.g. 'USGS MCS 2025'")
-    reserves_t_reo: float | None = Field(default=None, ge=0)
+    reserves_t_reo: Real | None = Field(default=None, ge=0)
 
 
 class StageShare(Sourced):
@@ -59,8 +96,8 @@ class StageShare(Sourced):
     country: str
     stage: Literal["mining", "separation", "metal", "magnet"]
     year: int
-    share: float = Field(ge=0, le=1)
-    tolerance: float = Field(gt=0, le=0.2, description="absolute tolerance used in checks")
+    share: Real = Field(ge=0, le=1)
+    tolerance: Real = Field(gt=0, le=0.2, description="absolute tolerance used in checks")
 
 
 class Stockpile(Sourced):
@@ -68,8 +105,8 @@ class Stockpile(Sourced):
 
     region: str
     element: Element
-    initial_t: float = Field(ge=0)
-    capacity_t: float = Field(ge=0)
+    initial_t: Real = Field(ge=0)
+    capacity_t: Real = Field(ge=0)
 
 
 class ScrapSupply(Sourced):
@@ -82,7 +119,7 @@ class ScrapSupply(Sourced):
     region: str
     element: Element
     year: int
-    t: float = Field(ge=0)
+    t: Real = Field(ge=0)
     kind: Literal["swarf", "end_of_life", "all"] = "all"
 
 

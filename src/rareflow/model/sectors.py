@@ -8,6 +8,7 @@ from typing import Literal
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
 from rareflow.model.elements import Element
+from rareflow.model.numbers import Real
 from rareflow.model.sourced import Sourced
 
 
@@ -21,7 +22,7 @@ class MagnetGrade(Sourced):
     id: str = Field(pattern=r"^[a-z0-9_]+$")
     name: str
     family: Literal["ndfeb", "smco"]
-    content_kg_reo_per_t: dict[Element, float]
+    content_kg_reo_per_t: dict[Element, Real]
 
     @field_validator("content_kg_reo_per_t")
     @classmethod
@@ -42,8 +43,8 @@ class DemandBlock(BaseModel):
 
     model_config = ConfigDict(extra="forbid", frozen=True)
 
-    share: float = Field(gt=0, le=1)
-    price_usd_per_kg: float = Field(gt=0)
+    share: Real = Field(gt=0, le=1)
+    price_usd_per_kg: Real = Field(gt=0)
 
 
 class Substitution(BaseModel):
@@ -53,8 +54,8 @@ class Substitution(BaseModel):
 
     technology: str
     available_from: int
-    max_share: float = Field(ge=0, le=1, description="share of sector demand it can serve")
-    cost_usd_per_kg: float = Field(ge=0, description="cost per kg of magnet demand replaced")
+    max_share: Real = Field(ge=0, le=1, description="share of sector demand it can serve")
+    cost_usd_per_kg: Real = Field(ge=0, description="cost per kg of magnet demand replaced")
 
 
 class Sector(Sourced):
@@ -69,16 +70,16 @@ class Sector(Sourced):
     id: str = Field(pattern=r"^[a-z0-9_]+$")
     name: str
     kind: Literal["magnet", "oxide"]
-    magnet_mix: dict[str, float] = Field(default_factory=dict)
-    min_purity_pct: float = Field(default=95.0, ge=80, le=100)
+    magnet_mix: dict[str, Real] = Field(default_factory=dict)
+    min_purity_pct: Real = Field(default=95.0, ge=80, le=100)
     blocks: tuple[DemandBlock, ...] = ()
     oxide_blocks: dict[Element, tuple[DemandBlock, ...]] = Field(default_factory=dict)
     substitution: Substitution | None = None
-    growth: dict[int, float] = Field(default_factory=dict)
-    lifetime_mean_years: float = Field(default=10.0, gt=0)
-    lifetime_sd_years: float = Field(default=3.0, ge=0)
-    collection_rate: float = Field(default=0.0, ge=0, le=1)
-    swarf_share: float = Field(
+    growth: dict[int, Real] = Field(default_factory=dict)
+    lifetime_mean_years: Real = Field(default=10.0, gt=0)
+    lifetime_sd_years: Real = Field(default=3.0, ge=0)
+    collection_rate: Real = Field(default=0.0, ge=0, le=1)
+    swarf_share: Real = Field(
         default=0.0, ge=0, lt=1, description="manufacturing scrap per t of magnet made"
     )
     priority: int = Field(default=0, description="higher is served first when rationed")
@@ -120,5 +121,5 @@ class SectorDemand(Sourced):
     region: str
     sector: str
     year: int
-    tonnes: float = Field(ge=0)
+    tonnes: Real = Field(ge=0)
     element: Element | None = None

@@ -10,7 +10,7 @@ from pydantic import BaseModel, ConfigDict, model_validator
 
 from rareflow.model.deposits import Deposit
 from rareflow.model.elements import DEPOSIT_CLASSES
-from rareflow.model.errors import DataError, unknown_name_error
+from rareflow.model.errors import DataError, closest_name, unknown_name_error
 from rareflow.model.facilities import Facility
 from rareflow.model.market import (
     MineProduction,
@@ -20,6 +20,7 @@ from rareflow.model.market import (
     StageShare,
     Stockpile,
     TradeCosts,
+    tariff_regions,
 )
 from rareflow.model.regions import Region
 from rareflow.model.sectors import MagnetGrade, Sector, SectorDemand
@@ -91,6 +92,15 @@ class World(BaseModel):
                     record=label,
                     field="element",
                 )
+        for key in self.trade.tariffs_usd_per_kg:
+            for region in tariff_regions(key):
+                if region not in regions:
+                    raise DataError(
+                        f"tariff '{key}' names unknown region '{region}'",
+                        record="trade",
+                        field="tariffs_usd_per_kg",
+                        suggestion=closest_name(region, regions),
+                    )
         for item in self.mine_production:
             _check_ref("region", item.country, regions, item.country, "country")
         for share in self.stage_shares:

@@ -7,12 +7,14 @@ documents with more than :data:`MAX_NODES` nodes (alias bombs).
 Two views of the same reading: :func:`read_yaml` / :func:`parse_yaml` return plain data and a
 :class:`SourceMap` (path from the root -> file and line; the scenario loader), and
 :func:`parse_yaml_lines` returns data whose mappings are :class:`LineMap` dicts that know their
-own line and their keys' lines (the world-data loader).
+own line and their keys' lines, and whose sequences are :class:`LineList` lists that know their
+items' lines (the world-data loader).
 """
 
 from __future__ import annotations
 
 import datetime as dt
+import re
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -32,6 +34,7 @@ SCALAR_TAGS = {f"{_TAG}{name}" for name in ("str", "int", "float", "bool", "null
 MAP_TAG = f"{_TAG}map"
 SEQ_TAG = f"{_TAG}seq"
 MERGE_TAG = f"{_TAG}merge"
+_SURROGATE = re.compile("[\ud800-\udfff]")
 
 
 class LineMap(dict[Any, Any]):
@@ -47,6 +50,21 @@ class LineMap(dict[Any, Any]):
     def line_of(self, key: Any) -> int:
         """Line of ``key`` in the file, or of the mapping itself when the key is absent."""
         return self.key_lines.get(key, self.line)
+
+
+class LineList(list[Any]):
+    """A ``list`` read from YAML with ``line`` (1-based) and ``item_lines`` (index -> line)."""
+
+    line: int = 0
+    item_lines: list[int]
+
+    def __init__(self, *args: Any) -> None:
+        super().__init__(*args)
+        self.item_lines = []
+
+    def line_of(self, index: int) -> int:
+        """Line of item ``index`` in the file, or of the list itself when there is none."""
+        return self.item_lines[index] if 0 <= index < len(self.item_lines) else self.line
 
 
 @dataclass
@@ -103,13 +121,20 @@ def parse_yaml(text: str, path: Path) -> tuple[Any, SourceMap]:
 
 
 def parse_yaml_lines(text: str, file: str | Path) -> Any:
-    """Parse YAML ``text`` (named ``file`` in messages) with every mapping a :class:`LineMap`."""
+    """Parse YAML ``text`` (``file`` in messages) into :class:`LineMap` / :class:`LineList` data."""
     return _parse(text, file, SourceMap(), line_maps=True)
 
 
 def _parse(text: str, path: str | Path, source: SourceMap, *, line_maps: bool) -> Any:
     """Parse ``text`` safely, recording lines into ``source``; errors name ``path`` and a line."""
-    loader = yaml.SafeLoader(text)
+    try:
+        loader = yaml.SafeLoader(text)  # checks the characters first: NUL, control codes...
+    except yaml.reader.ReaderError as exc:
+        raise DataError(
+            f"invalid YAML: character {exc.character:#06x} is not allowed",
+            file=path,
+            line=text.count("\n", 0, max(exc.position, 0)) + 1,
+        ) from None
     try:
         node = loader.get_single_node()
         if node is None:
@@ -154,7 +179,13 @@ class _Walker:
         if isinstance(node, SequenceNode):
             if node.tag != SEQ_TAG:
                 raise self._error(f"invalid YAML: tag '{node.tag}' is not allowed", node, at)
-            return [self.value(item, (*at, index)) for index, item in enumerate(node.value)]
+            items = [self.value(item, (*at, index)) for index, item in enumerate(node.value)]
+            if not self.line_maps:
+                return items
+            lines = LineList(items)
+            lines.line = node.start_mark.line + 1
+            lines.item_lines = [item.start_mark.line + 1 for item in node.value]
+            return lines
         if isinstance(node, ScalarNode):
             return self._scalar(node, at)
         raise self._error("unsupported YAML node", node, at)
@@ -164,7 +195,19 @@ class _Walker:
             raise self._error(
                 f"invalid YAML: tag '{node.tag}' is not allowed (only plain YAML values)", node, at
             )
-        return self.loader.construct_object(node)
+        try:
+            value = self.loader.construct_object(node)
+        except (ValueError, OverflowError) as exc:  # e.g. 2025-02-30 or 0000-01-01
+            kind = "date" if node.tag.endswith("timestamp") else "value"
+            raise self._error(f"'{node.value}' is not a valid {kind} ({exc})", node, at) from None
+        if isinstance(value, str) and _SURROGATE.search(value):
+            raise self._error(
+                "text holds a lone UTF-16 surrogate escape (\\ud800-\\udfff), which is not a "
+                "character",
+                node,
+                at,
+            )
+        return value
 
     def _mapping(self, node: MappingNode, at: Path_) -> dict[Any, Any]:
         if node.tag != MAP_TAG:

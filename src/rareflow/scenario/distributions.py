@@ -16,6 +16,7 @@ from numpy.typing import NDArray
 from pydantic import Field, model_validator
 from pydantic_core import PydanticCustomError
 
+from rareflow.model.numbers import Real
 from rareflow.scenario.base import StrictModel
 
 FloatArray = NDArray[np.float64]
@@ -60,10 +61,10 @@ class Normal(_Distribution):
     """Normal with ``mean`` and ``sd``; optional ``low``/``high`` truncate it (redrawn)."""
 
     dist: Literal["normal"] = "normal"
-    mean_: float = Field(alias="mean")
-    sd: float = Field(ge=0)
-    low: float | None = None
-    high: float | None = None
+    mean_: Real = Field(alias="mean")
+    sd: Real = Field(ge=0)
+    low: Real | None = None
+    high: Real | None = None
 
     @model_validator(mode="after")
     def _check(self) -> Normal:
@@ -111,8 +112,8 @@ class LogNormal(_Distribution):
     """Log-normal with ``median`` (> 0) and ``sigma``, the s.d. of the logarithm."""
 
     dist: Literal["lognormal"] = "lognormal"
-    median: float = Field(gt=0)
-    sigma: float = Field(ge=0)
+    median: Real = Field(gt=0)
+    sigma: Real = Field(ge=0)
 
     def sample_n(self, rng: np.random.Generator, n: int) -> FloatArray:
         """``n`` draws."""
@@ -131,8 +132,8 @@ class Uniform(_Distribution):
     """Uniform between ``low`` and ``high``."""
 
     dist: Literal["uniform"] = "uniform"
-    low: float
-    high: float
+    low: Real
+    high: Real
 
     @model_validator(mode="after")
     def _check(self) -> Uniform:
@@ -157,9 +158,9 @@ class Triangular(_Distribution):
     """Triangular with ``low`` <= ``mode`` <= ``high`` (``low`` < ``high``)."""
 
     dist: Literal["triangular"] = "triangular"
-    low: float
-    mode: float
-    high: float
+    low: Real
+    mode: Real
+    high: Real
 
     @model_validator(mode="after")
     def _check(self) -> Triangular:
@@ -184,8 +185,8 @@ class Discrete(_Distribution):
     """A finite set of ``values`` with ``probabilities`` (same length, non-negative, sum 1)."""
 
     dist: Literal["discrete"] = "discrete"
-    values: tuple[float, ...] = Field(min_length=1)
-    probabilities: tuple[float, ...] = Field(min_length=1)
+    values: tuple[Real, ...] = Field(min_length=1)
+    probabilities: tuple[Real, ...] = Field(min_length=1)
 
     @model_validator(mode="after")
     def _check(self) -> Discrete:
@@ -218,7 +219,7 @@ class Bernoulli(_Distribution):
     """1 with probability ``p``, else 0 (e.g. whether suspended controls return)."""
 
     dist: Literal["bernoulli"] = "bernoulli"
-    p: float = Field(ge=0, le=1)
+    p: Real = Field(ge=0, le=1)
 
     def sample_n(self, rng: np.random.Generator, n: int) -> FloatArray:
         """``n`` draws of 0.0 or 1.0."""

@@ -5,6 +5,7 @@ from __future__ import annotations
 from pydantic import Field, model_validator
 
 from rareflow.model.facilities import Facility, FacilityStatus
+from rareflow.model.numbers import Real
 from rareflow.scenario.base import StrictModel, located_error
 from rareflow.scenario.names import Identifier, Reference
 
@@ -18,9 +19,22 @@ class FacilityOverride(StrictModel):
 
     delay_years: int | None = Field(default=None, ge=-10, le=30)
     start_year: int | None = Field(default=None, ge=1950, le=2100)
-    nameplate_t: float | None = Field(default=None, ge=0)
-    capacity_factor: float = Field(default=1.0, ge=0, le=10)
+    nameplate_t: Real | None = Field(default=None, ge=0)
+    capacity_factor: Real = Field(default=1.0, ge=0, le=10)
     cancelled: bool = False
+
+    @model_validator(mode="after")
+    def _cancelled_alone(self) -> FacilityOverride:
+        if self.cancelled:
+            others = [name for name in self.model_fields_set - {"cancelled"}
+                      if getattr(self, name) != type(self).model_fields[name].default]
+            if others:
+                raise located_error(
+                    "cancelled",
+                    f"a cancelled facility produces nothing, so {', '.join(sorted(others))} "
+                    "would be ignored; drop them or 'cancelled'",
+                )
+        return self
 
 
 class Overrides(StrictModel):
@@ -35,10 +49,15 @@ class Overrides(StrictModel):
 
     facilities: dict[Identifier, FacilityOverride] = Field(default_factory=dict)
     delay_years_by_status: dict[FacilityStatus, int] = Field(default_factory=dict)
-    demand_growth: dict[Identifier, dict[int, float]] = Field(default_factory=dict)
+    demand_growth: dict[Identifier, dict[int, Real]] = Field(default_factory=dict)
 
     @model_validator(mode="after")
     def _plausible(self) -> Overrides:
+        if "closed" in self.delay_years_by_status:
+            raise located_error(
+                "delay_years_by_status.closed",
+                "closed facilities produce nothing, so a delay for them would be ignored",
+            )
         for status, delay in self.delay_years_by_status.items():
             if not -10 <= delay <= 30:
                 raise located_error(f"delay_years_by_status.{status}", "delay must be -10..30")

@@ -6,6 +6,7 @@ from rareflow.model.errors import DataError, closest_name
 from rareflow.model.world import World
 from rareflow.scenario.diagnostics import format_path
 from rareflow.scenario.names import Reference
+from rareflow.scenario.override_check import check_overrides_act
 from rareflow.scenario.scenario import Scenario
 
 _LABELS = {
@@ -33,11 +34,13 @@ def validate_against_world(scenario: Scenario, world: World) -> None:
 
     Checks region ids, groups, facility ids and sector ids used by policies, overrides and
     uncertainty entries; the error names file, line and field and suggests the closest name.
+    Then refuses facility overrides that could not act on ``world`` (:func:`check_overrides_act`).
     """
     valid = valid_names(world)
     for ref in scenario.references():
         if ref.value not in valid[ref.kind]:
             raise _unknown(scenario, ref, valid[ref.kind])
+    check_overrides_act(scenario, world)
 
 
 def _unknown(scenario: Scenario, ref: Reference, options: set[str]) -> DataError:

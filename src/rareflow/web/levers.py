@@ -26,6 +26,7 @@ from typing import Any, Literal, get_args
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from rareflow.model.elements import OTHER_HEAVY_MEMBERS
+from rareflow.model.numbers import Real
 from rareflow.scenario.base import ID_PATTERN
 from rareflow.scenario.dates import end_date, start_date
 from rareflow.scenario.instruments import ExportControl, Offtake, PriceFloor, RecyclingTarget
@@ -93,7 +94,7 @@ class ExportControlLever(LeverModel):
     end: dt.date | None = Field(default=None, ge=FIRST_DATE, le=LAST_DATE)
     elements: tuple[ElementChoice, ...] = Field(min_length=1, max_length=len(ELEMENT_CHOICES))
     mode: Literal["ban", "licence"] = "ban"
-    approval_share: float = Field(default=0.5, ge=0, le=1, description="licence mode only")
+    approval_share: Real = Field(default=0.5, ge=0, le=1, description="licence mode only")
 
     @model_validator(mode="after")
     def _consistent(self) -> ExportControlLever:
@@ -108,9 +109,9 @@ class Levers(LeverModel):
     """The dashboard's levers; a lever left out keeps the scenario's own setting."""
 
     export_control: ExportControlLever | None = None
-    price_floor_usd_per_kg: float | None = Field(default=None, ge=0, le=MAX_PRICE_FLOOR)
-    offtake_share: float | None = Field(default=None, ge=0, le=1)
-    recycling_share: float | None = Field(default=None, ge=0, le=1)
+    price_floor_usd_per_kg: Real | None = Field(default=None, ge=0, le=MAX_PRICE_FLOOR)
+    offtake_share: Real | None = Field(default=None, ge=0, le=1)
+    recycling_share: Real | None = Field(default=None, ge=0, le=1)
     recycling_by_year: int | None = Field(default=None, ge=FIRST_YEAR + 1, le=LAST_YEAR)
     delay_announced_years: int | None = Field(default=None, ge=0, le=MAX_DELAY_YEARS)
     delay_under_construction_years: int | None = Field(default=None, ge=0, le=MAX_DELAY_YEARS)

@@ -6,6 +6,7 @@ from typing import Literal
 
 from pydantic import Field, model_validator
 
+from rareflow.model.numbers import Real
 from rareflow.scenario.dates import DateOrYear, Span, start_date
 from rareflow.scenario.instruments.base import InstrumentBase
 from rareflow.scenario.names import Identifier, Reference
@@ -30,8 +31,8 @@ class CapacitySupport(InstrumentBase):
     facility: Identifier
     kind: SupportKind
     funder: str = Field(default="USA", description="region id of the funding government")
-    amount_usd_m: float = Field(default=0.0, ge=0, description="million USD")
-    adds_t: float = Field(default=0.0, ge=0, description="extra nameplate, t/y")
+    amount_usd_m: Real = Field(default=0.0, ge=0, description="million USD")
+    adds_t: Real = Field(default=0.0, ge=0, description="extra nameplate, t/y")
     advance_years: int = Field(default=0, ge=0, le=15)
     start: DateOrYear | None = Field(default=None, description="when the support is granted")
     from_year: int | None = Field(default=None, description="year the added capacity starts")

@@ -6,6 +6,7 @@ from typing import Literal
 
 from pydantic import Field, field_validator
 
+from rareflow.model.numbers import Real
 from rareflow.scenario.dates import Span, end_date, start_date
 from rareflow.scenario.instruments.base import InstrumentBase
 from rareflow.scenario.names import ALL, Area, Identifier, Reference
@@ -25,7 +26,7 @@ class DemandShock(InstrumentBase):
     region: Area = ALL
     sector: Identifier | Literal["all"]
     years: tuple[int, ...] = Field(min_length=1)
-    factor: float = Field(gt=0, le=100)
+    factor: Real = Field(gt=0, le=100)
 
     @field_validator("years", mode="before")
     @classmethod

@@ -8,6 +8,7 @@ from typing import Literal
 from pydantic import Field, field_validator, model_validator
 
 from rareflow.model.elements import Element
+from rareflow.model.numbers import Real
 from rareflow.model.world import World
 from rareflow.scenario.dates import DateOrYear, Span, end_date, start_date
 from rareflow.scenario.dates import active_fraction as _fraction
@@ -61,10 +62,10 @@ class ExportControl(InstrumentBase):
     start: DateOrYear
     end: DateOrYear | None = None
     mode: ControlMode
-    quota_t_per_y: float | None = Field(default=None, ge=0, description="quota mode, t REO/y")
-    approval_share: float | None = Field(default=None, ge=0, le=1, description="licence mode")
-    delay_months: float = Field(default=0.0, ge=0, le=60, description="licence processing lag")
-    de_minimis: float | None = Field(default=None, gt=0, lt=1, description="share by value")
+    quota_t_per_y: Real | None = Field(default=None, ge=0, description="quota mode, t REO/y")
+    approval_share: Real | None = Field(default=None, ge=0, le=1, description="licence mode")
+    delay_months: Real = Field(default=0.0, ge=0, le=60, description="licence processing lag")
+    de_minimis: Real | None = Field(default=None, gt=0, lt=1, description="share by value")
     technology_controls: bool = False
 
     @field_validator("destinations", mode="before")

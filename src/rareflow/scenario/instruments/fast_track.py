@@ -8,6 +8,7 @@ from pydantic import Field
 
 from rareflow.model.elements import Stage
 from rareflow.model.facilities import FacilityStatus
+from rareflow.model.numbers import Real
 from rareflow.scenario.dates import DateOrYear, Span, start_date
 from rareflow.scenario.instruments.base import InstrumentBase
 from rareflow.scenario.names import Area, Reference
@@ -27,7 +28,7 @@ class FastTrack(InstrumentBase):
 
     type: Literal["fast_track"] = "fast_track"
     region: Area
-    lead_time_reduction_years: float = Field(gt=0, le=10)
+    lead_time_reduction_years: Real = Field(gt=0, le=10)
     applies_to: tuple[FacilityStatus, ...] = Field(
         default=("announced", "under_construction"), min_length=1
     )

@@ -6,6 +6,7 @@ from typing import Literal
 
 from pydantic import Field
 
+from rareflow.model.numbers import Real
 from rareflow.scenario.dates import DateOrYear, Span, years_from
 from rareflow.scenario.instruments.base import InstrumentBase
 from rareflow.scenario.names import Identifier, Reference
@@ -28,10 +29,10 @@ class Offtake(InstrumentBase):
     type: Literal["offtake"] = "offtake"
     buyer: str = Field(description="region id of the buyer")
     facility: Identifier
-    share: float = Field(gt=0, le=1)
+    share: Real = Field(gt=0, le=1)
     start: DateOrYear
     years: int = Field(ge=1, le=50)
-    price_usd_per_kg: float | None = Field(default=None, gt=0, description="None = market")
+    price_usd_per_kg: Real | None = Field(default=None, gt=0, description="None = market")
     guaranteed: bool = Field(default=False, description="buyer takes output even if unneeded")
 
     def window(self) -> Span:

@@ -7,6 +7,7 @@ from typing import Literal
 from pydantic import Field
 
 from rareflow.model.elements import Element
+from rareflow.model.numbers import Real
 from rareflow.scenario.dates import DateOrYear, Span, years_from
 from rareflow.scenario.instruments.base import InstrumentBase
 from rareflow.scenario.names import ElementSymbol, Identifier, Reference, tracked
@@ -28,7 +29,7 @@ class PriceFloor(InstrumentBase):
     producers: tuple[Identifier, ...] = Field(min_length=1, description="facility ids")
     product: Literal["oxide", "metal", "magnet"] = "oxide"
     element: ElementSymbol = "NdPr"
-    floor_usd_per_kg: float = Field(gt=0)
+    floor_usd_per_kg: Real = Field(gt=0)
     start: DateOrYear
     years: int = Field(ge=1, le=50, description="duration in years")
     payer: str = Field(description="region id whose government pays the gap")

@@ -6,6 +6,7 @@ from typing import Literal
 
 from pydantic import Field, model_validator
 
+from rareflow.model.numbers import Real
 from rareflow.scenario.dates import Span, start_date
 from rareflow.scenario.instruments.base import InstrumentBase
 from rareflow.scenario.names import Area, Enforcement, Reference
@@ -25,7 +26,7 @@ class RecyclingTarget(InstrumentBase):
 
     type: Literal["recycling_target"] = "recycling_target"
     region: Area
-    share: float = Field(gt=0, le=1)
+    share: Real = Field(gt=0, le=1)
     by_year: int
     from_year: int = Field(default=2025, description="year the path starts from zero")
     path: Literal["linear", "step"] = "linear"

@@ -7,6 +7,7 @@ from typing import Literal
 from pydantic import Field, model_validator
 
 from rareflow.model.elements import ELEMENTS, Element
+from rareflow.model.numbers import Real
 from rareflow.scenario.dates import Span, start_date
 from rareflow.scenario.instruments.base import InstrumentBase
 from rareflow.scenario.names import Area, ElementSymbol, Enforcement, Reference, tracked
@@ -31,8 +32,8 @@ class SourcingCap(InstrumentBase):
     type: Literal["sourcing_cap"] = "sourcing_cap"
     importer: Area = Field(description="importing group or region, e.g. EU")
     stage: CappedStage
-    max_share: float | None = Field(default=None, gt=0, le=1)
-    min_own_share: float | None = Field(default=None, ge=0, le=1)
+    max_share: Real | None = Field(default=None, gt=0, le=1)
+    min_own_share: Real | None = Field(default=None, ge=0, le=1)
     from_year: int
     elements: tuple[ElementSymbol, ...] | None = Field(default=None, description="None = all")
     enforcement: Enforcement = "constraint"

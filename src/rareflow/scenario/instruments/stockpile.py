@@ -7,6 +7,7 @@ from typing import Literal
 from pydantic import Field, model_validator
 
 from rareflow.model.elements import Element
+from rareflow.model.numbers import Real
 from rareflow.scenario.base import StrictModel
 from rareflow.scenario.dates import DateOrYear, Span, end_date, start_date
 from rareflow.scenario.instruments.base import InstrumentBase
@@ -16,7 +17,7 @@ from rareflow.scenario.names import ElementSymbol, Identifier, Reference, tracke
 class ReleaseRule(StrictModel):
     """When stock may be released: above a price, and/or when listed sectors go short."""
 
-    price_above_usd_per_kg: float | None = Field(default=None, gt=0)
+    price_above_usd_per_kg: Real | None = Field(default=None, gt=0)
     on_shortfall: bool = False
     sectors: tuple[Identifier, ...] = Field(default=(), description="served first; empty = all")
 
@@ -45,9 +46,9 @@ class Stockpile(InstrumentBase):
     type: Literal["stockpile"] = "stockpile"
     region: str = Field(description="region id holding the stock")
     element: ElementSymbol
-    target_t: float = Field(gt=0)
-    fill_rate_t_per_y: float = Field(gt=0)
-    initial_t: float = Field(default=0.0, ge=0)
+    target_t: Real = Field(gt=0)
+    fill_rate_t_per_y: Real = Field(gt=0)
+    initial_t: Real = Field(default=0.0, ge=0)
     release: ReleaseRule
     start: DateOrYear
     end: DateOrYear | None = None

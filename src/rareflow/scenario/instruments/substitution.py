@@ -6,6 +6,7 @@ from typing import Literal
 
 from pydantic import Field
 
+from rareflow.model.numbers import Real
 from rareflow.scenario.dates import Span, start_date
 from rareflow.scenario.instruments.base import InstrumentBase
 from rareflow.scenario.names import ALL, Area, ElementSymbol, Identifier, Reference
@@ -29,8 +30,8 @@ class Substitution(InstrumentBase):
     technology: str = Field(min_length=1)
     region: Area = ALL
     available_from: int
-    max_share: float = Field(gt=0, le=1)
-    cost_usd_per_kg: float = Field(ge=0)
+    max_share: Real = Field(gt=0, le=1)
+    cost_usd_per_kg: Real = Field(ge=0)
     ramp_years: int = Field(default=0, ge=0, le=30)
     saves: tuple[ElementSymbol, ...] | None = Field(default=None, description="None = all")
 

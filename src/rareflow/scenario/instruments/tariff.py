@@ -7,6 +7,7 @@ from typing import Literal
 from pydantic import Field, model_validator
 
 from rareflow.model.elements import ELEMENTS, Element
+from rareflow.model.numbers import Real
 from rareflow.scenario.dates import DateOrYear, Span, end_date, start_date
 from rareflow.scenario.instruments.base import InstrumentBase
 from rareflow.scenario.names import ALL, Area, ElementSymbol, Reference, TradedProduct, tracked
@@ -31,8 +32,8 @@ class Tariff(InstrumentBase):
     exporter: Area = Field(description="exporting region, group or 'all'")
     product: TradedProduct
     elements: tuple[ElementSymbol, ...] | None = Field(default=None, description="None = all")
-    usd_per_kg: float | None = Field(default=None, description="per kg; negative = subsidy")
-    ad_valorem: float | None = Field(default=None, ge=-1, description="share of value")
+    usd_per_kg: Real | None = Field(default=None, description="per kg; negative = subsidy")
+    ad_valorem: Real | None = Field(default=None, ge=-1, description="share of value")
     start: DateOrYear
     end: DateOrYear | None = None
 
