@@ -167,6 +167,6 @@ def test_cli_check_reports_located_error(tmp_path: Path) -> None:
     path = tmp_path / "bad.yaml"
     path.write_text("name: bad\ndescription: d\npolices: []\n")
     result = CliRunner().invoke(main, ["scenarios", "check", str(path), "--no-world", "--json"])
-    assert result.exit_code == 1
+    assert result.exit_code == 2  # bad input (see docs/cli.md)
     error = json.loads(result.output)
     assert (error["line"], error["field"], error["suggestion"]) == (3, "polices", "policies")

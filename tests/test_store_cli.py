@@ -54,7 +54,7 @@ def test_list_empty_and_missing_store(tmp_path: Path) -> None:
     code, out = run_cli("runs", "list", "--store", str(tmp_path / "empty"), "--json")
     assert json.loads(out) == []
     code, out = run_cli("runs", "list", "--store", str(tmp_path / "nowhere"))
-    assert code == 1 and "no run store" in out
+    assert code == 2 and "no run store" in out
     assert not (tmp_path / "nowhere").exists()
 
 
@@ -84,7 +84,7 @@ def test_show_by_prefix(populated: tuple[Path, str, str]) -> None:
 def test_show_unknown_run(populated: tuple[Path, str, str]) -> None:
     root, _, _ = populated
     code, out = run_cli("runs", "show", "zzzz", "--store", str(root))
-    assert code == 1 and "no run 'zzzz'" in out
+    assert code == 2 and "no run 'zzzz'" in out
 
 
 def test_delete_asks_unless_yes(populated: tuple[Path, str, str]) -> None:

@@ -515,7 +515,8 @@ def test_serve_warns_loudly_off_loopback(
     local = runner.invoke(main, ["serve", "--store", str(tmp_path), "--port", "8123"])
     assert local.exit_code == 0, local.output
     assert "WARNING" not in local.output and "http://127.0.0.1:8123/" in local.output
-    exposed = runner.invoke(main, ["serve", "--host", "0.0.0.0", "--store", str(tmp_path)])
+    exposed = runner.invoke(main, ["serve", "--host", "0.0.0.0", "--allow-remote",
+                                   "--store", str(tmp_path)])
     assert exposed.exit_code == 0, exposed.output
     assert "WARNING" in exposed.output and "no authentication" in exposed.output
     assert started == [("127.0.0.1", 8123), ("0.0.0.0", 8050)]

@@ -7,6 +7,7 @@ import click
 from rareflow.cli.compare import compare_command
 from rareflow.cli.data import check as data_check
 from rareflow.cli.ensemble import ensemble_command
+from rareflow.cli.errors import EXIT_RULE, RareflowGroup
 from rareflow.cli.report import report_command
 from rareflow.cli.run import run_command
 from rareflow.cli.runs import register as register_run_commands
@@ -15,10 +16,13 @@ from rareflow.cli.serve import serve_command
 from rareflow.version import __version__
 
 
-@click.group()
+@click.group(cls=RareflowGroup, epilog=EXIT_RULE)
 @click.version_option(__version__, prog_name="rareflow")
 def main() -> None:
-    """Rare-earth supply chain model: data, market runs, scenarios, ensembles and reports."""
+    """Rare-earth supply chain model: data, market runs, scenarios, ensembles and reports.
+
+    Every command shares one exit-status rule (see below and rareflow.cli.errors).
+    """
 
 
 main.add_command(run_command)

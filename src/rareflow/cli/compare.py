@@ -148,7 +148,7 @@ _PERIOD = re.compile(r"\s+(\d{4}(?:[–-]\d{4})?)$")
 
 def render(table: pd.DataFrame, a: LoadedRun, b: LoadedRun) -> Table:
     """The comparison as a rich table: one block per section, each metric's years together."""
-    out = Table(title=f"A = {a.scenario} ({a.name})\nB = {b.scenario} ({b.name})",
+    out = Table(title=Text(f"A = {a.scenario} ({a.name})\nB = {b.scenario} ({b.name})"),
                 box=box.SIMPLE_HEAD, header_style="bold", pad_edge=False)
     out.add_column("metric", min_width=26, ratio=1)
     out.add_column("year", no_wrap=True)

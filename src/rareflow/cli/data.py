@@ -1,6 +1,8 @@
 """``rareflow data check``: validate world data and print its headline figures.
 
-Exit status 0 when the data is valid, 2 (with the :class:`DataError` message) when it is not.
+Exit status 0 when the data is valid, 2 (with the :class:`DataError` message) when it is not:
+invalid data is bad input, refused as ``rareflow run --data`` refuses it (see
+:mod:`rareflow.cli.errors`).
 """
 
 from __future__ import annotations
@@ -10,14 +12,16 @@ from pathlib import Path
 
 import click
 from rich.console import Console
+from rich.markup import escape
 from rich.table import Table
 
+from rareflow.cli.errors import EXIT_BAD_INPUT
 from rareflow.data.loader import load_world
 from rareflow.data.summary import DataSummary, summarize
 from rareflow.model.errors import DataError
 
 #: Exit status for invalid data.
-EXIT_INVALID = 2
+EXIT_INVALID = EXIT_BAD_INPUT
 
 
 @click.command("check")
@@ -49,7 +53,8 @@ def check(data_dir: Path | None, year: int | None, as_json: bool) -> None:
 def render(summary: DataSummary, console: Console) -> None:
     """Print ``summary`` as rich tables."""
     console.print(
-        f"[bold]{summary.name}[/bold] {summary.version} — valid. Figures for {summary.year}."
+        f"[bold]{escape(summary.name)}[/bold] {escape(summary.version)} — valid. "
+        f"Figures for {summary.year}."
     )
     counts = Table(title="Records")
     counts.add_column("kind")

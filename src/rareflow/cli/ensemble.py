@@ -10,6 +10,7 @@ from pathlib import Path
 import click
 import xarray as xr
 from rich.console import Console
+from rich.markup import escape
 from rich.progress import (
     BarColumn,
     MofNCompleteColumn,
@@ -20,9 +21,14 @@ from rich.progress import (
 )
 from rich.table import Table
 
+from rareflow.cli.errors import EXIT_PROBLEM
 from rareflow.cli.options import parse_years
-from rareflow.model.errors import DataError
-from rareflow.runs.ensemble.driver import EnsembleOutcome, EnsembleProgress, run_ensemble
+from rareflow.runs.ensemble.driver import (
+    DEFAULT_CONNECT_TIMEOUT,
+    EnsembleOutcome,
+    EnsembleProgress,
+    run_ensemble,
+)
 from rareflow.runs.ensemble.summary import ensemble_summary
 from rareflow.scenario.scenario import DEFAULT_YEARS
 from rareflow.store import RunStore
@@ -47,6 +53,9 @@ SHOWN_YEARS: tuple[int, ...] = (2026, 2028, 2030, 2035, 2040)
               help="Local Dask worker processes (default: one per core).")
 @click.option("--scheduler", default=None,
               help="Address of an existing Dask scheduler (e.g. tcp://10.0.0.5:8786).")
+@click.option("--connect-timeout", type=click.FloatRange(min=0.1), show_default=True,
+              default=DEFAULT_CONNECT_TIMEOUT, envvar="RAREFLOW_CONNECT_TIMEOUT",
+              help="Seconds to wait for --scheduler to answer before giving up.")
 @click.option("--batch-size", type=click.IntRange(min=1), default=None,
               help="Draws per Dask task (default: 25, shrinking to 3 as draws run out).")
 @click.option("--no-fsync", is_flag=True,
@@ -54,8 +63,8 @@ SHOWN_YEARS: tuple[int, ...] = (2026, 2028, 2030, 2035, 2040)
 @click.option("--json", "as_json", is_flag=True, help="Print the outcome and summary as JSON.")
 def ensemble_command(
     scenario: str, draws: int, seed: int, years_text: str | None, data_dir: Path | None,
-    store_dir: Path, workers: int | None, scheduler: str | None, batch_size: int | None,
-    no_fsync: bool, as_json: bool,
+    store_dir: Path, workers: int | None, scheduler: str | None, connect_timeout: float,
+    batch_size: int | None, no_fsync: bool, as_json: bool,
 ) -> None:
     """Run DRAWS draws of SCENARIO's uncertainty on Dask; re-running resumes missing draws."""
     console = Console(stderr=True)
@@ -63,22 +72,19 @@ def ensemble_command(
     columns = (TextColumn("[bold]{task.description}"), BarColumn(), MofNCompleteColumn(),
                TextColumn("{task.fields[rate]}"), TextColumn("{task.fields[failed]}"),
                TimeElapsedColumn(), TextColumn("ETA"), TimeRemainingColumn())
-    try:
-        with Progress(*columns, console=console, disable=as_json) as bar:
-            task = bar.add_task(f"{scenario} ensemble", total=draws, rate="", failed="")
+    with Progress(*columns, console=console, disable=as_json) as bar:
+        task = bar.add_task(f"{escape(scenario)} ensemble", total=draws, rate="", failed="")
 
-            def report(p: EnsembleProgress) -> None:
-                rate = (p.done - p.resumed) / max(time.perf_counter() - started, 1e-9)
-                bar.update(task, completed=p.done + p.failed, rate=f"{rate:.1f} draws/s",
-                           failed=f"[red]{p.failed} failed[/red]" if p.failed else "")
+        def report(p: EnsembleProgress) -> None:
+            rate = (p.done - p.resumed) / max(time.perf_counter() - started, 1e-9)
+            bar.update(task, completed=p.done + p.failed, rate=f"{rate:.1f} draws/s",
+                       failed=f"[red]{p.failed} failed[/red]" if p.failed else "")
 
-            outcome = run_ensemble(scenario, draws=draws, seed=seed, years=parse_years(years_text),
-                                   data_dir=data_dir, store_dir=store_dir, scheduler=scheduler,
-                                   workers=workers, batch_size=batch_size,
-                                   durable=not no_fsync, progress=report)
-    except (DataError, ValueError) as error:
-        console.print(f"[red]error:[/red] {error}")
-        raise SystemExit(2) from error
+        outcome = run_ensemble(scenario, draws=draws, seed=seed, years=parse_years(years_text),
+                               data_dir=data_dir, store_dir=store_dir, scheduler=scheduler,
+                               workers=workers, batch_size=batch_size,
+                               durable=not no_fsync, progress=report,
+                               connect_timeout=connect_timeout)
     elapsed = time.perf_counter() - started
     summary = _summary(store_dir, outcome)
     if as_json:
@@ -86,7 +92,7 @@ def ensemble_command(
     else:
         _print(console, outcome, summary, elapsed)
     if outcome.failures:
-        raise SystemExit(1)
+        raise SystemExit(EXIT_PROBLEM)
 
 
 def _summary(store_dir: Path, outcome: EnsembleOutcome) -> xr.Dataset | None:
@@ -123,17 +129,21 @@ def _as_json(outcome: EnsembleOutcome, summary: xr.Dataset | None,
 def _print(console: Console, outcome: EnsembleOutcome, summary: xr.Dataset | None,
            elapsed: float) -> None:
     run = outcome.run
-    console.print(f"run [bold]{run.run_id}[/bold]: {run.n_done}/{run.n_draws} draws done "
-                  f"({outcome.ran} run now, {outcome.resumed} resumed from the store, "
+    console.print(f"run [bold]{escape(run.run_id)}[/bold]: {run.n_done}/{run.n_draws} draws "
+                  f"done ({outcome.ran} run now, {outcome.resumed} resumed from the store, "
                   f"{run.n_failed} failed) in {elapsed:.1f} s")
     for draw, error in sorted(outcome.failures.items())[:5]:
-        console.print(f"[red]draw {draw} failed:[/red] {error.splitlines()[-1]}")
+        console.print(f"[red]draw {draw} failed:[/red] {escape(error.splitlines()[-1])}")
+    if run.n_failed:
+        console.print(f"[red]{run.n_failed} of {run.n_draws} draws failed[/red]; the summary "
+                      f"covers the {run.n_done} that succeeded (see 'rareflow runs show "
+                      f"{escape(run.run_id)}'); run the command again to retry them")
     if summary is None:
         return
     probability = summary["sufficiency_probability"]
     years = [y for y in SHOWN_YEARS if y in probability["year"].values]
-    table = Table(title=f"{run.scenario_name}: probability of self-sufficiency by year "
-                        f"({run.n_done} draws)")
+    table = Table(title=escape(f"{run.scenario_name}: probability of self-sufficiency by "
+                               f"year ({run.n_done} draws)"))
     table.add_column("target")
     for year in years:
         table.add_column(str(year), justify="right")

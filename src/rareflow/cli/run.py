@@ -7,24 +7,25 @@ from pathlib import Path
 
 import click
 from rich.console import Console
+from rich.markup import escape
 from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
+from rich.text import Text
 
 from rareflow.cli.options import parse_years
 from rareflow.metrics import answers
-from rareflow.model.errors import DataError
 from rareflow.runs.runner import RunOutcome, run_scenario
 from rareflow.scenario.scenario import DEFAULT_YEARS
 
 
 def _summary(outcome: RunOutcome) -> Table:
     ds = outcome.result
-    table = Table(title=f"{outcome.scenario.name}: {outcome.scenario.description}")
+    table = Table(title=escape(f"{outcome.scenario.name}: {outcome.scenario.description}"))
     table.add_column("question")
     table.add_column("answer")
     frame = answers(ds, outcome.world)
     for row in frame.itertuples():
-        table.add_row(str(row.question), str(row.answer))
+        table.add_row(Text(str(row.question)), Text(str(row.answer)))
     return table
 
 
@@ -51,18 +52,13 @@ def run_command(
     """Simulate SCENARIO (a bundled name or a YAML file) year by year and print the answers."""
     console = Console(stderr=True)
     years = parse_years(years_text)
-    try:
-        with Progress(TextColumn("[bold]{task.description}"), BarColumn(),
-                      TextColumn("{task.completed}/{task.total} years"), TimeElapsedColumn(),
-                      console=console, disable=as_json) as bar:
-            total = len(years) if years else None
-            task = bar.add_task(f"simulating {scenario}", total=total)
-            outcome = run_scenario(scenario, years=years, data_dir=data_dir,
-                                   store_dir=store_dir,
-                                   progress=lambda _year: bar.advance(task))
-    except DataError as error:
-        console.print(f"[red]error:[/red] {error}")
-        raise SystemExit(2) from error
+    with Progress(TextColumn("[bold]{task.description}"), BarColumn(),
+                  TextColumn("{task.completed}/{task.total} years"), TimeElapsedColumn(),
+                  console=console, disable=as_json) as bar:
+        total = len(years) if years else None
+        task = bar.add_task(f"simulating {escape(scenario)}", total=total)
+        outcome = run_scenario(scenario, years=years, data_dir=data_dir, store_dir=store_dir,
+                               progress=lambda _year: bar.advance(task))
     if out_file is not None:
         outcome.result.to_netcdf(out_file, engine="scipy")
     if as_json:
@@ -71,4 +67,4 @@ def run_command(
                                "answers": frame.to_dict(orient="records")}, default=str))
         return
     Console().print(_summary(outcome))
-    console.print(f"stored as run [bold]{outcome.run_id}[/bold] in {store_dir}")
+    console.print(f"stored as run [bold]{outcome.run_id}[/bold] in {escape(str(store_dir))}")

@@ -14,6 +14,9 @@ import click
 from rich import box
 from rich.console import Console
 from rich.table import Table
+from rich.text import Text
+
+from rareflow.cli.errors import fail
 
 if TYPE_CHECKING:
     from rareflow.store.runs import RunInfo
@@ -45,7 +48,7 @@ def _open(store_dir: Path, *, write: bool) -> RunStore:
     from rareflow.store.store import DB_FILE, RunStore
 
     if not is_store(store_dir, store_dir / DB_FILE):
-        raise click.ClickException(f"no run store at {store_dir} (give one with --store)")
+        fail(f"no run store at {store_dir} (give one with --store)")
     return RunStore(store_dir, read_only=not write)
 
 
@@ -69,7 +72,7 @@ def _runs_table(runs: list[RunInfo]) -> Table:
         table.add_row(
             run.run_id,
             run.kind,
-            run.scenario_name,
+            Text(run.scenario_name),
             run.status,
             draws,
             str(run.seed),
@@ -83,19 +86,14 @@ def _runs_table(runs: list[RunInfo]) -> Table:
 @_JSON_OPTION
 def list_command(store_dir: Path, as_json: bool) -> None:
     """List the runs in the store, newest first."""
-    from rareflow.store.errors import StoreError
-
-    try:
-        with _open(store_dir, write=False) as store:
-            runs = store.list_runs(check_files=True)
-    except StoreError as exc:
-        raise click.ClickException(str(exc)) from exc
+    with _open(store_dir, write=False) as store:
+        runs = store.list_runs(check_files=True)
     if as_json:
         _echo_json([run.to_dict(include_scenario=False) for run in runs])
         return
     console = Console()
     if not runs:
-        console.print(f"No runs in {store_dir}.")
+        console.print(Text(f"No runs in {store_dir}."))
         return
     console.print(_runs_table(runs))
 
@@ -107,21 +105,16 @@ def list_command(store_dir: Path, as_json: bool) -> None:
 @click.option("--scenario", "with_scenario", is_flag=True, help="Also print the scenario YAML.")
 def show_command(run_id: str, store_dir: Path, as_json: bool, with_scenario: bool) -> None:
     """Show one run (id or unique id prefix): inputs, draws, variables and failures."""
-    from rareflow.store.errors import StoreError
-
-    try:
-        with _open(store_dir, write=False) as store:
-            run = store.get_run(run_id, check_files=True)
-            errors = store.draw_errors(run.run_id)
-    except StoreError as exc:
-        raise click.ClickException(str(exc)) from exc
+    with _open(store_dir, write=False) as store:
+        run = store.get_run(run_id, check_files=True)
+        errors = store.draw_errors(run.run_id)
     if as_json:
         data = run.to_dict(include_scenario=True)
         data["failures"] = {str(draw): error for draw, error in errors.items()}
         _echo_json(data)
         return
     console = Console()
-    table = Table(title=f"Run {run.run_id}", show_header=False)
+    table = Table(title=Text(f"Run {run.run_id}"), show_header=False)
     table.add_column("field", style="bold")
     table.add_column("value")
     rows = [
@@ -142,7 +135,7 @@ def show_command(run_id: str, store_dir: Path, as_json: bool, with_scenario: boo
         *([("recover", run.recovery)] if run.damage else []),
     ]
     for field, value in rows:
-        table.add_row(field, value)
+        table.add_row(field, Text(value))
     console.print(table)
     if errors:
         failures = Table(title="Failed draws", header_style="bold")
@@ -150,7 +143,7 @@ def show_command(run_id: str, store_dir: Path, as_json: bool, with_scenario: boo
         failures.add_column("error (last line)")
         for draw, error in errors.items():
             lines = error.strip().splitlines()
-            failures.add_row(str(draw), lines[-1] if lines else "")
+            failures.add_row(str(draw), Text(lines[-1] if lines else ""))
         console.print(failures)
     if with_scenario:
         console.rule("scenario")
@@ -164,20 +157,15 @@ def show_command(run_id: str, store_dir: Path, as_json: bool, with_scenario: boo
 @click.option("--yes", is_flag=True, help="Do not ask for confirmation.")
 def delete_command(run_id: str, store_dir: Path, as_json: bool, yes: bool) -> None:
     """Delete a run (id or unique id prefix) and its result files."""
-    from rareflow.store.errors import StoreError
-
-    try:
-        with _open(store_dir, write=True) as store:
-            run = store.get_run(run_id)
-            if not yes:
-                click.confirm(
-                    f"Delete run {run.run_id} ({run.scenario_name}, {run.n_done} draws, "
-                    f"{_human_bytes(run.n_bytes)})?",
-                    abort=True,
-                )
-            store.delete_run(run.run_id)
-    except StoreError as exc:
-        raise click.ClickException(str(exc)) from exc
+    with _open(store_dir, write=True) as store:
+        run = store.get_run(run_id)
+        if not yes:
+            click.confirm(
+                f"Delete run {run.run_id} ({run.scenario_name}, {run.n_done} draws, "
+                f"{_human_bytes(run.n_bytes)})?",
+                abort=True,
+            )
+        store.delete_run(run.run_id)
     if as_json:
         _echo_json({"deleted": run.run_id})
     else:
@@ -189,13 +177,8 @@ def delete_command(run_id: str, store_dir: Path, as_json: bool, yes: bool) -> No
 @_JSON_OPTION
 def prune_command(store_dir: Path, as_json: bool) -> None:
     """Delete single runs that never stored a result (killed runs), and crash debris."""
-    from rareflow.store.errors import StoreError
-
-    try:
-        with _open(store_dir, write=True) as store:
-            pruned = store.prune()
-    except StoreError as exc:
-        raise click.ClickException(str(exc)) from exc
+    with _open(store_dir, write=True) as store:
+        pruned = store.prune()
     if as_json:
         _echo_json({"deleted": [run.run_id for run in pruned]})
     elif not pruned:

@@ -1,4 +1,8 @@
-"""``rareflow scenarios list`` and ``rareflow scenarios check``."""
+"""``rareflow scenarios list`` and ``rareflow scenarios check``.
+
+``check`` refuses an invalid scenario with exit status 2 and the same message ``rareflow run``
+gives for it; ``list`` exits with 1 when a bundled scenario does not load.
+"""
 
 from __future__ import annotations
 
@@ -10,8 +14,11 @@ from typing import Any
 
 import click
 from rich.console import Console
+from rich.markup import escape
 from rich.table import Table
+from rich.text import Text
 
+from rareflow.cli.errors import EXIT_BAD_INPUT, EXIT_PROBLEM
 from rareflow.model.errors import DataError
 from rareflow.model.world import World
 from rareflow.model.yamlio import read_yaml
@@ -54,12 +61,13 @@ def list_command(as_json: bool) -> None:
         table.add_column("extends", no_wrap=True)
         table.add_column("instruments", justify="right")
         for row in rows:
-            description = row["description"] or f"[red]{row['error']}[/red]"
+            description = (Text(row["description"]) if row["description"]
+                           else Text(str(row["error"]), style="red"))
             count = "" if row["instruments"] is None else str(row["instruments"])
-            table.add_row(row["name"], description, row["extends"] or "", count)
+            table.add_row(Text(row["name"]), description, Text(row["extends"] or ""), count)
         Console().print(table)
-    if any(row["error"] for row in rows):
-        sys.exit(1)
+    if any(row["error"] for row in rows):  # a bundled scenario is broken: a problem found
+        sys.exit(EXIT_PROBLEM)
 
 
 def _load_world(data_dir: Path | None) -> World | None:
@@ -101,9 +109,8 @@ def check_command(
     except DataError as exc:
         if as_json:
             click.echo(json.dumps({"ok": False, **_error_fields(exc)}, indent=2))
-        else:
-            Console(stderr=True).print(f"[red]error:[/red] {exc}", highlight=False)
-        sys.exit(1)
+            sys.exit(EXIT_BAD_INPUT)
+        raise  # shown by the rareflow group exactly as 'rareflow run' shows it
     if resolved:
         click.echo(loaded.to_yaml())
         return
@@ -122,7 +129,7 @@ def check_command(
     listed = ", ".join(f"{n} {kind}" for kind, n in counts.items()) or "none"
     world_note = "checked against world data" if world is not None else "schema only (no world)"
     Console().print(
-        f"[green]ok[/green] {loaded.name} ({' <- '.join(loaded.lineage)}): "
+        f"[green]ok[/green] {escape(loaded.name)} ({escape(' <- '.join(loaded.lineage))}): "
         f"{len(loaded.policies)} policies ({listed}); "
         f"{result['uncertain_inputs']} uncertain inputs; {world_note}",
         highlight=False,

@@ -3,13 +3,17 @@
 from __future__ import annotations
 
 import ipaddress
+import socket
 from pathlib import Path
 
 import click
 from rich.console import Console
+from rich.markup import escape
 
 DEFAULT_HOST = "127.0.0.1"
 DEFAULT_PORT = 8050
+#: Hosts that listen on every interface.
+WILDCARDS = frozenset({"0.0.0.0", "::", ""})
 
 
 def is_loopback(host: str) -> bool:
@@ -22,10 +26,33 @@ def is_loopback(host: str) -> bool:
         return False
 
 
+def served_names(host: str, server_names: tuple[str, ...] = ()) -> tuple[str, ...]:
+    """Host headers the dashboard accepts when it listens on ``host``.
+
+    Always the loopback names and ``server_names``; plus ``host`` itself when it is one address
+    or name, or this machine's host names when it is a wildcard (``0.0.0.0``, ``::``). Never
+    ``*``: a Host header check stops other web pages reaching the server by DNS rebinding.
+    """
+    from rareflow.web.app import LOOPBACK_HOSTS
+
+    names = [*LOOPBACK_HOSTS, *server_names]
+    bare = host.strip("[]")
+    if bare in WILDCARDS:
+        names += [socket.gethostname(), socket.getfqdn()]
+    else:
+        names.append(f"[{bare}]" if ":" in bare else bare)
+    return tuple(dict.fromkeys(name for name in names if name))
+
+
 @click.command("serve")
 @click.option("--host", default=DEFAULT_HOST, show_default=True,
               help="Interface to listen on. Anything but loopback exposes the dashboard, which "
-                   "has no login, to your network.")
+                   "has no login, to your network, and needs --allow-remote.")
+@click.option("--allow-remote", is_flag=True,
+              help="Allow a --host other than loopback (the dashboard has no authentication).")
+@click.option("--server-name", "server_names", multiple=True, metavar="NAME",
+              help="Another host name the dashboard is reached by (checked against the Host "
+                   "header; repeatable).")
 @click.option("--port", default=DEFAULT_PORT, show_default=True, type=click.IntRange(1, 65535),
               help="TCP port.")
 @click.option("--store", "store_dir", type=click.Path(file_okay=False, path_type=Path),
@@ -33,24 +60,30 @@ def is_loopback(host: str) -> bool:
               help="Run store folder (or set RAREFLOW_STORE).")
 @click.option("--max-runs", default=2, show_default=True, type=click.IntRange(1, 8),
               help="Runs that may be in progress at once (each uses one CPU core).")
-def serve_command(host: str, port: int, store_dir: Path, max_runs: int) -> None:
+def serve_command(host: str, allow_remote: bool, server_names: tuple[str, ...], port: int,
+                  store_dir: Path, max_runs: int) -> None:
     """Start the web dashboard: pick a scenario, move policy levers, run, compare past runs."""
     import uvicorn
 
-    from rareflow.web.app import LOOPBACK_HOSTS, create_app
+    from rareflow.web.app import create_app
 
     console = Console(stderr=True)
-    allowed: tuple[str, ...] = LOOPBACK_HOSTS
     if not is_loopback(host):
+        if not allow_remote:
+            raise click.UsageError(
+                f"--host {host} is not loopback: anyone who can reach this machine could use "
+                "the dashboard, which has no authentication; add --allow-remote if you mean it"
+            )
         console.print(
-            f"[bold red]WARNING:[/bold red] listening on [bold]{host}[/bold], not on loopback: "
-            "anyone who can reach this machine can use the dashboard and start runs. There is "
-            "no authentication. Use the default --host 127.0.0.1 unless you mean it."
+            f"[bold red]WARNING:[/bold red] listening on [bold]{escape(host)}[/bold], not on "
+            "loopback: anyone who can reach this machine can use the dashboard and start runs. "
+            "There is no authentication. Use the default --host 127.0.0.1 unless you mean it."
         )
-        allowed = ("*",)
+    allowed = served_names(host, server_names)
     app = create_app(store_dir, max_active_runs=max_runs, allowed_hosts=allowed)
     shown = f"[{host}]" if ":" in host else host
-    console.print(f"rareflow dashboard on [bold]http://{shown}:{port}/[/bold] "
-                  f"(runs stored in {store_dir}); Ctrl+C stops it")
+    console.print(f"rareflow dashboard on [bold]{escape(f'http://{shown}:{port}/')}[/bold] "
+                  f"(runs stored in {escape(str(store_dir))}; accepted host names: "
+                  f"{escape(', '.join(allowed))}); Ctrl+C stops it")
     uvicorn.run(app, host=host, port=port, log_level="info", server_header=False,
                 proxy_headers=False)

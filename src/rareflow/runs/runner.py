@@ -14,8 +14,10 @@ from typing import Any
 import xarray as xr
 
 from rareflow.data.loader import load_world
+from rareflow.engine.diagnostics import InfeasibleYearError
 from rareflow.model.world import World
 from rareflow.policy import simulate_scenario
+from rareflow.runs.infeasible import InfeasibleScenarioError
 from rareflow.scenario import Scenario, load_scenario
 from rareflow.store import RunStore
 from rareflow.version import __version__
@@ -46,7 +48,7 @@ def run_scenario(
     """
     world = load_world(data_dir)
     parsed = load_scenario(scenario, world)  # also checks its names against the world
-    year_list = list(years if years is not None else parsed.run_years())
+    year_list = list(parsed.run_years(world, years))
     return run_parsed_scenario(parsed, world, year_list, store_dir=store_dir,
                                progress=progress)
 
@@ -65,12 +67,16 @@ def run_parsed_scenario(
     For callers that build scenarios in code (the dashboard derives them from a bundled scenario
     and its levers). ``scenario`` must already be validated against ``world``. With
     ``store_dir`` the run is stored like :func:`run_scenario`'s; ``params`` are recorded next to
-    the year range (e.g. the levers that made the scenario).
+    the year range (e.g. the levers that made the scenario). Years outside the world's range
+    raise :class:`DataError`; a year without a solution raises
+    :class:`InfeasibleScenarioError`, naming the policies and records involved, and stores
+    nothing.
     """
-    year_list = list(years)
-    if not year_list:
-        raise ValueError("no years to simulate")
-    result = simulate_scenario(scenario, world, year_list, progress=progress)
+    year_list = list(scenario.run_years(world, years))
+    try:
+        result = simulate_scenario(scenario, world, year_list, progress=progress)
+    except InfeasibleYearError as error:
+        raise InfeasibleScenarioError.explain(error, scenario, world) from error
     run_id = None
     if store_dir is not None:
         store = RunStore(store_dir)

@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 from collections import Counter
-from typing import Any, TypeVar
+from collections.abc import Iterable
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from pydantic import Field, PrivateAttr, model_validator
 
-from rareflow.model.errors import closest_name
+from rareflow.model.errors import DataError, closest_name
 from rareflow.model.yamlio import SourceMap, dump_yaml
 from rareflow.scenario.base import StrictModel, located_error
 from rareflow.scenario.dates import YearRange
@@ -16,11 +17,23 @@ from rareflow.scenario.names import Identifier, Reference
 from rareflow.scenario.overrides import Overrides
 from rareflow.scenario.uncertainty import Uncertainty
 
+if TYPE_CHECKING:
+    from rareflow.model.world import World
+
 InstrumentT = TypeVar("InstrumentT", bound=InstrumentBase)
 
 NAME_PATTERN = r"^[a-z0-9][a-z0-9_-]*$"
 #: Years a scenario runs when it gives none.
 DEFAULT_YEARS = range(2024, 2041)
+#: Years past a world's base year that it can be projected to: its demand growth, capacity
+#: schedules and stock model are stated up to 2050 for the 2024 world.
+HORIZON_YEARS = 26
+
+
+def valid_years(world: World) -> range:
+    """The years ``world`` can simulate: its base year to :data:`HORIZON_YEARS` later."""
+    base = world.provenance.base_year
+    return range(base, base + HORIZON_YEARS + 1)
 
 
 class Scenario(StrictModel):
@@ -94,9 +107,41 @@ class Scenario(StrictModel):
         copy._source, copy._lineage = source, lineage
         return copy
 
-    def run_years(self) -> range:
-        """The years this scenario runs by default: its own ``years``, else 2024-2040."""
-        return self.years.years() if self.years is not None else DEFAULT_YEARS
+    def run_years(
+        self, world: World | None = None, requested: Iterable[int] | None = None
+    ) -> range:
+        """The years to run: ``requested``, else the scenario's own ``years``, else 2024-2040.
+
+        With ``world`` the years must lie in :func:`valid_years` (the world's base year to its
+        horizon); :class:`DataError` names the range otherwise. This is the one rule that
+        ``rareflow run``, ``rareflow ensemble``, the dashboard and the Python API share.
+        """
+        if requested is not None:
+            wanted = sorted({int(year) for year in requested})
+            if not wanted:
+                raise DataError("no years to simulate")
+            if wanted != list(range(wanted[0], wanted[-1] + 1)):
+                raise DataError(f"years must be consecutive, got {wanted}")
+            years = range(wanted[0], wanted[-1] + 1)
+        else:
+            years = self.years.years() if self.years is not None else DEFAULT_YEARS
+        if world is not None:
+            self._check_years(years, world, own=requested is None and self.years is not None)
+        return years
+
+    def _check_years(self, years: range, world: World, *, own: bool) -> None:
+        valid = valid_years(world)
+        if years[0] in valid and years[-1] in valid:
+            return
+        span = f"{years[0]}-{years[-1]}" if len(years) > 1 else str(years[0])
+        file = line = None
+        if own and self.source is not None:
+            file, line = self.source.locate(("years",))
+        raise DataError(
+            f"years {span} are outside the range the world can simulate: {valid[0]}-{valid[-1]} "
+            f"(its base year {world.provenance.base_year} to {HORIZON_YEARS} years ahead)",
+            file=file, line=line, field="years" if own else None,
+        )
 
     def policy(self, policy_id: str) -> InstrumentBase:
         """The policy with ``policy_id``."""

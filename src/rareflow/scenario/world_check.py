@@ -35,12 +35,14 @@ def validate_against_world(scenario: Scenario, world: World) -> None:
     Checks region ids, groups, facility ids and sector ids used by policies, overrides and
     uncertainty entries; the error names file, line and field and suggests the closest name.
     Then refuses facility overrides that could not act on ``world`` (:func:`check_overrides_act`).
+    The scenario's ``years`` must lie in the range the world can simulate.
     """
     valid = valid_names(world)
     for ref in scenario.references():
         if ref.value not in valid[ref.kind]:
             raise _unknown(scenario, ref, valid[ref.kind])
     check_overrides_act(scenario, world)
+    scenario.run_years(world)  # its own years must lie in the world's range
 
 
 def _unknown(scenario: Scenario, ref: Reference, options: set[str]) -> DataError:

@@ -29,13 +29,14 @@ from fastapi.responses import FileResponse, JSONResponse, Response
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.middleware.trustedhost import TrustedHostMiddleware
 
+from rareflow.model.errors import DataError
 from rareflow.store import AmbiguousRunError, RunNotFoundError, RunStore, StoreError
 from rareflow.store.runs import RunInfo
 from rareflow.web.assets import assets, index_page
 from rareflow.web.catalogue import Catalogue, UnknownScenario
 from rareflow.web.derive import LeverError, derive_scenario
 from rareflow.web.guard import DEFAULT_MAX_BODY, RequestGuard
-from rareflow.web.jobs import Busy, RunFailed, RunPool, shared_world
+from rareflow.web.jobs import Busy, RunFailed, RunPool, RunRefused, shared_world
 from rareflow.web.levers import lever_bounds
 from rareflow.web.payloads import RUN_ID_PATTERN, RunRequest
 from rareflow.web.views import compare_view, result_view, run_summary
@@ -110,7 +111,10 @@ def create_app(
     async def run(request: RunRequest) -> dict[str, Any]:
         base = catalogue.get(request.scenario)
         derived = derive_scenario(base, request.levers, world)
-        years = request.years.years() if request.years else list(base.run_years())
+        try:
+            years = list(base.run_years(world, request.years.years() if request.years else None))
+        except DataError as exc:
+            raise ApiError(422, exc.message) from None
         params = {
             "base_scenario": base.name,
             "levers": request.levers.model_dump(mode="json", exclude_none=True),
@@ -188,6 +192,10 @@ def _error_handlers(app: FastAPI) -> None:
     @app.exception_handler(Busy)
     async def busy(_: Request, exc: Busy) -> JSONResponse:
         return JSONResponse({"error": str(exc)}, status_code=429, headers={"Retry-After": "5"})
+
+    @app.exception_handler(RunRefused)
+    async def refused(_: Request, exc: RunRefused) -> JSONResponse:
+        return JSONResponse({"error": str(exc)}, status_code=422)
 
     @app.exception_handler(RunFailed)
     async def failed(_: Request, exc: RunFailed) -> JSONResponse:

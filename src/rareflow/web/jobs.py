@@ -19,7 +19,9 @@ from pathlib import Path
 from typing import Any
 
 from rareflow.data.loader import load_world
+from rareflow.model.errors import DataError
 from rareflow.model.world import World
+from rareflow.runs.infeasible import InfeasibleScenarioError
 from rareflow.runs.runner import run_parsed_scenario
 from rareflow.scenario.scenario import Scenario
 from rareflow.store import RunStore
@@ -34,6 +36,10 @@ class Busy(RuntimeError):
 
 class RunFailed(RuntimeError):
     """A run stopped with an error (the message says which)."""
+
+
+class RunRefused(RuntimeError):
+    """The scenario cannot be run as asked (years out of range, a year with no solution)."""
 
 
 @cache
@@ -103,6 +109,8 @@ class RunPool:
         except BrokenProcessPool:
             self.shutdown()
             raise RunFailed("the worker process running the scenario died") from None
+        except (InfeasibleScenarioError, DataError) as exc:
+            raise RunRefused(str(exc)) from None
         except Exception as exc:
             logger.exception("run of scenario '%s' failed", scenario.name)
             raise RunFailed(f"the run of '{scenario.name}' failed: {exc}") from exc

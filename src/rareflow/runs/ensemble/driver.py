@@ -40,6 +40,8 @@ MAX_BATCH = 25
 TASKS_PER_WORKER = 4
 #: Dask setting of the environment its local workers start with (see ``_client``).
 TRIM_THRESHOLD = "distributed.nanny.pre-spawn-environ.MALLOC_TRIM_THRESHOLD_"
+#: Seconds to wait for an existing Dask scheduler to answer before giving up.
+DEFAULT_CONNECT_TIMEOUT = 10.0
 
 
 @dataclass(frozen=True)
@@ -82,6 +84,7 @@ def run_ensemble(
     batch_size: int | None = None,
     durable: bool = True,
     progress: Callable[[EnsembleProgress], None] | None = None,
+    connect_timeout: float = DEFAULT_CONNECT_TIMEOUT,
 ) -> EnsembleOutcome:
     """Run (or resume) ``draws`` draws of ``scenario`` and store them; return the outcome.
 
@@ -89,46 +92,55 @@ def run_ensemble(
     existing Dask scheduler (its workers must see the same data files and store folder);
     otherwise a local cluster with ``workers`` processes (default: the number of cores) runs
     the draws. Failed draws are recorded with their error and tried again on the next call.
+    A ``scheduler`` that does not answer within ``connect_timeout`` seconds raises
+    :class:`SchedulerUnreachableError` before anything is stored.
     """
     if draws < 1:
         raise ValueError(f"an ensemble needs at least one draw, got {draws}")
     world = load_world(data_dir)
     parsed = scenario if isinstance(scenario, Scenario) else load_scenario(scenario, world)
-    year_list = tuple(int(y) for y in (years if years is not None else parsed.run_years()))
+    year_list = tuple(parsed.run_years(world, years))
     store = RunStore(store_dir, durable=durable)
     try:
-        run = _find_or_create(store, parsed, data_version(world), seed, draws,
-                              year_list)
-        damaged = sorted({item.draw for item in store.damaged_draws(run.run_id)})
-        store.forget_draws(run.run_id, damaged)
-        done = store.completed_draws(run.run_id)
+        args = _run_args(parsed, data_version(world), seed, draws, year_list)
+        existing = store.find_run(**args)  # type: ignore[arg-type]
+        damaged: list[int] = []
+        if existing is not None:
+            damaged = sorted({item.draw for item in store.damaged_draws(existing.run_id)})
+            store.forget_draws(existing.run_id, damaged)
+        done = store.completed_draws(existing.run_id) if existing is not None else set()
         todo = [d for d in range(draws) if d not in done]
-        spec = EnsembleSpec(run.run_key, run.run_id, parsed,
-                            str(data_dir) if data_dir is not None else None,
-                            data_version(world), year_list, seed,
-                            str(Path(store_dir).resolve()), durable,
-                            staging_dir=str(store.staging_dir.resolve()))
         failures: dict[int, str] = {}
-        if todo:
-            with _client(scheduler, workers) as client:
-                n_workers = max(1, len(client.scheduler_info()["workers"]))
-                batches = _batches(todo, n_workers, batch_size)
-                counts = [len(done), 0]
-                for outcomes in _run_batches(client, spec, batches):
-                    _record(store, run.run_id, outcomes, failures)
-                    counts[0] += sum(isinstance(o, StagedDraw) for o in outcomes)
-                    counts[1] = len(failures)
-                    if progress is not None:
-                        progress(EnsembleProgress(counts[0], counts[1], draws, len(done)))
+        if not todo:
+            assert existing is not None
+            return EnsembleOutcome(existing, 0, len(done), failures, tuple(damaged))
+        # Connect before creating the run, so an unreachable scheduler leaves no empty run.
+        with _client(scheduler, workers, connect_timeout) as client:
+            run = existing or store.create_run(**args)  # type: ignore[arg-type]
+            spec = EnsembleSpec(run.run_key, run.run_id, parsed,
+                                str(data_dir) if data_dir is not None else None,
+                                data_version(world), year_list, seed,
+                                str(Path(store_dir).resolve()), durable,
+                                staging_dir=str(store.staging_dir.resolve()))
+            n_workers = max(1, len(client.scheduler_info()["workers"]))
+            batches = _batches(todo, n_workers, batch_size)
+            counts = [len(done), 0]
+            for outcomes in _run_batches(client, spec, batches):
+                _record(store, run.run_id, outcomes, failures)
+                counts[0] += sum(isinstance(o, StagedDraw) for o in outcomes)
+                counts[1] = len(failures)
+                if progress is not None:
+                    progress(EnsembleProgress(counts[0], counts[1], draws, len(done)))
         return EnsembleOutcome(store.get_run(run.run_id), len(todo), len(done), failures,
                                tuple(damaged))
     finally:
         store.close()
 
 
-def _find_or_create(store: RunStore, scenario: Scenario, data_version: str, seed: int,
-                    draws: int, years: tuple[int, ...]) -> RunInfo:
-    args = {
+def _run_args(scenario: Scenario, data_version: str, seed: int, draws: int,
+              years: tuple[int, ...]) -> dict[str, object]:
+    """What identifies the ensemble's run in the store (found again to resume it)."""
+    return {
         "kind": "ensemble",
         "scenario_name": scenario.name,
         "scenario_text": scenario.to_yaml(),
@@ -138,7 +150,6 @@ def _find_or_create(store: RunStore, scenario: Scenario, data_version: str, seed
         "n_draws": draws,
         "params": {"years": [years[0], years[-1]], "n_years": len(years)},
     }
-    return store.find_run(**args) or store.create_run(**args)  # type: ignore[arg-type]
 
 
 def _batches(todo: list[int], n_workers: int, size: int | None) -> list[list[int]]:
@@ -188,14 +199,26 @@ def _record(store: RunStore, run_id: str, outcomes: list[StagedDraw | DrawFailur
             failures[outcome.draw] = outcome.error
 
 
+class SchedulerUnreachableError(ConnectionError):
+    """The Dask scheduler given with ``scheduler`` did not answer in time."""
+
+
 @contextmanager
-def _client(scheduler: str | None, workers: int | None) -> Iterator[Any]:
+def _client(scheduler: str | None, workers: int | None,
+            connect_timeout: float = DEFAULT_CONNECT_TIMEOUT) -> Iterator[Any]:
     """A Dask client on ``scheduler``, or on a local cluster of single-threaded processes."""
     import dask
     from distributed import Client, LocalCluster
 
     if scheduler is not None:
-        with Client(scheduler) as client:  # type: ignore[no-untyped-call]
+        try:
+            client = Client(scheduler, timeout=connect_timeout)  # type: ignore[no-untyped-call]
+        except (OSError, TimeoutError, ValueError) as exc:
+            raise SchedulerUnreachableError(
+                f"cannot reach the Dask scheduler at {scheduler} within {connect_timeout:g} s "
+                f"({type(exc).__name__}: {exc})".replace("\n", " ")
+            ) from None
+        with client:
             yield client
         return
     n_workers = workers or os.cpu_count() or 1

@@ -32,6 +32,7 @@ import highspy
 import xarray as xr
 
 from rareflow.data.loader import load_world
+from rareflow.engine.diagnostics import InfeasibleYearError
 from rareflow.engine.market import MarketModel
 from rareflow.engine.simulate import build_market, simulate
 from rareflow.engine.warmstart import BasisRecorder, ReferenceBases
@@ -43,6 +44,7 @@ from rareflow.policy.effects.program import (
 )
 from rareflow.runs.ensemble.sampling import apply_draw, draw_values
 from rareflow.runs.ensemble.series import USED_VARIABLES, key_series
+from rareflow.runs.infeasible import InfeasibleScenarioError
 from rareflow.scenario.scenario import Scenario
 from rareflow.store.staging import StagedDraw, stage_draw
 
@@ -130,6 +132,9 @@ class WorkerModel:
         for index in indices:
             try:
                 outcomes[index] = self.simulate_draw(index)
+            except InfeasibleYearError as exc:  # recorded in the user's terms
+                explained = InfeasibleScenarioError.explain(exc, self.spec.scenario, self.world)
+                outcomes[index] = DrawFailure(index, f"InfeasibleScenarioError: {explained}")
             except Exception as exc:  # a draw's failure must not stop the batch
                 outcomes[index] = _failure(index, exc)
         done = [i for i in indices if isinstance(outcomes[i], xr.Dataset)]
