@@ -61,6 +61,19 @@ def test_foreign_results_folder_is_refused_and_kept(tmp_path: Path) -> None:
     assert sorted(p.name for p in tmp_path.iterdir()) == ["results"]  # nothing created
 
 
+def test_a_run_into_a_refused_folder_fails_before_simulating(tmp_path: Path) -> None:
+    from rareflow.runs import run_scenario
+
+    (tmp_path / "results" / "thesis").mkdir(parents=True)
+    (tmp_path / "results" / "thesis" / "fig1.csv").write_text("keep")
+    simulated: list[int] = []
+    with pytest.raises(ForeignFolderError):
+        run_scenario("baseline", years=range(2024, 2026), store_dir=tmp_path,
+                     progress=simulated.append)
+    assert simulated == []  # refused up front, not after the simulation
+    assert (tmp_path / "results" / "thesis" / "fig1.csv").read_text() == "keep"
+
+
 def test_lost_database_is_refused_and_nothing_deleted(tmp_path: Path) -> None:
     with RunStore(tmp_path, durable=False) as store:
         run = store.create_run("single", "b", "t", "d", "c", 1, 1)
