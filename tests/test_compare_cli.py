@@ -10,6 +10,7 @@ import xarray as xr
 from click.testing import CliRunner, Result
 
 from rareflow.cli import main
+from rareflow.runs.netcdf import write_netcdf
 from rareflow.runs.runner import run_scenario
 from rareflow.store import RunStore
 
@@ -27,7 +28,7 @@ def runs(tmp_path_factory: pytest.TempPathFactory) -> dict[str, object]:
     files = {}
     for name, outcome in (("base", base), ("october", october)):
         files[name] = root / f"{name}.nc"
-        outcome.result.to_netcdf(files[name], engine="scipy")  # as `rareflow run --out` does
+        write_netcdf(outcome.result, files[name])  # as `rareflow run --out` does
     return {"store": store, "base": base.run_id, "october": october.run_id, "files": files,
             "root": root}
 

@@ -13,6 +13,7 @@ from rich.table import Table
 from rareflow.cli.options import parse_years
 from rareflow.metrics import answers
 from rareflow.model.errors import DataError
+from rareflow.runs.netcdf import write_netcdf
 from rareflow.runs.runner import RunOutcome, run_scenario
 from rareflow.scenario.scenario import DEFAULT_YEARS
 
@@ -38,7 +39,8 @@ def _summary(outcome: RunOutcome) -> Table:
 @click.option("--store", "store_dir", type=click.Path(path_type=Path, file_okay=False),
               default=Path("rareflow-runs"), show_default=True, help="Run store directory.")
 @click.option("--out", "out_file", type=click.Path(path_type=Path, dir_okay=False),
-              default=None, help="Also write the result dataset as NetCDF to this file.")
+              default=None, help="Also write the result dataset to this file (compressed NetCDF4, "
+                   "CF attributes).")
 @click.option("--json", "as_json", is_flag=True, help="Print the answers as JSON.")
 def run_command(
     scenario: str,
@@ -64,7 +66,7 @@ def run_command(
         console.print(f"[red]error:[/red] {error}")
         raise SystemExit(2) from error
     if out_file is not None:
-        outcome.result.to_netcdf(out_file, engine="scipy")
+        write_netcdf(outcome.result, out_file)
     if as_json:
         frame = answers(outcome.result, outcome.world)
         click.echo(json.dumps({"run_id": outcome.run_id, "scenario": outcome.scenario.name,
