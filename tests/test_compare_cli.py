@@ -10,6 +10,7 @@ import xarray as xr
 from click.testing import CliRunner, Result
 
 from rareflow.cli import main
+from rareflow.runs.netcdf import write_netcdf
 from rareflow.runs.runner import run_scenario
 from rareflow.store import RunStore
 
@@ -27,7 +28,7 @@ def runs(tmp_path_factory: pytest.TempPathFactory) -> dict[str, object]:
     files = {}
     for name, outcome in (("base", base), ("october", october)):
         files[name] = root / f"{name}.nc"
-        outcome.result.to_netcdf(files[name], engine="scipy")  # as `rareflow run --out` does
+        write_netcdf(outcome.result, files[name])  # as `rareflow run --out` does
     return {"store": store, "base": base.run_id, "october": october.run_id, "files": files,
             "root": root}
 
@@ -62,9 +63,15 @@ def test_csv_and_json_files_have_the_expected_directions(runs, tmp_path):
                       "--csv", csv_file, "--json", json_file)
     assert result.exit_code == 0, result.output
     table = pd.read_csv(csv_file)
-    assert list(table.columns) == ["section", "question", "unit", "value_a", "value_b",
-                                   "difference", "change_pct", "answer_a", "answer_b"]
+    assert list(table.columns) == ["section", "question", "metric", "region", "year", "period",
+                                   "unit", "value_a", "value_b", "difference", "change_pct",
+                                   "answer_a", "answer_b"]
     dy = _row(table, DY_OUTSIDE)
+    assert (dy["metric"], dy["year"], dy["unit"]) == ("Dy oxide price outside china", 2026,
+                                                      "USD/kg")
+    usa = _row(table, "USA import reliance for magnets 2026")
+    assert (usa["metric"], usa["region"], usa["year"]) == ("import reliance for magnets", "USA",
+                                                           2026)
     assert dy["value_b"] > dy["value_a"]  # the October controls raise ex-China Dy prices
     assert dy["difference"] == pytest.approx(dy["value_b"] - dy["value_a"])
     assert dy["change_pct"] > 0
@@ -78,6 +85,11 @@ def test_csv_and_json_files_have_the_expected_directions(runs, tmp_path):
     assert [row["question"] for row in doc["rows"]] == table["question"].tolist()
     json_dy = next(row for row in doc["rows"] if row["question"] == DY_OUTSIDE)
     assert json_dy["value_b"] == pytest.approx(dy["value_b"])
+    assert (json_dy["metric"], json_dy["region"], json_dy["year"], json_dy["period"]) == (
+        "Dy oxide price outside china", None, 2026, None)
+    fiscal = [row for row in doc["rows"] if row["section"] == "Fiscal cost"]
+    assert fiscal and all(row["period"] == "2024–2026" and row["year"] is None
+                          for row in fiscal)
     assert any(row["answer_a"] is None for row in doc["rows"])  # NaN -> null
 
 

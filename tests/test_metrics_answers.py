@@ -5,7 +5,7 @@ import pandas as pd
 import pytest
 
 from rareflow.metrics import Groups, answers, compare, key_series, to_csv, to_json
-from rareflow.metrics.compare import SECTIONS, relative_change, section_of
+from rareflow.metrics.compare import SECTIONS, question_fields, relative_change, section_of
 from rareflow.model.market import Provenance, TradeCosts
 from rareflow.model.regions import Region
 from rareflow.model.sectors import DemandBlock, MagnetGrade, Sector
@@ -179,20 +179,26 @@ def test_compare_shows_differences():
     put(b, "fiscal_cost", 0.0, instrument="ndpr_floor")
     table = compare(a, b, GROUPS, labels=("base", "ban"))
     assert list(table.columns) == [
-        "section", "question", "unit", "value_base", "value_ban", "difference", "change_pct",
-        "answer_base", "answer_ban",
+        "section", "question", "metric", "region", "year", "period", "unit", "value_base",
+        "value_ban", "difference", "change_pct", "answer_base", "answer_ban",
     ]
     assert table["question"].is_unique
     short = row(table, "USA defence magnet shortfall 2026")
     assert (short["value_base"], short["value_ban"], short["difference"]) == (12.0, 30.0, 18.0)
     assert short["change_pct"] == 150.0
     assert short["section"] == "Shortfalls"
+    assert (short["metric"], short["region"], short["year"], short["period"]) == (
+        "defence magnet shortfall", "USA", 2026, None)
     assert short["answer_ban"] == "30 t magnet"
     total = row(table, "Total fiscal cost 2026–2030")
     assert (total["difference"], total["section"]) == (-20.0, "Fiscal cost")
+    assert (total["metric"], total["year"], total["period"]) == ("Total fiscal cost", None,
+                                                                 "2026–2030")
     assert row(table, "World unmet demand, defence 2026")["difference"] == 18.0
     china = row(table, "China share of separation 2030")
     assert china["difference"] == 0.0
+    assert (china["metric"], china["region"], china["year"]) == ("share of separation", "CHN",
+                                                                 2030)
     assert math.isnan(china["change_pct"])  # percentages change in points, not percent
 
 
@@ -212,6 +218,34 @@ def test_compare_groups_rows_by_section_and_metric():
     dy = row(table, "Dy oxide price outside china 2030")
     assert (dy["section"], dy["unit"]) == ("Prices", "USD/kg")
     assert section_of("Fiscal cost of us_ndpr_price_floor 2024–2040") == "Fiscal cost"
+
+
+def test_question_fields():
+    regions, china = {"USA", "EU"}, "CHN"
+    assert question_fields("World unmet demand, ev 2030", regions, china) == {
+        "metric": "unmet demand, ev", "region": "World", "year": 2030, "period": None}
+    assert question_fields("EU largest single third-country share of separation 2026",
+                           regions, china)["region"] == "EU"
+    assert question_fields("Dy oxide price outside china 2026", regions, china) == {
+        "metric": "Dy oxide price outside china", "region": None, "year": 2026, "period": None}
+    assert question_fields("HHI of magnet 2026", regions, china)["region"] == "World"
+    first = question_fields("USA NdPr magnets: first year self-sufficient (≥ 90 % domestic)",
+                            regions, china)
+    assert (first["region"], first["year"], first["period"]) == ("USA", None, None)
+    assert question_fields("Fiscal cost of floor 2024-2040", regions, china)["period"] == \
+        "2024–2040"
+
+
+def test_compare_rows_carry_their_question_parts():
+    table = compare(run(), run(), GROUPS)
+    for row_ in table.to_dict(orient="records"):
+        assert row_["metric"] and row_["metric"] in row_["question"]
+        when = row_["year"] if row_["year"] is not None else row_["period"]
+        if when is not None:
+            assert row_["question"].endswith(str(when))
+        if row_["region"] not in (None, "World", "CHN"):
+            assert row_["question"].startswith(f"{row_['region']} ")
+    assert set(table["region"].dropna()) == {"USA", "EU", "World", "CHN"}
 
 
 def test_relative_change():
@@ -247,8 +281,15 @@ def test_writers_round_trip(tmp_path):
     csv_path = to_csv(table, tmp_path / "cmp.csv")
     back = pd.read_csv(csv_path)
     assert back["question"].tolist() == table["question"].tolist()
+    dy = back[back["question"] == "Dy oxide price outside china 2030"].iloc[0]
+    assert (dy["metric"], dy["year"], dy["unit"]) == ("Dy oxide price outside china", 2030,
+                                                      "USD/kg")
+    assert pd.isna(dy["region"]) and pd.isna(dy["period"])  # empty where none applies
     json_path = to_json(table, tmp_path / "cmp.json")
     records = json.loads(json_path.read_text(encoding="utf-8"))
     assert len(records) == len(table)
     assert records[0].keys() == set(table.columns)
     assert any(r["answer_a"] is None for r in records)  # series rows: NaN -> null
+    short = next(r for r in records if r["question"] == "USA defence magnet shortfall 2026")
+    assert (short["metric"], short["region"], short["year"], short["period"]) == (
+        "defence magnet shortfall", "USA", 2026, None)

@@ -206,7 +206,7 @@ def test_run_command_simulates_stores_and_answers(tmp_path: Path) -> None:
     assert result.exit_code == 0, result.output
     assert "China share of mining 2024" in result.output
     assert "stored as run" in result.output
-    saved = xr.open_dataset(out, engine="scipy")
+    saved = xr.open_dataset(out)
     assert list(saved.year.values) == [2024, 2025, 2026]
     listing = CliRunner().invoke(main, ["runs", "list", "--store", str(tmp_path / "runs")])
     assert "baseline" in listing.output

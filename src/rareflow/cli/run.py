@@ -14,6 +14,7 @@ from rich.text import Text
 
 from rareflow.cli.options import parse_years
 from rareflow.metrics import answers
+from rareflow.runs.netcdf import write_netcdf
 from rareflow.runs.runner import RunOutcome, run_scenario
 from rareflow.scenario.scenario import DEFAULT_YEARS
 
@@ -39,7 +40,8 @@ def _summary(outcome: RunOutcome) -> Table:
 @click.option("--store", "store_dir", type=click.Path(path_type=Path, file_okay=False),
               default=Path("rareflow-runs"), show_default=True, help="Run store directory.")
 @click.option("--out", "out_file", type=click.Path(path_type=Path, dir_okay=False),
-              default=None, help="Also write the result dataset as NetCDF to this file.")
+              default=None, help="Also write the result dataset to this file (compressed NetCDF4, "
+                   "CF attributes).")
 @click.option("--json", "as_json", is_flag=True, help="Print the answers as JSON.")
 def run_command(
     scenario: str,
@@ -60,7 +62,7 @@ def run_command(
         outcome = run_scenario(scenario, years=years, data_dir=data_dir, store_dir=store_dir,
                                progress=lambda _year: bar.advance(task))
     if out_file is not None:
-        outcome.result.to_netcdf(out_file, engine="scipy")
+        write_netcdf(outcome.result, out_file)
     if as_json:
         frame = answers(outcome.result, outcome.world)
         click.echo(json.dumps({"run_id": outcome.run_id, "scenario": outcome.scenario.name,

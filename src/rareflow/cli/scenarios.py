@@ -24,6 +24,7 @@ from rareflow.model.world import World
 from rareflow.model.yamlio import read_yaml
 from rareflow.scenario.library import bundled_names, bundled_path
 from rareflow.scenario.loader import load_scenario
+from rareflow.scenario.schema import schema_text
 
 
 def _summary(name: str) -> dict[str, Any]:
@@ -147,7 +148,22 @@ def _error_fields(exc: DataError) -> dict[str, Any]:
     }
 
 
+# --- rareflow scenarios schema ---------------------------------------------------------------
+@click.command("schema")
+@click.option("--out", "out_file", type=click.Path(path_type=Path, dir_okay=False),
+              default=None, help="Write the schema to this file instead of printing it.")
+def schema_command(out_file: Path | None) -> None:
+    """Print the JSON Schema of a scenario file (for YAML editors and other tools)."""
+    text = schema_text()
+    if out_file is None:
+        click.echo(text, nl=False)
+        return
+    out_file.write_text(text, encoding="utf-8")
+    Console(stderr=True).print(f"wrote {out_file}", highlight=False)
+
+
 def register(group: click.Group) -> None:
     """Add ``list`` and ``check`` to the ``rareflow scenarios`` group."""
     group.add_command(list_command)
     group.add_command(check_command)
+    group.add_command(schema_command)

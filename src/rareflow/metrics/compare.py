@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
+import inspect
 import math
 import re
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from pathlib import Path
 from typing import Any, Final
 
@@ -52,11 +53,19 @@ _SECTION_RULES: Final[tuple[tuple[str, str], ...]] = (
 ABSOLUTE_UNITS: Final[frozenset[str]] = frozenset({"%", "year"})
 
 COLUMNS: Final[tuple[str, ...]] = (
-    "section", "question", "unit", "value_{a}", "value_{b}", "difference", "change_pct",
-    "answer_{a}", "answer_{b}",
+    "section", "question", "metric", "region", "year", "period", "unit", "value_{a}",
+    "value_{b}", "difference", "change_pct", "answer_{a}", "answer_{b}",
 )
 
+#: The fields :func:`question_fields` reads out of a question, in :data:`COLUMNS` order.
+QUESTION_FIELDS: Final[tuple[str, ...]] = ("metric", "region", "year", "period")
+
 _TRAILING_PERIOD = re.compile(r"\s+(\d{4})(?:[–-]\d{4})?$")
+_YEAR_OR_PERIOD = re.compile(r"\s+(\d{4})(?:[–-](\d{4}))?$")
+_CHINA_PREFIX = "China share of "
+_WORLD = "World"
+#: Questions about the world as a whole that do not start with "World".
+_WORLD_STEMS: Final[tuple[str, ...]] = ("HHI of ", "Total surplus")
 
 
 def key_series(ds: xr.Dataset, years: Sequence[int]) -> pd.DataFrame:
@@ -113,6 +122,36 @@ def section_of(question: str) -> str:
     return "Other"
 
 
+def question_fields(question: str, regions: Collection[str], china: str) -> dict[str, Any]:
+    """The parts of a comparison question as fields: ``metric``, ``region``, ``year``, ``period``.
+
+    ``year`` is the question's trailing year (an ``int``), ``period`` its trailing
+    ``"START–END"`` span (fiscal rows); ``region`` is its leading ``World`` or one of
+    ``regions`` (the answers' region and bloc), ``china`` for China's market shares, or
+    ``World`` for the HHI and total surplus; the ``metric`` is what is left of the question
+    without region and year (``"defence magnet shortfall"``). Fields that do not apply are
+    None, so the CSV leaves them empty and the JSON writes ``null``.
+    """
+    match = _YEAR_OR_PERIOD.search(question)
+    stem = question[:match.start()] if match else question
+    year: int | None = None
+    period: str | None = None
+    if match and match.group(2):
+        period = f"{match.group(1)}–{match.group(2)}"
+    elif match:
+        year = int(match.group(1))
+    first, _, rest = stem.partition(" ")
+    region: str | None = None
+    metric = stem
+    if rest and (first == _WORLD or first in regions):
+        region, metric = first, rest
+    elif stem.startswith(_CHINA_PREFIX):
+        region, metric = china, stem[len("China "):]
+    elif stem.startswith(_WORLD_STEMS):
+        region = _WORLD
+    return {"metric": metric, "region": region, "year": year, "period": period}
+
+
 def relative_change(a: float, b: float, unit: str) -> float:
     """``100 × (b − a) / |a|`` in percent; NaN for shares and years, a zero or missing ``a``."""
     if unit in ABSOLUTE_UNITS or math.isnan(a) or math.isnan(b) or a == 0:
@@ -138,7 +177,9 @@ def compare(
     year the runs share. ``world_or_ids`` defaults to ``Groups()`` (China = ``CHN``, no groups).
     Columns: ``section``, ``question``, ``unit``, ``value_<a>``, ``value_<b>``, ``difference``,
     ``change_pct`` (:func:`relative_change`; NaN for percentages, whose difference is in
-    points, and years), ``answer_<a>``, ``answer_<b>`` (series rows have no answer).
+    points, and years), ``answer_<a>``, ``answer_<b>`` (series rows have no answer), and after
+    ``question`` its parts as :func:`question_fields` reads them: ``metric``, ``region``,
+    ``year`` and ``period``.
     """
     world = world_or_ids if world_or_ids is not None else Groups()
     a, b = labels
@@ -173,6 +214,11 @@ def compare(
                               strict=True)
     ]
     merged["section"] = merged["question"].map(section_of)
+    named = (answer_options.get(name, _ANSWER_DEFAULTS[name]) for name in ("region", "bloc"))
+    prefixes = {str(name) for name in named if name}
+    fields = [question_fields(str(q), prefixes, world.china) for q in merged["question"]]
+    for name in QUESTION_FIELDS:
+        merged[name] = pd.Series([row[name] for row in fields], index=merged.index, dtype=object)
     columns = [column.format(a=a, b=b) for column in COLUMNS]
     return _grouped(merged)[columns].reset_index(drop=True)
 
@@ -205,6 +251,12 @@ def to_json(table: pd.DataFrame, path: str | Path) -> Path:
     target = Path(path)
     table.to_json(target, orient="records", force_ascii=False, indent=2)
     return target
+
+
+#: The defaults of :func:`~rareflow.metrics.answers.answers`' keyword options.
+_ANSWER_DEFAULTS: Final[dict[str, Any]] = {
+    name: parameter.default for name, parameter in inspect.signature(answers).parameters.items()
+}
 
 
 def _row(question: str, value: float, unit: str) -> dict[str, Any]:

@@ -7,7 +7,8 @@ from it, :func:`rareflow.metrics.contract.contract_problems` checks datasets aga
 ``docs/results.md`` is generated from it (:mod:`rareflow.model.results_doc`).
 
 The rows describe what the code writes today. Units are the exact ``attrs["units"]`` strings of
-the output; descriptions are for readers and are not written into the datasets.
+the output; descriptions are for readers and are not written into the datasets (only into the
+NetCDF files of ``rareflow run --out``, as CF ``long_name``: :meth:`ResultVariable.cf_attrs`).
 """
 
 from __future__ import annotations
@@ -68,6 +69,13 @@ class ResultVariable:
     def attrs(self) -> dict[str, str]:
         """The variable's ``attrs`` in a result dataset (a fresh dict)."""
         return {"units": self.units}
+
+    def cf_attrs(self) -> dict[str, str]:
+        """CF-style ``attrs`` for a file other tools read: ``units`` and ``long_name``.
+
+        ``long_name`` is the contract's description; the in-memory result keeps :meth:`attrs`.
+        """
+        return {"units": self.units, "long_name": self.description}
 
 
 @dataclass(frozen=True)
