@@ -200,6 +200,24 @@ def test_foreign_store_folder_is_one_line_and_exit_2(tmp_path: Path) -> None:
     assert (thesis / "fig1.csv").read_text() == "keep"
 
 
+def test_out_into_a_missing_folder_is_refused_before_running(tmp_path: Path) -> None:
+    out = tmp_path / "no-such-folder" / "base.nc"
+    result = _cli("run", "baseline", "--years", "2024-2024", "--out", str(out))
+    assert result.exit_code == 2, result.output
+    _no_traceback(result)
+    assert "does not exist" in _error_line(result) and "simulating" not in result.output
+
+
+def test_out_that_cannot_be_written_is_one_line_naming_the_stored_run(tmp_path: Path) -> None:
+    out = tmp_path / ("x" * 300 + ".nc")  # longer than any file system allows a name
+    result = _cli("run", "baseline", "--years", "2024-2024", "--out", str(out),
+                  "--store", str(tmp_path / "store"))
+    assert result.exit_code == 2, result.output
+    _no_traceback(result)
+    assert "cannot write --out" in _error_line(result)
+    assert "stored as" in _error_line(result)
+
+
 @pytest.fixture(scope="module")
 def store_with_a_run(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, str]:
     root = tmp_path_factory.mktemp("store")

@@ -12,6 +12,7 @@ from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 from rich.text import Text
 
+from rareflow.cli.errors import fail
 from rareflow.cli.options import parse_years
 from rareflow.metrics import answers
 from rareflow.runs.netcdf import write_netcdf
@@ -54,6 +55,8 @@ def run_command(
     """Simulate SCENARIO (a bundled name or a YAML file) year by year and print the answers."""
     console = Console(stderr=True)
     years = parse_years(years_text)
+    if out_file is not None and not out_file.resolve().parent.is_dir():
+        fail(f"--out {out_file}: its folder {out_file.resolve().parent} does not exist")
     with Progress(TextColumn("[bold]{task.description}"), BarColumn(),
                   TextColumn("{task.completed}/{task.total} years"), TimeElapsedColumn(),
                   console=console, disable=as_json) as bar:
@@ -62,7 +65,11 @@ def run_command(
         outcome = run_scenario(scenario, years=years, data_dir=data_dir, store_dir=store_dir,
                                progress=lambda _year: bar.advance(task))
     if out_file is not None:
-        write_netcdf(outcome.result, out_file)
+        try:
+            write_netcdf(outcome.result, out_file)
+        except OSError as error:
+            stored = f" (the run is stored as {outcome.run_id})" if outcome.run_id else ""
+            fail(f"cannot write --out {out_file}: {error.strerror or error}{stored}")
     if as_json:
         frame = answers(outcome.result, outcome.world)
         click.echo(json.dumps({"run_id": outcome.run_id, "scenario": outcome.scenario.name,
