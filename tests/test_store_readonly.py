@@ -130,3 +130,18 @@ def test_read_only_mount_reads_work_and_writes_fail_in_one_line(
         code, out = _run(*args, "--store", str(root))
         assert code != 0 and where in out and "read-only" in out and "Traceback" not in out
     assert sorted(p.relative_to(root) for p in root.rglob("*")) == listing
+
+
+def test_a_run_into_a_read_only_store_is_refused_before_simulating(mount: Path) -> None:
+    from rareflow.runs import run_scenario
+
+    root = mount / "store"
+    RunStore(root, durable=False).close()
+    _remount_ro(mount)
+    simulated: list[int] = []
+    with pytest.raises(StoreNotWritableError, match="read-only"):
+        run_scenario("baseline", years=range(2024, 2026), store_dir=root,
+                     progress=simulated.append)
+    assert simulated == []
+    with pytest.raises(StoreNotWritableError):
+        RunStore.check_writable(mount / "new-store")  # not yet made: its parent decides

@@ -73,16 +73,16 @@ def run_parsed_scenario(
     nothing.
     """
     year_list = list(scenario.run_years(world, years))
-    # Open the store first: a folder it refuses (foreign files, lost database, read-only) is
-    # reported before the simulation, not after it.
-    store = RunStore(store_dir) if store_dir is not None else None
-    run_id = None
+    if store_dir is not None:
+        RunStore.check_writable(store_dir)  # a refused folder is reported before simulating
     try:
+        result = simulate_scenario(scenario, world, year_list, progress=progress)
+    except InfeasibleYearError as error:
+        raise InfeasibleScenarioError.explain(error, scenario, world) from error
+    run_id = None
+    if store_dir is not None:
+        store = RunStore(store_dir)
         try:
-            result = simulate_scenario(scenario, world, year_list, progress=progress)
-        except InfeasibleYearError as error:
-            raise InfeasibleScenarioError.explain(error, scenario, world) from error
-        if store is not None:
             info = store.create_run(
                 kind="single",
                 scenario_name=scenario.name,
@@ -95,7 +95,6 @@ def run_parsed_scenario(
             )
             store.write_draw(info.run_id, 0, result)
             run_id = info.run_id
-    finally:
-        if store is not None:
+        finally:
             store.close()
     return RunOutcome(result, run_id, scenario, world)

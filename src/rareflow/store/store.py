@@ -37,6 +37,7 @@ mount; a writable open of one raises :class:`~rareflow.store.errors.StoreNotWrit
 from __future__ import annotations
 
 import errno
+import os
 import shutil
 import threading
 import weakref
@@ -193,6 +194,24 @@ class RunStore:
         except BaseException:
             self.close()
             raise
+
+    @staticmethod
+    def check_writable(root: Path | str) -> None:
+        """Refuse now, creating nothing, a folder a writable store could not be opened in.
+
+        Raises what opening it for writing would: a folder with foreign ``results/`` or a lost
+        database (:mod:`rareflow.store.ownership`), or one on a read-only file system or
+        without write permission. Callers that work a long time before storing (a run)
+        check first, so the user is told before the work, not after it.
+        """
+        root = Path(root)
+        check_root(root, root / DB_FILE)
+        existing = next(p for p in (root, *root.resolve().parents) if p.exists())
+        if not os.access(existing, os.W_OK):
+            raise StoreNotWritableError(
+                f"run store {root.resolve()} cannot be written ({existing} is read-only); "
+                "reading commands work, to write give a writable folder with --store"
+            )
 
     def _open_for_writing(self) -> None:
         check_root(self.root, self._db.path)  # before creating anything in the folder
