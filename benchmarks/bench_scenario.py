@@ -38,7 +38,7 @@ def main() -> list[Target]:
 def _policy_scenario(world: World) -> Callable[[], object] | None:
     """A callable running a bundled policy scenario, or None if the policy layer is absent."""
     try:
-        from rareflow.policy.effects.program import simulate_scenario
+        from rareflow.policy.program import simulate_scenario
         from rareflow.scenario import load_scenario
 
         scenario = load_scenario(POLICY_SCENARIO, world)

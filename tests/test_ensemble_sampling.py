@@ -10,7 +10,7 @@ from rareflow.data.loader import load_world
 from rareflow.engine.schedule import Schedule
 from rareflow.engine.simulate import build_market, simulate
 from rareflow.model.world import World
-from rareflow.policy.effects.program import apply_overrides, compile_policies
+from rareflow.policy.program import apply_overrides, compile_policies
 from rareflow.runs.ensemble.sampling import apply_draw, draw_values
 from rareflow.runs.ensemble.worker import EnsembleSpec, WorkerModel, data_version
 from rareflow.scenario import load_scenario

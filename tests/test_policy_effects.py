@@ -12,9 +12,9 @@ from rareflow.engine.inputs import default_inputs
 from rareflow.engine.network import build_network
 from rareflow.engine.simulate import SimulationState, build_market, simulate
 from rareflow.model.world import World
-from rareflow.policy.effects import compile_policies
-from rareflow.policy.effects.export_control import CARRYING_RATE
-from rareflow.policy.effects.recycling_target import oxide_equivalent_demand
+from rareflow.policy import compile_policies
+from rareflow.policy.export_control import CARRYING_RATE
+from rareflow.policy.recycling_target import oxide_equivalent_demand
 from rareflow.scenario import ExportControl, Scenario
 from rareflow.testing import tiny_world
 

@@ -13,7 +13,7 @@ import xarray as xr
 from rareflow.engine.simulate import simulate
 from rareflow.model.errors import DataError
 from rareflow.model.world import World
-from rareflow.policy.effects import compile_policies, simulate_scenario
+from rareflow.policy import compile_policies, simulate_scenario
 from rareflow.scenario import Scenario, bundled_names, load_scenario
 from rareflow.scenario.world_check import valid_names
 from rareflow.testing import tiny_world

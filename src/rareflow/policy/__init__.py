@@ -1,9 +1,14 @@
-"""How each scenario instrument acts on the market, on top of the engine (see :mod:`.effects`).
+"""How each scenario instrument acts on the market, on top of the engine: one module per type.
 
-The scenario language itself (schema, loader, instruments) is :mod:`rareflow.scenario`.
+:func:`compile_policies` turns a :class:`~rareflow.scenario.Scenario` into a
+:class:`ScenarioProgram` (the engine's ``PolicyProgram``); :func:`simulate_scenario` applies a
+scenario's overrides and policies and simulates it. See :mod:`.program` for the yearly cycle,
+:mod:`.base` for what every effect shares, and each instrument module for its formulation and
+assumptions. The scenario language itself (schema, loader, instruments) is
+:mod:`rareflow.scenario`.
 """
 
-from rareflow.policy.effects import (
+from rareflow.policy.program import (
     EFFECTS,
     ScenarioProgram,
     SkippedPolicy,

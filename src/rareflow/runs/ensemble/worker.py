@@ -4,7 +4,7 @@ A Dask task is a *batch* of draws, so that Dask's cost per task stays small next
 The first batch a worker process gets builds the scenario's policy
 program and market from the world after the scenario's deterministic overrides; later draws
 compile their own drawn program, adopt the built rows and columns
-(:meth:`~rareflow.policy.effects.program.ScenarioProgram.adopt`) and re-solve the same HiGHS
+(:meth:`~rareflow.policy.program.ScenarioProgram.adopt`) and re-solve the same HiGHS
 model.
 
 Warm starts without order dependence: a draw's first year would otherwise be a cold solve
@@ -37,7 +37,7 @@ from rareflow.engine.market import MarketModel
 from rareflow.engine.simulate import build_market, simulate
 from rareflow.engine.warmstart import BasisRecorder, ReferenceBases
 from rareflow.model.world import World
-from rareflow.policy.effects.program import (
+from rareflow.policy.program import (
     ScenarioProgram,
     apply_overrides,
     compile_policies,

@@ -4,7 +4,7 @@ Each year the supported facility's schedule moves ``advance_years`` earlier - ne
 than the year the support is granted (``start``) - and ``adds_t`` t/y of nameplate is added from
 ``from_year`` (default: the facility's own, advanced start), following the facility's ramp-up
 (``ramp_years``). Both act through ``inputs.capacity`` (see
-:meth:`~rareflow.policy.effects.base.YearContext.apply_capacity`), composing with the run's
+:meth:`~rareflow.policy.base.YearContext.apply_capacity`), composing with the run's
 :class:`~rareflow.engine.simulate.Schedule` delays.
 
 ``account`` records ``amount_usd_m`` as fiscal cost (USD million) in the year support is granted
@@ -14,7 +14,7 @@ at face value: the model does not net out repayments or equity value.
 
 from __future__ import annotations
 
-from rareflow.policy.effects.base import AccountContext, Effect, Outcome, YearContext
+from rareflow.policy.base import AccountContext, Effect, Outcome, YearContext
 from rareflow.scenario.dates import start_date
 from rareflow.scenario.instruments import CapacitySupport
 

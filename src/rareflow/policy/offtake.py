@@ -31,7 +31,7 @@ import xarray as xr
 
 from rareflow.engine.lpcore import INF
 from rareflow.engine.network import Network
-from rareflow.policy.effects.base import (
+from rareflow.policy.base import (
     PRICE_STAGE,
     AccountContext,
     Effect,

@@ -2,7 +2,7 @@
 
 The network has stock columns only for regions that hold a stockpile in ``world.stockpiles``,
 and ``inputs.stock`` rows only for those (region, element) pairs. :func:`stockpile_world` (used
-by :func:`~rareflow.policy.effects.program.compile_policies`) therefore returns a copy of the
+by :func:`~rareflow.policy.program.compile_policies`) therefore returns a copy of the
 world with a stockpile record added for every policy stock the world lacks (``initial_t``,
 capacity ``target_t``); the market **must be built from that world**
 (``program.world``) - :meth:`StockpileEffect.declare` raises otherwise.
@@ -29,7 +29,7 @@ import pandas as pd
 from rareflow.engine.network import Network
 from rareflow.model.market import Stockpile as StockRecord
 from rareflow.model.world import World
-from rareflow.policy.effects.base import AccountContext, Effect, Outcome, YearContext, local_table
+from rareflow.policy.base import AccountContext, Effect, Outcome, YearContext, local_table
 from rareflow.scenario.instruments import Stockpile
 
 ROWS = "policy_stock_fill"

@@ -32,7 +32,7 @@ import pandas as pd
 
 from rareflow.engine.lpcore import INF
 from rareflow.engine.network import Network
-from rareflow.policy.effects.base import (
+from rareflow.policy.base import (
     AccountContext,
     Effect,
     Outcome,

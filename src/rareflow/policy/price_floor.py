@@ -27,7 +27,7 @@ import pandas as pd
 import xarray as xr
 
 from rareflow.engine.network import Network
-from rareflow.policy.effects.base import (
+from rareflow.policy.base import (
     AccountContext,
     Effect,
     Outcome,

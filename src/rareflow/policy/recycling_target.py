@@ -19,7 +19,7 @@ import pandas as pd
 
 from rareflow.engine.inputs import YearInputs
 from rareflow.engine.network import Network
-from rareflow.policy.effects.base import (
+from rareflow.policy.base import (
     AccountContext,
     Effect,
     Outcome,

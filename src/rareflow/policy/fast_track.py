@@ -10,7 +10,7 @@ operating plant. It acts through ``inputs.capacity`` and composes additively wit
 
 from __future__ import annotations
 
-from rareflow.policy.effects.base import Effect, YearContext, areas
+from rareflow.policy.base import Effect, YearContext, areas
 from rareflow.scenario.dates import start_date
 from rareflow.scenario.instruments import FastTrack
 

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import pandas as pd
 
-from rareflow.policy.effects.base import Effect, YearContext, area_or_all
+from rareflow.policy.base import Effect, YearContext, area_or_all
 from rareflow.scenario.instruments import DemandShock
 from rareflow.scenario.names import ALL
 

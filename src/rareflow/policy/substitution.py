@@ -19,7 +19,7 @@ from __future__ import annotations
 import numpy as np
 
 from rareflow.engine.lpcore import INF
-from rareflow.policy.effects.base import Effect, YearContext, areas
+from rareflow.policy.base import Effect, YearContext, areas
 from rareflow.scenario.instruments import Substitution
 from rareflow.scenario.names import ALL
 

@@ -13,7 +13,7 @@ or, step by step (ensembles pass their own drawn :class:`~rareflow.engine.simula
 
 ``program.world`` is the world the market must be built from: it equals ``world`` unless a
 ``stockpile`` policy needs a stock the world lacks, in which case it is a copy with that stock
-added (:func:`~rareflow.policy.effects.stockpile.stockpile_world`).
+added (:func:`~rareflow.policy.stockpile.stockpile_world`).
 
 Each year the program (1) in the first year, solves the year once without policies (a *probe*
 giving reference prices and flows), (2) runs every instrument type's effect in a fixed order -
@@ -43,18 +43,18 @@ from rareflow.engine.simulate import SimulationState, simulate
 from rareflow.model.errors import DataError
 from rareflow.model.results_contract import VARIABLES
 from rareflow.model.world import World
-from rareflow.policy.effects.base import AccountContext, Effect, YearContext
-from rareflow.policy.effects.capacity_support import CapacitySupportEffect
-from rareflow.policy.effects.demand_shock import DemandShockEffect
-from rareflow.policy.effects.export_control import ExportControlEffect
-from rareflow.policy.effects.fast_track import FastTrackEffect
-from rareflow.policy.effects.offtake import OfftakeEffect
-from rareflow.policy.effects.price_floor import PriceFloorEffect
-from rareflow.policy.effects.recycling_target import RecyclingTargetEffect
-from rareflow.policy.effects.sourcing_cap import SourcingCapEffect
-from rareflow.policy.effects.stockpile import StockpileEffect, stockpile_world
-from rareflow.policy.effects.substitution import SubstitutionEffect
-from rareflow.policy.effects.tariff import TariffEffect
+from rareflow.policy.base import AccountContext, Effect, YearContext
+from rareflow.policy.capacity_support import CapacitySupportEffect
+from rareflow.policy.demand_shock import DemandShockEffect
+from rareflow.policy.export_control import ExportControlEffect
+from rareflow.policy.fast_track import FastTrackEffect
+from rareflow.policy.offtake import OfftakeEffect
+from rareflow.policy.price_floor import PriceFloorEffect
+from rareflow.policy.recycling_target import RecyclingTargetEffect
+from rareflow.policy.sourcing_cap import SourcingCapEffect
+from rareflow.policy.stockpile import StockpileEffect, stockpile_world
+from rareflow.policy.substitution import SubstitutionEffect
+from rareflow.policy.tariff import TariffEffect
 from rareflow.scenario.instruments import (
     CapacitySupport,
     DemandShock,
@@ -387,13 +387,3 @@ def simulate_scenario(
     notes = [*skipped, *program.skipped]
     dataset.attrs["skipped_policies"] = "; ".join(f"{s.policy_id}: {s.reason}" for s in notes)
     return dataset
-
-
-__all__ = [
-    "EFFECTS",
-    "ScenarioProgram",
-    "SkippedPolicy",
-    "apply_overrides",
-    "compile_policies",
-    "simulate_scenario",
-]

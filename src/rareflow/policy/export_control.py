@@ -37,7 +37,7 @@ import pandas as pd
 
 from rareflow.engine.lpcore import INF
 from rareflow.engine.network import SHIP_FAMILY, Network
-from rareflow.policy.effects.base import (
+from rareflow.policy.base import (
     PRICE_STAGE,
     AccountContext,
     Effect,

@@ -25,7 +25,7 @@ import numpy as np
 import pandas as pd
 
 from rareflow.engine.network import SHIP_FAMILY
-from rareflow.policy.effects.base import (
+from rareflow.policy.base import (
     PRICE_STAGE,
     AccountContext,
     Effect,
