@@ -6,7 +6,6 @@ negative or malformed tariffs, scenario overrides that cannot act, and broken ov
 
 from __future__ import annotations
 
-import textwrap
 import typing
 from pathlib import Path
 
@@ -15,6 +14,8 @@ from pydantic import BaseModel, ValidationError
 
 import rareflow.model as model_package
 import rareflow.scenario as scenario_package
+from override_files import GOOD_FACILITY as FACILITY
+from override_files import write
 from rareflow.data.loader import load_world
 from rareflow.model.errors import DataError
 from rareflow.model.facilities import Facility
@@ -24,20 +25,6 @@ from rareflow.scenario import load_scenario
 from rareflow.scenario.distributions import Normal
 from rareflow.scenario.instruments import PriceFloor, Tariff
 from rareflow.web.levers import Levers
-
-FACILITY = """\
-- id: test_magnets
-  name: Test magnet plant
-  operator: Test Corp
-  country: USA
-  stage: magnet
-  status: announced
-  start_year: 2027
-  nameplate_t: 1000
-  magnet_grades: [ndfeb_standard]
-  unit_cost_usd_per_kg: 30
-  assumption: test record
-"""
 
 SCENARIO = """\
 name: bad
@@ -52,15 +39,6 @@ policies:
     start: 2026
     years: 10
 """
-
-
-def write(folder: Path, name: str, text: str | bytes) -> Path:
-    path = folder / name
-    if isinstance(text, bytes):
-        path.write_bytes(text)
-    else:
-        path.write_text(textwrap.dedent(text), encoding="utf-8")
-    return path
 
 
 def data_error(folder: Path) -> DataError:

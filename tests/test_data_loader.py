@@ -2,34 +2,14 @@
 
 from __future__ import annotations
 
-import textwrap
 from pathlib import Path
 
 import pytest
 
 import rareflow
+from override_files import GOOD_FACILITY, write
 from rareflow.data.loader import load_world
 from rareflow.model.errors import DataError
-
-GOOD_FACILITY = """\
-- id: test_magnets
-  name: Test magnet plant
-  operator: Test Corp
-  country: USA
-  stage: magnet
-  status: announced
-  start_year: 2027
-  nameplate_t: 1000
-  magnet_grades: [ndfeb_standard]
-  unit_cost_usd_per_kg: 30
-  assumption: test record
-"""
-
-
-def write(directory: Path, name: str, text: str) -> Path:
-    path = directory / name
-    path.write_text(textwrap.dedent(text), encoding="utf-8")
-    return path
 
 
 def load_error(directory: Path) -> DataError:
