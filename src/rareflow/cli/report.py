@@ -12,12 +12,12 @@ import click
 from rich.console import Console
 from rich.markup import escape
 
+from rareflow.cli.options import store_option
+
 
 @click.command("report")
 @click.argument("run", metavar="RUN")
-@click.option("--store", "store_dir", type=click.Path(file_okay=False, path_type=Path),
-              default=Path("rareflow-runs"), show_default=True, envvar="RAREFLOW_STORE",
-              help="Run store folder (or set RAREFLOW_STORE).")
+@store_option
 @click.option("--out", "out_file", type=click.Path(dir_okay=False, path_type=Path),
               default=Path("report.html"), show_default=True, help="HTML file to write.")
 @click.option("--year", type=int, default=None,

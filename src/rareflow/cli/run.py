@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 
 import click
@@ -13,7 +12,8 @@ from rich.table import Table
 from rich.text import Text
 
 from rareflow.cli.errors import fail
-from rareflow.cli.options import parse_years
+from rareflow.cli.jsonout import to_json
+from rareflow.cli.options import parse_years, store_option
 from rareflow.metrics import answers
 from rareflow.runs.netcdf import write_netcdf
 from rareflow.runs.runner import RunOutcome, run_scenario
@@ -38,8 +38,7 @@ def _summary(outcome: RunOutcome) -> Table:
                    f"{DEFAULT_YEARS[0]}-{DEFAULT_YEARS[-1]}).")
 @click.option("--data", "data_dir", type=click.Path(path_type=Path, file_okay=False),
               default=None, help="Directory of world-data overrides.")
-@click.option("--store", "store_dir", type=click.Path(path_type=Path, file_okay=False),
-              default=Path("rareflow-runs"), show_default=True, help="Run store directory.")
+@store_option
 @click.option("--out", "out_file", type=click.Path(path_type=Path, dir_okay=False),
               default=None, help="Also write the result dataset to this file (compressed NetCDF4, "
                    "CF attributes).")
@@ -72,8 +71,8 @@ def run_command(
             fail(f"cannot write --out {out_file}: {error.strerror or error}{stored}")
     if as_json:
         frame = answers(outcome.result, outcome.world)
-        click.echo(json.dumps({"run_id": outcome.run_id, "scenario": outcome.scenario.name,
-                               "answers": frame.to_dict(orient="records")}, default=str))
+        click.echo(to_json({"run_id": outcome.run_id, "scenario": outcome.scenario.name,
+                            "answers": frame.to_dict(orient="records")}))
         return
     Console().print(_summary(outcome))
     console.print(f"stored as run [bold]{outcome.run_id}[/bold] in {escape(str(store_dir))}")
