@@ -123,3 +123,21 @@ def test_ensemble_stores_in_rareflow_store(tmp_path: Path, in_process_cluster: s
     assert payload["n_done"] == 1
     listed = _cli("runs", "list", "--json", "--store", str(store))
     assert [run["run_id"] for run in strict(listed.stdout)] == [payload["run_id"]]
+
+
+# --- the progress bar knows its total ----------------------------------------------------------
+
+
+def test_progress_bar_counts_the_scenarios_years(tmp_path: Path) -> None:
+    result = _cli("run", "baseline", "--store", str(tmp_path / "runs"))  # 2024-2040
+    assert result.exit_code == 0, result.output
+    assert "17/17 years" in result.output
+    assert "None" not in result.output
+
+
+def test_invalid_years_are_refused_before_a_bar_is_drawn(tmp_path: Path) -> None:
+    result = _cli("run", SCENARIO, "--years", "1990-1991", "--store", str(tmp_path / "runs"))
+    assert result.exit_code == 2, result.output
+    assert result.output.startswith("error: "), result.output
+    assert "simulating" not in result.output and "None" not in result.output
+    assert not (tmp_path / "runs").exists()

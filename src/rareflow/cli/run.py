@@ -16,8 +16,9 @@ from rareflow.cli.jsonout import to_json
 from rareflow.cli.options import parse_years, store_option
 from rareflow.metrics import answers
 from rareflow.runs.netcdf import write_netcdf
-from rareflow.runs.runner import RunOutcome, run_scenario
+from rareflow.runs.runner import RunOutcome, prepare_run, run_parsed_scenario
 from rareflow.scenario.scenario import DEFAULT_YEARS
+from rareflow.store import RunStore
 
 
 def _summary(outcome: RunOutcome) -> Table:
@@ -56,13 +57,15 @@ def run_command(
     years = parse_years(years_text)
     if out_file is not None and not out_file.resolve().parent.is_dir():
         fail(f"--out {out_file}: its folder {out_file.resolve().parent} does not exist")
+    inputs = prepare_run(scenario, years=years, data_dir=data_dir)  # validate before the bar
+    RunStore.check_writable(store_dir)
     with Progress(TextColumn("[bold]{task.description}"), BarColumn(),
                   TextColumn("{task.completed}/{task.total} years"), TimeElapsedColumn(),
                   console=console, disable=as_json) as bar:
-        total = len(years) if years else None
-        task = bar.add_task(f"simulating {escape(scenario)}", total=total)
-        outcome = run_scenario(scenario, years=years, data_dir=data_dir, store_dir=store_dir,
-                               progress=lambda _year: bar.advance(task))
+        task = bar.add_task(f"simulating {escape(scenario)}", total=len(inputs.years))
+        outcome = run_parsed_scenario(inputs.scenario, inputs.world, inputs.years,
+                                      store_dir=store_dir,
+                                      progress=lambda _year: bar.advance(task))
     if out_file is not None:
         try:
             write_netcdf(outcome.result, out_file)
