@@ -141,3 +141,22 @@ def test_invalid_years_are_refused_before_a_bar_is_drawn(tmp_path: Path) -> None
     assert result.output.startswith("error: "), result.output
     assert "simulating" not in result.output and "None" not in result.output
     assert not (tmp_path / "runs").exists()
+
+
+# --- report does not overwrite unless asked ------------------------------------------------------
+
+
+def test_report_refuses_an_existing_file_without_force(
+    stored: tuple[Path, str, Result], tmp_path: Path
+) -> None:
+    store, run_id, _ = stored
+    out = tmp_path / "report.html"
+    out.write_text("keep me", encoding="utf-8")
+    refused = _cli("report", run_id, "--store", str(store), "--out", str(out))
+    assert refused.exit_code == 2, refused.output
+    assert refused.output.startswith("error: ") and refused.output.count("\n") == 1
+    assert "--force" in refused.output
+    assert out.read_text(encoding="utf-8") == "keep me"
+    forced = _cli("report", run_id, "--store", str(store), "--out", str(out), "--force")
+    assert forced.exit_code == 0, forced.output
+    assert run_id in out.read_text(encoding="utf-8")
