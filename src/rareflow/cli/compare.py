@@ -23,7 +23,8 @@ from rich.console import Console
 from rich.table import Table
 from rich.text import Text
 
-from rareflow.cli.options import parse_years
+from rareflow.cli.jsonout import to_json
+from rareflow.cli.options import parse_years, store_option
 from rareflow.data.loader import load_world
 from rareflow.metrics import compare, contract_problems, to_csv
 from rareflow.metrics.compare import SECTIONS
@@ -190,9 +191,7 @@ def document(table: pd.DataFrame, a: LoadedRun, b: LoadedRun, years: list[int]) 
 @click.command("compare")
 @click.argument("run_a", metavar="RUN_A")
 @click.argument("run_b", metavar="RUN_B")
-@click.option("--store", "store_dir", type=click.Path(path_type=Path, file_okay=False),
-              default=Path("rareflow-runs"), show_default=True, envvar="RAREFLOW_STORE",
-              help="Run store folder (or set RAREFLOW_STORE).")
+@store_option
 @click.option("--years", "years_text", default=None,
               help="START-END (or YEAR) window; default: every year both runs have.")
 @click.option("--draw", type=click.IntRange(min=0), default=None,
@@ -230,10 +229,10 @@ def compare_command(
         to_csv(table, csv_file)
     doc = document(table, a, b, years)
     if json_target == "-":
-        click.echo(json.dumps(doc, indent=2, ensure_ascii=False))
+        click.echo(to_json(doc, indent=2, ensure_ascii=False))
         return
     if json_target is not None:
-        Path(json_target).write_text(json.dumps(doc, indent=2, ensure_ascii=False) + "\n",
+        Path(json_target).write_text(to_json(doc, indent=2, ensure_ascii=False) + "\n",
                                      encoding="utf-8")
     for note in doc["notes"]:
         err.print(Text.assemble(("note: ", "yellow"), note), soft_wrap=True)

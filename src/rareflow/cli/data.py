@@ -7,7 +7,6 @@ invalid data is bad input, refused as ``rareflow run --data`` refuses it (see
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 
 import click
@@ -16,6 +15,7 @@ from rich.markup import escape
 from rich.table import Table
 
 from rareflow.cli.errors import EXIT_BAD_INPUT
+from rareflow.cli.jsonout import to_json
 from rareflow.data.loader import load_world
 from rareflow.data.summary import DataSummary, summarize
 from rareflow.model.errors import DataError
@@ -40,12 +40,12 @@ def check(data_dir: Path | None, year: int | None, as_json: bool) -> None:
         summary = summarize(load_world(data_dir), year)
     except DataError as error:
         if as_json:
-            click.echo(json.dumps({"ok": False, "error": str(error)}))
+            click.echo(to_json({"ok": False, "error": str(error)}))
         else:
             click.echo(f"Invalid data: {error}", err=True)
         raise SystemExit(EXIT_INVALID) from None
     if as_json:
-        click.echo(json.dumps({"ok": True, **summary.to_dict()}, indent=2))
+        click.echo(to_json({"ok": True, **summary.to_dict()}, indent=2))
         return
     render(summary, Console())
 

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 import math
 import time
 from pathlib import Path
@@ -22,7 +21,8 @@ from rich.progress import (
 from rich.table import Table
 
 from rareflow.cli.errors import EXIT_PROBLEM
-from rareflow.cli.options import parse_years
+from rareflow.cli.jsonout import to_json
+from rareflow.cli.options import parse_years, store_option
 from rareflow.runs.ensemble.driver import (
     DEFAULT_CONNECT_TIMEOUT,
     EnsembleOutcome,
@@ -47,8 +47,7 @@ SHOWN_YEARS: tuple[int, ...] = (2026, 2028, 2030, 2035, 2040)
                    f"{DEFAULT_YEARS[-1]}).")
 @click.option("--data", "data_dir", type=click.Path(path_type=Path, file_okay=False),
               default=None, help="Directory of world-data overrides.")
-@click.option("--store", "store_dir", type=click.Path(path_type=Path, file_okay=False),
-              default=Path("rareflow-runs"), show_default=True, help="Run store directory.")
+@store_option
 @click.option("--workers", type=click.IntRange(min=1), default=None,
               help="Local Dask worker processes (default: one per core).")
 @click.option("--scheduler", default=None,
@@ -88,7 +87,7 @@ def ensemble_command(
     elapsed = time.perf_counter() - started
     summary = _summary(store_dir, outcome)
     if as_json:
-        click.echo(json.dumps(_as_json(outcome, summary, elapsed), default=str))
+        click.echo(to_json(_as_json(outcome, summary, elapsed)))
     else:
         _print(console, outcome, summary, elapsed)
     if outcome.failures:

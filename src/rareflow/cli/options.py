@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import click
 
 
@@ -19,3 +21,16 @@ def parse_years(text: str | None, option: str = "--years") -> list[int] | None:
         raise click.BadParameter(f"end year {last} is before start year {first}",
                                  param_hint=f"'{option}'")
     return list(range(first, last + 1))
+
+
+#: The ``--store`` option of every command that uses the run store (defaults to
+#: ``RAREFLOW_STORE`` when set, else ``./rareflow-runs``).
+store_option = click.option(
+    "--store",
+    "store_dir",
+    type=click.Path(file_okay=False, path_type=Path),
+    default=Path("rareflow-runs"),
+    show_default=True,
+    envvar="RAREFLOW_STORE",
+    help="Run store folder (or set RAREFLOW_STORE).",
+)

@@ -12,20 +12,23 @@ import click
 from rich.console import Console
 from rich.markup import escape
 
+from rareflow.cli import errors
+from rareflow.cli.options import store_option
+
 
 @click.command("report")
 @click.argument("run", metavar="RUN")
-@click.option("--store", "store_dir", type=click.Path(file_okay=False, path_type=Path),
-              default=Path("rareflow-runs"), show_default=True, envvar="RAREFLOW_STORE",
-              help="Run store folder (or set RAREFLOW_STORE).")
+@store_option
 @click.option("--out", "out_file", type=click.Path(dir_okay=False, path_type=Path),
               default=Path("report.html"), show_default=True, help="HTML file to write.")
+@click.option("--force", is_flag=True, help="Overwrite the --out file if it exists.")
 @click.option("--year", type=int, default=None,
               help="Year of the material-flow Sankey (default: the run's last year).")
 @click.option("--data", "data_dir", type=click.Path(path_type=Path, file_okay=False),
               default=None, help="World-data overrides the run used (for its sources).")
 def report_command(
-    run: str, store_dir: Path, out_file: Path, year: int | None, data_dir: Path | None
+    run: str, store_dir: Path, out_file: Path, force: bool, year: int | None,
+    data_dir: Path | None,
 ) -> None:
     """Write the self-contained HTML report of RUN (opens offline, scripts inlined).
 
@@ -38,6 +41,8 @@ def report_command(
     from rareflow.report.html import write_report
     from rareflow.report.loading import ReportInputError, load_report_input
 
+    if out_file.exists() and not force:
+        errors.fail(f"{out_file} exists; give --force to overwrite it")
     console = Console(stderr=True)
 
     def fail(message: str) -> None:

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 
 import click
@@ -13,11 +12,13 @@ from rich.table import Table
 from rich.text import Text
 
 from rareflow.cli.errors import fail
-from rareflow.cli.options import parse_years
+from rareflow.cli.jsonout import to_json
+from rareflow.cli.options import parse_years, store_option
 from rareflow.metrics import answers
 from rareflow.runs.netcdf import write_netcdf
-from rareflow.runs.runner import RunOutcome, run_scenario
+from rareflow.runs.runner import RunOutcome, prepare_run, run_parsed_scenario
 from rareflow.scenario.scenario import DEFAULT_YEARS
+from rareflow.store import RunStore
 
 
 def _summary(outcome: RunOutcome) -> Table:
@@ -38,8 +39,7 @@ def _summary(outcome: RunOutcome) -> Table:
                    f"{DEFAULT_YEARS[0]}-{DEFAULT_YEARS[-1]}).")
 @click.option("--data", "data_dir", type=click.Path(path_type=Path, file_okay=False),
               default=None, help="Directory of world-data overrides.")
-@click.option("--store", "store_dir", type=click.Path(path_type=Path, file_okay=False),
-              default=Path("rareflow-runs"), show_default=True, help="Run store directory.")
+@store_option
 @click.option("--out", "out_file", type=click.Path(path_type=Path, dir_okay=False),
               default=None, help="Also write the result dataset to this file (compressed NetCDF4, "
                    "CF attributes).")
@@ -57,13 +57,15 @@ def run_command(
     years = parse_years(years_text)
     if out_file is not None and not out_file.resolve().parent.is_dir():
         fail(f"--out {out_file}: its folder {out_file.resolve().parent} does not exist")
+    inputs = prepare_run(scenario, years=years, data_dir=data_dir)  # validate before the bar
+    RunStore.check_writable(store_dir)
     with Progress(TextColumn("[bold]{task.description}"), BarColumn(),
                   TextColumn("{task.completed}/{task.total} years"), TimeElapsedColumn(),
                   console=console, disable=as_json) as bar:
-        total = len(years) if years else None
-        task = bar.add_task(f"simulating {escape(scenario)}", total=total)
-        outcome = run_scenario(scenario, years=years, data_dir=data_dir, store_dir=store_dir,
-                               progress=lambda _year: bar.advance(task))
+        task = bar.add_task(f"simulating {escape(scenario)}", total=len(inputs.years))
+        outcome = run_parsed_scenario(inputs.scenario, inputs.world, inputs.years,
+                                      store_dir=store_dir,
+                                      progress=lambda _year: bar.advance(task))
     if out_file is not None:
         try:
             write_netcdf(outcome.result, out_file)
@@ -72,8 +74,8 @@ def run_command(
             fail(f"cannot write --out {out_file}: {error.strerror or error}{stored}")
     if as_json:
         frame = answers(outcome.result, outcome.world)
-        click.echo(json.dumps({"run_id": outcome.run_id, "scenario": outcome.scenario.name,
-                               "answers": frame.to_dict(orient="records")}, default=str))
+        click.echo(to_json({"run_id": outcome.run_id, "scenario": outcome.scenario.name,
+                            "answers": frame.to_dict(orient="records")}))
         return
     Console().print(_summary(outcome))
     console.print(f"stored as run [bold]{outcome.run_id}[/bold] in {escape(str(store_dir))}")

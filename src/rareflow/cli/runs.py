@@ -17,20 +17,13 @@ from rich.table import Table
 from rich.text import Text
 
 from rareflow.cli.errors import fail
+from rareflow.cli.jsonout import to_json
+from rareflow.cli.options import store_option
 
 if TYPE_CHECKING:
     from rareflow.store.runs import RunInfo
     from rareflow.store.store import RunStore
 
-_STORE_OPTION = click.option(
-    "--store",
-    "store_dir",
-    type=click.Path(file_okay=False, path_type=Path),
-    default=Path("rareflow-runs"),
-    show_default=True,
-    envvar="RAREFLOW_STORE",
-    help="Run store folder (or set RAREFLOW_STORE).",
-)
 _JSON_OPTION = click.option("--json", "as_json", is_flag=True, help="Print JSON instead of tables.")
 
 
@@ -53,7 +46,7 @@ def _open(store_dir: Path, *, write: bool) -> RunStore:
 
 
 def _echo_json(data: Any) -> None:
-    click.echo(json.dumps(data, indent=2, default=str))
+    click.echo(to_json(data, indent=2))
 
 
 def _runs_table(runs: list[RunInfo]) -> Table:
@@ -82,7 +75,7 @@ def _runs_table(runs: list[RunInfo]) -> Table:
 
 
 @click.command("list")
-@_STORE_OPTION
+@store_option
 @_JSON_OPTION
 def list_command(store_dir: Path, as_json: bool) -> None:
     """List the runs in the store, newest first."""
@@ -100,7 +93,7 @@ def list_command(store_dir: Path, as_json: bool) -> None:
 
 @click.command("show")
 @click.argument("run_id", metavar="RUN")
-@_STORE_OPTION
+@store_option
 @_JSON_OPTION
 @click.option("--scenario", "with_scenario", is_flag=True, help="Also print the scenario YAML.")
 def show_command(run_id: str, store_dir: Path, as_json: bool, with_scenario: bool) -> None:
@@ -152,7 +145,7 @@ def show_command(run_id: str, store_dir: Path, as_json: bool, with_scenario: boo
 
 @click.command("delete")
 @click.argument("run_id", metavar="RUN")
-@_STORE_OPTION
+@store_option
 @_JSON_OPTION
 @click.option("--yes", is_flag=True, help="Do not ask for confirmation.")
 def delete_command(run_id: str, store_dir: Path, as_json: bool, yes: bool) -> None:
@@ -173,7 +166,7 @@ def delete_command(run_id: str, store_dir: Path, as_json: bool, yes: bool) -> No
 
 
 @click.command("prune")
-@_STORE_OPTION
+@store_option
 @_JSON_OPTION
 def prune_command(store_dir: Path, as_json: bool) -> None:
     """Delete single runs that never stored a result (killed runs), and crash debris."""

@@ -7,7 +7,6 @@ gives for it; ``list`` exits with 1 when a bundled scenario does not load.
 from __future__ import annotations
 
 import importlib
-import json
 import sys
 from pathlib import Path
 from typing import Any
@@ -19,6 +18,7 @@ from rich.table import Table
 from rich.text import Text
 
 from rareflow.cli.errors import EXIT_BAD_INPUT, EXIT_PROBLEM
+from rareflow.cli.jsonout import to_json
 from rareflow.model.errors import DataError
 from rareflow.model.world import World
 from rareflow.model.yamlio import read_yaml
@@ -54,7 +54,7 @@ def list_command(as_json: bool) -> None:
     """List the bundled scenarios."""
     rows = [_summary(name) for name in bundled_names()]
     if as_json:
-        click.echo(json.dumps(rows, indent=2))
+        click.echo(to_json(rows, indent=2))
     else:
         table = Table(title="Bundled scenarios")
         table.add_column("name", no_wrap=True)
@@ -109,7 +109,7 @@ def check_command(
         loaded = load_scenario(scenario, world)
     except DataError as exc:
         if as_json:
-            click.echo(json.dumps({"ok": False, **_error_fields(exc)}, indent=2))
+            click.echo(to_json({"ok": False, **_error_fields(exc)}, indent=2))
             sys.exit(EXIT_BAD_INPUT)
         raise  # shown by the rareflow group exactly as 'rareflow run' shows it
     if resolved:
@@ -125,7 +125,7 @@ def check_command(
         "checked_against_world": world is not None,
     }
     if as_json:
-        click.echo(json.dumps(result, indent=2))
+        click.echo(to_json(result, indent=2))
         return
     listed = ", ".join(f"{n} {kind}" for kind, n in counts.items()) or "none"
     world_note = "checked against world data" if world is not None else "schema only (no world)"

@@ -10,6 +10,8 @@ import click
 from rich.console import Console
 from rich.markup import escape
 
+from rareflow.cli.options import store_option
+
 DEFAULT_HOST = "127.0.0.1"
 DEFAULT_PORT = 8050
 #: Hosts that listen on every interface.
@@ -55,9 +57,7 @@ def served_names(host: str, server_names: tuple[str, ...] = ()) -> tuple[str, ..
                    "header; repeatable).")
 @click.option("--port", default=DEFAULT_PORT, show_default=True, type=click.IntRange(1, 65535),
               help="TCP port.")
-@click.option("--store", "store_dir", type=click.Path(file_okay=False, path_type=Path),
-              default=Path("rareflow-runs"), show_default=True, envvar="RAREFLOW_STORE",
-              help="Run store folder (or set RAREFLOW_STORE).")
+@store_option
 @click.option("--max-runs", default=2, show_default=True, type=click.IntRange(1, 8),
               help="Runs that may be in progress at once (each uses one CPU core).")
 def serve_command(host: str, allow_remote: bool, server_names: tuple[str, ...], port: int,

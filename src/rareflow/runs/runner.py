@@ -33,6 +33,32 @@ class RunOutcome:
     world: World
 
 
+@dataclass(frozen=True)
+class RunInputs:
+    """A loaded, validated scenario, its world and the years it will run (nothing simulated)."""
+
+    scenario: Scenario
+    world: World
+    years: list[int]
+
+
+def prepare_run(
+    scenario: str | Path,
+    *,
+    years: Iterable[int] | None = None,
+    data_dir: Path | None = None,
+) -> RunInputs:
+    """Load the world and ``scenario`` (bundled name or YAML path) and resolve its years.
+
+    ``years`` defaults to the scenario's own range, else 2024–2040. Raises before anything is
+    simulated when the scenario or data is invalid or the years lie outside the world's range,
+    so a caller (``rareflow run``) can validate and know the number of years first.
+    """
+    world = load_world(data_dir)
+    parsed = load_scenario(scenario, world)  # also checks its names against the world
+    return RunInputs(parsed, world, list(parsed.run_years(world, years)))
+
+
 def run_scenario(
     scenario: str | Path,
     *,
@@ -46,11 +72,9 @@ def run_scenario(
     ``years`` defaults to the scenario's own range, else 2024–2040. With ``store_dir`` the
     result is written to the run store with its scenario text, data and code versions.
     """
-    world = load_world(data_dir)
-    parsed = load_scenario(scenario, world)  # also checks its names against the world
-    year_list = list(parsed.run_years(world, years))
-    return run_parsed_scenario(parsed, world, year_list, store_dir=store_dir,
-                               progress=progress)
+    inputs = prepare_run(scenario, years=years, data_dir=data_dir)
+    return run_parsed_scenario(inputs.scenario, inputs.world, inputs.years,
+                               store_dir=store_dir, progress=progress)
 
 
 def run_parsed_scenario(
