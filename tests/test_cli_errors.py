@@ -6,7 +6,6 @@ Exit status: 0 ok, 1 the command ran and found a problem, 2 bad input or usage.
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
@@ -14,7 +13,6 @@ from typing import Any
 import pytest
 import xarray as xr
 from click.testing import CliRunner, Result
-from distributed import Client, LocalCluster
 from fastapi.testclient import TestClient
 
 from rareflow.cli import main
@@ -81,12 +79,6 @@ def test_unbounded_year_is_bad_input_too(tmp_path: Path, monkeypatch: pytest.Mon
     assert "market year 2024 is unbounded" in result.output
 
 
-@pytest.fixture()
-def in_process_cluster() -> Iterator[str]:
-    """A thread-based cluster, so a failure can be injected into its workers."""
-    with LocalCluster(n_workers=1, threads_per_worker=1, processes=False,
-                      dashboard_address="127.0.0.1:0") as cluster, Client(cluster):
-        yield str(cluster.scheduler_address)
 
 
 def test_ensemble_records_an_infeasible_draw_and_says_so(

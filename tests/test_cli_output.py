@@ -15,7 +15,6 @@ from typing import Any
 import click
 import pytest
 from click.testing import CliRunner, Result
-from distributed import Client, LocalCluster
 
 from rareflow.cli import main
 from rareflow.cli.jsonout import to_json
@@ -45,12 +44,6 @@ def stored(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, str, Result]
     return store, strict(result.stdout)["run_id"], result
 
 
-@pytest.fixture()
-def in_process_cluster() -> Iterator[str]:
-    """A thread-based Dask cluster: a cheap ``--scheduler`` for one ensemble draw."""
-    with LocalCluster(n_workers=1, threads_per_worker=1, processes=False,
-                      dashboard_address="127.0.0.1:0") as cluster, Client(cluster):
-        yield str(cluster.scheduler_address)
 
 
 # --- strict JSON -----------------------------------------------------------------------------

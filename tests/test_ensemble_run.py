@@ -8,14 +8,12 @@ import signal
 import subprocess
 import sys
 import time
-from collections.abc import Iterator
 from pathlib import Path
 
 import numpy as np
 import pytest
 import xarray as xr
 from click.testing import CliRunner
-from distributed import Client, LocalCluster
 
 from rareflow.cli import main
 from rareflow.runs.ensemble import ensemble_summary, run_ensemble
@@ -96,12 +94,6 @@ def test_rerun_with_same_arguments_resumes_nothing_to_do(reference: tuple[Path, 
     assert other_seed.run_id != run_id
 
 
-@pytest.fixture()
-def in_process_cluster() -> Iterator[str]:
-    """A thread-based cluster, so a draw failure can be injected into its workers."""
-    with LocalCluster(n_workers=1, threads_per_worker=1, processes=False,
-                      dashboard_address="127.0.0.1:0") as cluster, Client(cluster):
-        yield str(cluster.scheduler_address)
 
 
 def test_failed_draw_is_recorded_and_others_go_on(

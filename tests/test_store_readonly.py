@@ -17,7 +17,6 @@ import numpy as np
 import pytest
 import xarray as xr
 from click.testing import CliRunner
-from distributed import Client, LocalCluster
 
 from rareflow.cli import main
 from rareflow.runs.ensemble import ensemble_summary, run_ensemble
@@ -29,12 +28,6 @@ YEARS = range(2024, 2027)
 SCENARIO = "slow-rebuild"
 
 
-@pytest.fixture(scope="module")
-def cluster() -> Iterator[str]:
-    """A thread-based cluster (cheap to start; draws run in this process)."""
-    with LocalCluster(n_workers=1, threads_per_worker=1, processes=False,
-                      dashboard_address="127.0.0.1:0") as local, Client(local):
-        yield str(local.scheduler_address)
 
 
 def _draws(root: Path, run_id: str) -> dict[int, xr.Dataset]:
@@ -47,9 +40,12 @@ def _run(*args: str) -> tuple[int, str]:
     return result.exit_code, " ".join(result.output.split())
 
 
-def test_resume_redoes_damaged_draws_identically(cluster: str, tmp_path: Path) -> None:
+def test_resume_redoes_damaged_draws_identically(
+    in_process_cluster: str, tmp_path: Path
+) -> None:
     """Before, a resumed ensemble counted the damaged draws as done and left them damaged."""
-    args = {"draws": 3, "seed": 3, "years": YEARS, "store_dir": tmp_path, "scheduler": cluster}
+    args = {"draws": 3, "seed": 3, "years": YEARS, "store_dir": tmp_path,
+            "scheduler": in_process_cluster}
     first = run_ensemble(SCENARIO, **args)  # type: ignore[arg-type]
     reference = _draws(tmp_path, first.run_id)
     files.variable_file(tmp_path, first.run_id, 1, "key_series").write_bytes(b"PAR1")
@@ -91,11 +87,11 @@ def _remount_ro(target: Path) -> None:
 
 
 def test_read_only_mount_reads_work_and_writes_fail_in_one_line(
-    cluster: str, mount: Path, tmp_path: Path
+    in_process_cluster: str, mount: Path, tmp_path: Path
 ) -> None:
     root = mount / "store"
     outcome = run_ensemble(SCENARIO, draws=2, seed=5, years=YEARS, store_dir=root,
-                           scheduler=cluster)
+                           scheduler=in_process_cluster)
     with RunStore(root, durable=False) as store:
         single = store.create_run("single", "one", "text", "d", "c", 1, 1)
         store.write_draw(single.run_id, 0, synthetic_result(0))
@@ -125,7 +121,8 @@ def test_read_only_mount_reads_work_and_writes_fail_in_one_line(
     assert where in str(caught.value) and "\n" not in str(caught.value)
     assert isinstance(caught.value, StoreReadOnlyError)
     with pytest.raises(StoreNotWritableError, match="read-only"):
-        run_ensemble(SCENARIO, draws=2, seed=5, years=YEARS, store_dir=root, scheduler=cluster)
+        run_ensemble(SCENARIO, draws=2, seed=5, years=YEARS, store_dir=root,
+                     scheduler=in_process_cluster)
     for args in (["runs", "delete", ens, "--yes"], ["runs", "prune"]):
         code, out = _run(*args, "--store", str(root))
         assert code != 0 and where in out and "read-only" in out and "Traceback" not in out
