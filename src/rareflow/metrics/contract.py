@@ -41,10 +41,6 @@ RESULT_VARIABLES: Final[dict[str, tuple[tuple[str, ...], str]]] = {
     for variable in results_contract.RESULT_VARIABLES
 }
 
-#: Variables only some results carry (``magnets_in_use``: multi-year simulations only).
-OPTIONAL_VARIABLES: Final[frozenset[str]] = frozenset(
-    variable.name for variable in results_contract.RESULT_VARIABLES if variable.optional)
-
 #: Dataset-level attributes every result carries.
 RESULT_ATTRS: Final[tuple[str, ...]] = tuple(
     attribute.name for attribute in results_contract.RESULT_ATTRIBUTES if not attribute.optional)
