@@ -20,9 +20,6 @@ from rareflow.data.loader import load_world
 from rareflow.data.summary import DataSummary, summarize
 from rareflow.model.errors import DataError
 
-#: Exit status for invalid data.
-EXIT_INVALID = EXIT_BAD_INPUT
-
 
 @click.command("check")
 @click.option(
@@ -43,7 +40,7 @@ def check(data_dir: Path | None, year: int | None, as_json: bool) -> None:
             click.echo(to_json({"ok": False, "error": str(error)}))
         else:
             click.echo(f"Invalid data: {error}", err=True)
-        raise SystemExit(EXIT_INVALID) from None
+        raise SystemExit(EXIT_BAD_INPUT) from None
     if as_json:
         click.echo(to_json({"ok": True, **summary.to_dict()}, indent=2))
         return
