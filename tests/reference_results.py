@@ -13,10 +13,9 @@ import pandas as pd
 import xarray as xr
 
 from rareflow.engine.inputs import YearInputs
-from rareflow.engine.lpcore import INF
-from rareflow.engine.market import MarketModel, Solution
 from rareflow.engine.inventory import COVER_YEARS, OPENING_ORIGIN, STOCK_ELASTICITY
-from rareflow.engine.market import NORMAL_SHARE
+from rareflow.engine.lpcore import INF
+from rareflow.engine.market import NORMAL_SHARE, MarketModel, Solution
 from rareflow.engine.network import SWARF_SHARE
 from rareflow.model.demand_curve import curve_steps
 from rareflow.model.elements import ELEMENTS, ORIGINS, STAGES
@@ -416,7 +415,8 @@ def reference_year_vectors(
     holding = row("inventory_holding")
     target = pd.MultiIndex.from_frame(holding.keys).map(use.to_dict()).to_numpy(dtype=float)
     target = np.where(np.isnan(target), 0.0, target)
-    target_of = dict(zip(zip(holding.keys.region, holding.keys.element), target, strict=True))
+    cells = zip(holding.keys.region, holding.keys.element, strict=True)
+    target_of = dict(zip(cells, target, strict=True))
     stock_steps = curve_steps(STOCK_ELASTICITY)
     inv = col("inventory_block")
     upper[inv.ids] = [stock_steps.width[b] * target_of[(r, e)] for r, e, b in

@@ -8,7 +8,6 @@ import pytest
 
 from rareflow.model import (
     DataError,
-    DemandBlock,
     Deposit,
     Facility,
     MagnetGrade,
@@ -93,9 +92,9 @@ def make_world() -> World:
     grade = MagnetGrade(
         id="n42", name="N42", family="ndfeb", content_kg_reo_per_t={"NdPr": 300.0}, **SRC
     )
-    blocks = (DemandBlock(share=1.0, price_usd_per_kg=100.0),)
     sectors = [
-        Sector(id=sid, name=sid, kind="magnet", magnet_mix={"n42": 1.0}, blocks=blocks, **SRC)
+        Sector(id=sid, name=sid, kind="magnet", magnet_mix={"n42": 1.0},
+               reference_price_usd_per_kg=100.0, elasticity=0.2, **SRC)
         for sid in SECTORS
     ]
     return World(

@@ -23,7 +23,8 @@ def balance_residuals(ds: xr.Dataset) -> dict[str, xr.DataArray]:
 
     * ore: mined = ore concentrated;
     * concentrate: produced + net imports = separated + stored;
-    * oxide: separated + recycled + net imports + stock release = used + disposed;
+    * oxide: separated + recycled + net imports + stockpile release + inventory release
+      = used + disposed;
     * metal: reduced + net imports = used by magnet plants;
     * magnets (REO content): made + net imports = used by sectors.
     """
@@ -39,6 +40,7 @@ def balance_residuals(ds: xr.Dataset) -> dict[str, xr.DataArray]:
         + production.sel(stage="recycling", drop=True)
         + _net_imports(ds, "oxide")
         + ds.stockpile_release
+        + ds.inventory_release
         - use.sel(stage="separation", drop=True)
         - ds.disposal,
         "metal": production.sel(stage="metal", drop=True)
