@@ -13,7 +13,7 @@ import pandas as pd
 import xarray as xr
 
 from rareflow.engine.inputs import YearInputs
-from rareflow.engine.inventory import COVER_YEARS, OPENING_ORIGIN, STOCK_ELASTICITY
+from rareflow.engine.inventory import OPENING_ORIGIN, STOCK_ELASTICITY, cover_years
 from rareflow.engine.lpcore import INF
 from rareflow.engine.market import NORMAL_SHARE, MarketModel, Solution
 from rareflow.engine.network import SWARF_SHARE
@@ -411,10 +411,11 @@ def reference_year_vectors(
     use = pd.concat([
         use.assign(value=use.quantity * use.t)[["region", "element", "value"]],
         inputs.oxide_demand.rename(columns={"quantity": "value"})[["region", "element", "value"]],
-    ]).groupby(["region", "element"])["value"].sum() * COVER_YEARS
+    ]).groupby(["region", "element"])["value"].sum()
     holding = row("inventory_holding")
     target = pd.MultiIndex.from_frame(holding.keys).map(use.to_dict()).to_numpy(dtype=float)
-    target = np.where(np.isnan(target), 0.0, target)
+    target = np.where(np.isnan(target), 0.0, target) * cover_years(
+        holding.keys.region.to_numpy(), net.china)
     cells = zip(holding.keys.region, holding.keys.element, strict=True)
     target_of = dict(zip(cells, target, strict=True))
     stock_steps = curve_steps(STOCK_ELASTICITY)

@@ -40,25 +40,55 @@ def test_world_and_us_mine_output_2024(solved: xr.Dataset) -> None:
 
 
 def test_china_stage_shares_2024(solved: xr.Dataset) -> None:
-    assert _share(solved, "mining", "CHN") == pytest.approx(0.69, abs=0.03)
-    assert 0.85 - 0.03 <= _share(solved, "separation", "CHN") <= 0.90 + 0.03
-    assert 0.90 - 0.03 <= _share(solved, "magnet", "CHN") <= 0.92 + 0.03
+    assert 0.66 <= _share(solved, "mining", "CHN") <= 0.72
+    assert _share(solved, "separation", "CHN") >= 0.85
+    assert 0.88 <= _share(solved, "magnet", "CHN") <= 0.96
 
 
-@pytest.mark.parametrize("element", ["NdPr", "Dy", "Tb"])
-def test_oxide_prices_2024_within_30_percent(
-    solved: xr.Dataset, world: World, element: str
+#: Reference prices the 2024 solve must meet within ±15 % (issue #16), by (element, market).
+#: Sm outside China is the one known miss: its $3.0/kg reference is our estimate without a
+#: source, and with China's domestic $1.9/kg and $0.30/kg freight no free market holds that gap
+#: (docs/calibration.md); it is checked within ±25 % instead.
+PRICE_TOLERANCE = {("Sm", "outside_china"): 0.25}
+CALIBRATED = ("NdPr", "Dy", "Tb", "Ce", "La", "Sm", "Y")
+
+
+def market_price(ds: xr.Dataset, element: str, market: str) -> float:
+    """The 2024 oxide price of a market: China-origin oxide in China; abroad the mean of USA,
+    JPN and DEU over the oxide they hold (any origin: without controls both trade alike)."""
+    prices = ds.price.sel(stage="separation", element=element)
+    if market == "china":
+        return float(prices.sel(region="CHN", origin="china"))
+    return float(prices.sel(region=["USA", "JPN", "DEU"]).max("origin").mean())
+
+
+@pytest.mark.parametrize("market", ["china", "outside_china"])
+@pytest.mark.parametrize("element", CALIBRATED)
+def test_oxide_prices_2024_within_15_percent(
+    solved: xr.Dataset, world: World, element: str, market: str
 ) -> None:
-    prices = solved.price.sel(stage="separation", element=element).max("origin")
-    reference = {
-        p.market: p.usd_per_kg
-        for p in world.reference_prices
-        if p.year == 2024 and p.element == element
-    }
-    inside = float(prices.sel(region="CHN"))
-    outside = float(prices.sel(region=["USA", "JPN", "DEU"]).mean())
-    assert inside == pytest.approx(reference["china"], rel=0.30)
-    assert outside == pytest.approx(reference["outside_china"], rel=0.30)
+    reference = {(p.element, p.market): p.usd_per_kg
+                 for p in world.reference_prices if p.year == 2024}[(element, market)]
+    tolerance = PRICE_TOLERANCE.get((element, market), 0.15)
+    assert market_price(solved, element, market) == pytest.approx(reference, rel=tolerance)
+
+
+def test_no_negative_price_2024(solved: xr.Dataset) -> None:
+    assert float(solved.price.min()) >= -1e-9
+    assert float(solved.magnet_price.min()) >= -1e-9
+
+
+def test_shortfall_2024_below_one_percent_of_demand_in_every_region(solved: xr.Dataset) -> None:
+    demand = solved.demand.sum("sector")
+    shortfall = solved.shortfall.sum("sector")
+    regions = demand > 0
+    assert float((shortfall / demand.where(regions)).max()) < 0.01
+
+
+def test_us_ndpr_oxide_2024_matches_mp_materials(solved: xr.Dataset) -> None:
+    # MP Materials FY2024 results (20 Feb 2025): 1,294 t NdPr oxide, the only US separator
+    us = float(solved.production.sel(stage="separation", region="USA", element="NdPr").sum())
+    assert us == pytest.approx(1_294, rel=0.10)
 
 
 def test_bundled_world_balances_close(solved: xr.Dataset) -> None:
@@ -85,20 +115,22 @@ def test_china_mines_produce_the_2024_quota(solved: xr.Dataset, world: World) ->
 
 
 def test_oxide_prices_2024_inside_and_outside_china_are_close(solved: xr.Dataset) -> None:
-    # No export controls in 2024: the two markets differ by transport only.
-    prices = solved.price.sel(stage="separation").max("origin")
+    # No export controls in 2024: no two-tier market, the two differ by transport only.
     for element in ("NdPr", "Dy", "Tb"):
-        inside = float(prices.sel(region="CHN", element=element))
-        outside = float(prices.sel(region=["USA", "JPN", "DEU"], element=element).mean())
+        inside = market_price(solved, element, "china")
+        outside = market_price(solved, element, "outside_china")
         assert outside == pytest.approx(inside, rel=0.02), element
 
 
 def test_mountain_pass_concentrate_value_2024(model_2024: tuple[MarketModel, Solution]) -> None:
-    # MP Materials Q4 2024: realized price $4,717 per t REO of concentrate (sold to China).
+    # MP Materials Q4 2024: realized price $4,717 per t REO of concentrate (sold to China). The
+    # model values the concentrate at what its oxides fetch less separation and freight; since
+    # La and Ce are no longer priced below zero that is ≈ 40 % above the realized price, which
+    # also carries the Chinese buyer's margin (docs/calibration.md).
     model, solution = model_2024
     rows = model.network.row("concentrate_balance").labelled("row")
     row = rows.loc[(rows.region == "USA") & (rows.deposit == "mountain_pass"), "row"]
-    assert float(solution.row_dual[int(row.iloc[0])]) == pytest.approx(4.717, rel=0.30)
+    assert 4.717 <= float(solution.row_dual[int(row.iloc[0])]) <= 4.717 * 1.45
 
 
 def test_every_floor_has_an_outlet_2024_2050(world: World) -> None:

@@ -7,7 +7,8 @@ end users' stocks together, as oxide equivalent). In a year:
   (``inventory_sell`` ≤ ``L``);
 * the closing stock ``K = L − sold + bought`` is valued along a constant-elasticity
   *stock-demand* curve (:mod:`rareflow.model.demand_curve`) through the **target stock**
-  ``T = cover × reference use`` at the element's reference price: holders keep more than the
+  ``T = cover × reference use`` (:data:`COVER_YEARS`; :data:`CHINA_COVER_YEARS` in China) at
+  the element's reference price: holders keep more than the
   target when prices are low and sell down their stocks when prices are high.
 
 ``reference use`` is the region's demand for the element at reference prices: its oxide demand
@@ -25,9 +26,17 @@ from scipy import sparse
 from rareflow.engine.network import SWARF_SHARE, Network
 from rareflow.model.demand_curve import curve_steps
 
-#: Target inventory cover in years of reference use. Assumption: ≈ 3 months of use is a common
-#: working-stock norm for industrial raw materials; no published rare-earth figure was found.
-COVER_YEARS = 0.25
+#: Target inventory cover in years of reference use, outside China and inside it. Assumption:
+#: ≈ 2 months held by magnet makers, traders and users abroad, ≈ 1 month inside China, next to
+#: its producers; no published figure exists (Japan's 60-day rare-metal stockpile target does
+#: not cover rare earths).
+COVER_YEARS = 2.0 / 12.0
+CHINA_COVER_YEARS = 1.0 / 12.0
+#: Cover wanted abroad while an export control on the element is announced or in force.
+#: Derived: Japanese purchases fell ≈ 20 % of a year's use more than consumption in 2012
+#: (−31.4 % demand, Japan Society of Newer Metals; ≈ 10 %/y substitution, Sprecher et al.
+#: 2017), i.e. ≈ 2.5 months of cover built up in 2010–11 and released in 2012.
+PRECAUTIONARY_COVER_YEARS = 4.5 / 12.0
 #: Elasticity (magnitude) of the stock-demand curve: how far holders let stocks run down (or
 #: build up) for a given price change. Assumption: stocks respond more to price than use does
 #: (use elasticities are 0.05–0.5 here); 1.0 means a price twice the reference halves the stock.
@@ -35,6 +44,21 @@ STOCK_ELASTICITY = 1.0
 #: Origin tag of the opening stocks of the first simulated year. Assumption: ≈ 90 % of the
 #: separated oxide traded in the base year was made in China, so stocks carry its tag.
 OPENING_ORIGIN = "china"
+
+
+def cover_years(regions: np.ndarray, china: str) -> np.ndarray:
+    """Normal target cover (years of use) of holders in ``regions``."""
+    return np.where(regions == china, CHINA_COVER_YEARS, COVER_YEARS)
+
+
+def precautionary_scale(regions: np.ndarray, china: str, share: float) -> np.ndarray:
+    """Factor on the stock-demand steps of holders in ``regions`` wanting precautionary cover.
+
+    ``share`` is the part of the year the precaution lasts; the factor interpolates between the
+    normal cover (1) and the precautionary one.
+    """
+    normal = cover_years(regions, china)
+    return np.asarray(1.0 + share * (PRECAUTIONARY_COVER_YEARS / normal - 1.0), dtype=float)
 
 
 class InventoryLayout:
@@ -49,6 +73,7 @@ class InventoryLayout:
         col, row = network.col, network.row
         holding = row("inventory_holding")
         self.n_cells = holding.size
+        self.cover = cover_years(holding.keys.region.to_numpy(), network.china)
         cells = {key: i for i, key in enumerate(
             zip(holding.keys.region.tolist(), holding.keys.element.tolist(), strict=True))}
 
@@ -101,7 +126,7 @@ class InventoryLayout:
     def targets(self, magnet_quantity: np.ndarray, oxide_quantity: np.ndarray) -> np.ndarray:
         """Target stock per cell (t REO) from the year's reference demand quantities."""
         use = self.magnet_use @ magnet_quantity + self.oxide_use @ oxide_quantity
-        return np.asarray(COVER_YEARS * use, dtype=float)
+        return np.asarray(self.cover * use, dtype=float)
 
     def opening_at_target(self, target: np.ndarray) -> np.ndarray:
         """Opening stock per ``inventory_sell`` column when none is carried: the target."""

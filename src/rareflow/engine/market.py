@@ -136,6 +136,13 @@ class MarketModel:
             family = col(name)
             cost[family.ids] = self._trade_cost(family, product)
         cost[col("oxide_dispose").ids] = DISPOSAL_COST
+        fill = col("stock_fill")
+        support = {(s.region, s.element): s.support_price_share for s in self.world.stockpiles
+                   if s.support_price_share is not None}
+        cost[fill.ids] = [-share * (self.world.oxide_reference_price(e, r) or 0.0)
+                          if (share := support.get((r, e))) is not None else 0.0
+                          for r, e in zip(fill.keys.region.tolist(), fill.keys.element.tolist(),
+                                          strict=True)]
         stretch = col("stretch")
         cost[stretch.ids] = STRETCH_PREMIUM * self._facility_values(stretch, "unit_cost")
         cost[col("inventory_buy").ids] = EPSILON_COST

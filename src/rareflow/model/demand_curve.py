@@ -4,14 +4,16 @@ A demand is anchored at a reference quantity ``Q`` and a reference price ``P`` a
 short-run own-price elasticity ``ε`` (a positive magnitude): the quantity demanded at price
 ``p`` is ``Q · (p / P)^(−ε)``. The LP holds it as :data:`SEGMENTS` steps between a *choke
 price* of :data:`CHOKE_RATIO` × ``P`` and a *floor* of :data:`FLOOR_RATIO` × ``P``, with price
-breakpoints spaced evenly in logarithm:
+breakpoints spaced evenly in logarithm within three bands, densest where prices usually are
+(:data:`BANDS`: 20 steps between 0.5 × and 2 × ``P``, 7 % apart; 6 above, 5 below):
 
 * step 0 holds the demand that would pay the choke price, ``Q · CHOKE_RATIO^(−ε)``: what is
   left of it unserved is a **shortfall** (no supply at any price the model admits);
 * step ``k ≥ 1`` holds ``Q(p_k) − Q(p_{k−1})`` between breakpoints ``p_{k−1} > p_k`` at the
   geometric mean of the two as its willingness to pay, so the step function stays within half a
-  step of the curve: with 24 steps over a price range of 100×, a breakpoint ratio of 1.21, the
-  quantity is within ``1.21^(ε/2) − 1`` of the curve (2.9 % at ε = 0.3, 4.9 % at ε = 0.5);
+  step of the curve: the quantity is within ``r^(ε/2) − 1`` of it for a breakpoint ratio ``r``
+  (at ε = 0.3: 1.0 % between 0.5 × and 2 × ``P``, 5.9 % above 2 ×, 2.8 % below 0.5 ×) and the
+  price of any quantity within half a step (3.5 % near ``P``);
 * no demand is represented below the floor price (the steps end at ``Q · FLOOR_RATIO^(−ε)``).
 
 Everything is per unit of ``Q`` and ``P``: :func:`curve_steps` returns step widths as shares
@@ -25,8 +27,10 @@ from dataclasses import dataclass
 
 import numpy as np
 
+#: Price bands of the breakpoints (multiples of P, from the choke down) and steps in each.
+BANDS: tuple[tuple[float, float, int], ...] = ((20.0, 2.0, 6), (2.0, 0.5, 20), (0.5, 0.2, 5))
 #: Number of steps of every demand curve (the first is the choke step).
-SEGMENTS = 24
+SEGMENTS = 1 + sum(steps for _, _, steps in BANDS)
 #: Choke price as a multiple of the reference price: demand not served at this price is a
 #: shortfall. Assumption: 20× is above every observed rare-earth price excursion (Dy and Tb
 #: rose ≈ 6–8× and Nd ≈ 9× from 2009 to the 2011 peak; USGS MCS 2012, Rare Earths).
@@ -48,18 +52,17 @@ class CurveSteps:
         return float(self.width.sum())
 
 
-def breakpoints(segments: int = SEGMENTS, choke: float = CHOKE_RATIO,
-                floor: float = FLOOR_RATIO) -> np.ndarray:
-    """The ``segments`` price breakpoints (multiples of P) from ``choke`` down to ``floor``."""
-    return np.geomspace(choke, floor, segments)
+def breakpoints() -> np.ndarray:
+    """The :data:`SEGMENTS` price breakpoints (multiples of P), choke price first, floor last."""
+    points = [np.geomspace(high, low, steps + 1)[:-1] for high, low, steps in BANDS]
+    return np.concatenate([*points, [FLOOR_RATIO]])
 
 
-def curve_steps(elasticity: float, segments: int = SEGMENTS, choke: float = CHOKE_RATIO,
-                floor: float = FLOOR_RATIO) -> CurveSteps:
+def curve_steps(elasticity: float) -> CurveSteps:
     """The steps of a curve of ``elasticity`` (magnitude, > 0), per unit of Q and P."""
     if elasticity <= 0:
         raise ValueError(f"elasticity must be positive, got {elasticity}")
-    points = breakpoints(segments, choke, floor)
+    points = breakpoints()
     quantity = points ** (-elasticity)
     width = np.diff(quantity, prepend=0.0)
     price = np.concatenate(([points[0]], np.sqrt(points[:-1] * points[1:])))

@@ -101,12 +101,18 @@ class StageShare(Sourced):
 
 
 class Stockpile(Sourced):
-    """A strategic stock of one element held in one region at the start of the base year."""
+    """A strategic stock of one element held in one region at the start of the base year.
+
+    ``support_price_share``: the holder buys for the stock (up to its capacity) whenever the
+    price falls below this share of the base-year reference price (a state reserve supporting
+    its producers); None: it buys only under a stockpile policy.
+    """
 
     region: str
     element: Element
     initial_t: Real = Field(ge=0)
     capacity_t: Real = Field(ge=0)
+    support_price_share: Real | None = Field(default=None, gt=0, le=1)
 
 
 class ScrapSupply(Sourced):

@@ -149,6 +149,7 @@ class YearContext:
         self.reference = reference
         self.extra_cost: dict[str, np.ndarray] = {}
         self.banned: dict[str, np.ndarray] = {}
+        self.scaled: dict[str, np.ndarray] = {}
         self.row_bounds: dict[str, tuple[np.ndarray, np.ndarray]] = {}
         self.capacity = CapacityPlan()
         self.notes: dict[str, object] = {}
@@ -170,6 +171,13 @@ class YearContext:
         size = self.network.col(family).size
         mask = self.banned.setdefault(family, np.zeros(size, dtype=bool))
         mask[np.asarray(local, dtype=np.int64)] = banned
+
+    def scale(self, family: str, local: np.ndarray, factor: np.ndarray | float) -> None:
+        """Multiply the upper bounds of columns ``local`` of ``family`` by ``factor``."""
+        size = self.network.col(family).size
+        scale = self.scaled.setdefault(family, np.ones(size))
+        np.multiply.at(scale, np.asarray(local, dtype=np.int64),
+                       np.broadcast_to(np.asarray(factor, dtype=float), np.shape(local)))
 
     def rows(self, family: str) -> tuple[np.ndarray, np.ndarray]:
         """Lower and upper bound arrays of policy row family ``family`` (edit in place)."""
@@ -216,6 +224,8 @@ class YearContext:
     def adjustments(self) -> Adjustments:
         """The gathered costs, bans and row bounds as engine :class:`Adjustments`."""
         scale = {name: np.where(mask, 0.0, 1.0) for name, mask in self.banned.items()}
+        for name, factor in self.scaled.items():
+            scale[name] = scale.get(name, 1.0) * factor
         return Adjustments(extra_cost=dict(self.extra_cost), upper_scale=scale,
                            row_bounds=dict(self.row_bounds))
 

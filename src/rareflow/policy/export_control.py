@@ -25,6 +25,12 @@ One row per (policy, product, element) sums the covered columns in t REO of the 
 * ``quota`` (t REO/y): one row per policy over all its covered columns, bounded by the pro-rata
   quota plus the inactive part of the year's reference flow.
 
+Precautionary buying: from the announcement to the end of a control, holders of inventories in
+its destinations want :data:`~rareflow.engine.inventory.PRECAUTIONARY_COVER_YEARS` of cover of
+the controlled elements instead of their normal cover: the steps of their stock-demand curve
+are scaled up by the ratio (times the share of the year), so they buy ahead and sell the extra
+stock once the control ends.
+
 Technology controls: facilities in the destination regions that use Chinese technology
 (``uses_chinese_technology``) and are not yet operating get no capacity while the control is
 active (``1 - active share`` of it in a partial year).
@@ -35,6 +41,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
+from rareflow.engine.inventory import precautionary_scale
 from rareflow.engine.lpcore import INF
 from rareflow.engine.network import SHIP_FAMILY, Network
 from rareflow.policy.base import (
@@ -121,7 +128,15 @@ class ExportControlEffect(Effect[ExportControl]):
     def adjust(self, ctx: YearContext) -> None:
         """Bound the limit rows, ban fully blocked flows, add licence delay costs, block tech."""
         lower, upper = ctx.rows(ROWS)
+        holders = ctx.network.col("inventory_block").keys
         for policy in self.policies:
+            precaution = policy.precaution_fraction(ctx.year)
+            if precaution > 0:
+                wary = (holders.region.isin(policy.destination_regions(ctx.world))
+                        & holders.element.isin(policy.tracked_elements())).to_numpy()
+                factor = precautionary_scale(holders.region.to_numpy()[wary], ctx.network.china,
+                                             precaution)
+                ctx.scale("inventory_block", np.flatnonzero(wary), factor)
             active = policy.active_fraction(ctx.year)
             if active <= 0:
                 continue

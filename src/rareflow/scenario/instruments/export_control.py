@@ -49,6 +49,10 @@ class ExportControl(InstrumentBase):
     * ``technology_controls`` (or ``technology`` among ``products``): facilities abroad that need
       the exporter's process technology (``uses_chinese_technology``) cannot start or expand
       while the control is active.
+    * Precautionary buying: from ``announced`` (default: ``start``) until ``end``, buyers and
+      traders in the destinations want more stock of the controlled elements
+      (:meth:`precaution_fraction`; the engine raises their target inventory cover); when the
+      control ends they sell the extra stock again.
     """
 
     type: Literal["export_control"] = "export_control"
@@ -61,6 +65,8 @@ class ExportControl(InstrumentBase):
     except_: tuple[Area, ...] = Field(default=(), alias="except", description="exempt areas")
     start: DateOrYear
     end: DateOrYear | None = None
+    announced: DateOrYear | None = Field(
+        default=None, description="when the control became known (default: start)")
     mode: ControlMode
     quota_t_per_y: Real | None = Field(default=None, ge=0, description="quota mode, t REO/y")
     approval_share: Real | None = Field(default=None, ge=0, le=1, description="licence mode")
@@ -79,6 +85,8 @@ class ExportControl(InstrumentBase):
             raise ValueError("'elements' is required unless only 'technology' is controlled")
         if self.end is not None and end_date(self.end) < start_date(self.start):
             raise ValueError("'end' is before 'start'")
+        if self.announced is not None and start_date(self.announced) > start_date(self.start):
+            raise ValueError("'announced' is after 'start'")
         if (self.mode == "quota") != (self.quota_t_per_y is not None):
             raise ValueError("'quota_t_per_y' is required with mode 'quota' and only then")
         if (self.mode == "licence") != (self.approval_share is not None):
@@ -90,6 +98,12 @@ class ExportControl(InstrumentBase):
     def window(self) -> Span:
         """``start``..``end``."""
         return start_date(self.start), None if self.end is None else end_date(self.end)
+
+    def precaution_fraction(self, year: int) -> float:
+        """Share of ``year`` (0..1) from the announcement to the end, net of suspensions."""
+        first = start_date(self.announced if self.announced is not None else self.start)
+        window = (first, None if self.end is None else end_date(self.end))
+        return _fraction(year, window, (span.span() for span in self.suspended))
 
     def tracked_elements(self) -> tuple[Element, ...]:
         """Tracked elements the control covers."""
