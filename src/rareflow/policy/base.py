@@ -89,12 +89,8 @@ def lookup_price(
     if reference is None or table.empty:
         return np.zeros(len(table))
     price = _year_slice(reference["price"].sel(stage=stage))
-    series = price.to_series().rename("price").reset_index()
-    keyed = table[[region, "element", "origin"]].rename(columns={region: "region"})
-    merged = keyed.merge(series, on=["region", "element", "origin"], how="left")
-    fallback = series.groupby("element").price.max()
-    values = merged.price.fillna(merged.element.map(fallback)).fillna(0.0)
-    return np.asarray(np.maximum(values.to_numpy(dtype=float), 0.0), dtype=float)
+    return _gather(price, {"region": table[region], "element": table["element"],
+                           "origin": table["origin"]}, fallback_dim="element")
 
 
 def lookup_magnet_price(
@@ -104,12 +100,31 @@ def lookup_magnet_price(
     if reference is None or table.empty:
         return np.zeros(len(table))
     price = _year_slice(reference["magnet_price"])
-    series = price.to_series().rename("price").reset_index()
-    keyed = table[[region, "grade_id"]].rename(columns={region: "region", "grade_id": "grade"})
-    merged = keyed.merge(series, on=["region", "grade"], how="left")
-    fallback = series.groupby("grade").price.max()
-    values = merged.price.fillna(merged.grade.map(fallback)).fillna(0.0)
-    return np.asarray(np.maximum(values.to_numpy(dtype=float), 0.0), dtype=float)
+    return _gather(price, {"region": table[region], "grade": table["grade_id"]},
+                   fallback_dim="grade")
+
+
+def _gather(price: xr.DataArray, keys: dict[str, pd.Series], fallback_dim: str) -> np.ndarray:
+    """``price`` at each row's labels, never negative.
+
+    Where a label is absent or the price NaN: the highest price of the row's ``fallback_dim``
+    label anywhere, then 0.
+    """
+    price = price.transpose(*keys)
+    values = price.to_numpy()
+    codes = [price.indexes[dim].get_indexer(pd.Index(labels)) for dim, labels in keys.items()]
+    known = np.logical_and.reduce([code >= 0 for code in codes])
+    out = np.full(len(codes[0]), np.nan)
+    out[known] = values[tuple(code[known] for code in codes)]
+    axis = list(keys).index(fallback_dim)
+    others = tuple(i for i in range(values.ndim) if i != axis)
+    with np.errstate(all="ignore"):
+        best = np.nanmax(np.where(np.isnan(values), -np.inf, values), axis=others)
+    best = np.where(np.isfinite(best), best, np.nan)
+    fallback_code = codes[axis]
+    missing = np.isnan(out) & (fallback_code >= 0)
+    out[missing] = best[fallback_code[missing]]
+    return np.asarray(np.maximum(np.nan_to_num(out, nan=0.0), 0.0), dtype=float)
 
 
 @dataclass

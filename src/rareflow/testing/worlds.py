@@ -129,11 +129,13 @@ def tiny_world() -> World:
         "magnet_grades": _grades(),
         "sectors": _sectors(),
         "demand": [
-            {"region": "CHN", "sector": "ev", "year": 2024, "tonnes": 90_000, **_TEST},
-            {"region": "CHN", "sector": "electronics", "year": 2024, "tonnes": 120_000, **_TEST},
-            {"region": "USA", "sector": "ev", "year": 2024, "tonnes": 15_000, **_TEST},
-            {"region": "USA", "sector": "defence", "year": 2024, "tonnes": 1_500, **_TEST},
-            {"region": "JPN", "sector": "electronics", "year": 2024, "tonnes": 20_000, **_TEST},
+            # reference quantities roughly what the world's mines and recyclers supply at the
+            # reference prices (NdPr and Dy both close to balance in 2024)
+            {"region": "CHN", "sector": "ev", "year": 2024, "tonnes": 17_000, **_TEST},
+            {"region": "CHN", "sector": "electronics", "year": 2024, "tonnes": 60_000, **_TEST},
+            {"region": "USA", "sector": "ev", "year": 2024, "tonnes": 4_000, **_TEST},
+            {"region": "USA", "sector": "defence", "year": 2024, "tonnes": 800, **_TEST},
+            {"region": "JPN", "sector": "electronics", "year": 2024, "tonnes": 9_000, **_TEST},
             *[
                 {"region": r, "sector": "other", "year": 2024, "element": e, "tonnes": t, **_TEST}
                 for r, scale in (("CHN", 1.0), ("USA", 0.15), ("JPN", 0.1))
