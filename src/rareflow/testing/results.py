@@ -21,15 +21,46 @@ import numpy as np
 import xarray as xr
 
 from rareflow.model.elements import ELEMENTS, ORIGINS, STAGES
-from rareflow.model.results_contract import PRODUCTS, RESULT_VARIABLES
+from rareflow.model.results_contract import (
+    DEMAND_UNITS,
+    PRODUCTS,
+    RESULT_VARIABLES,
+    VARIABLES,
+    ResultVariable,
+)
 
 #: Sector ids of the bundled world (``data/sectors.yaml``): sectors are data, not a vocabulary of
 #: the model, so these are only the default ``sector`` coordinate of a test result.
 SECTORS: Final[tuple[str, ...]] = (
     "ev", "wind", "electronics", "industrial_motors", "defence", "other",
 )
-#: Variables over (year, region, sector) that obey ``demand = served + substituted + unmet``.
-_SECTOR_BALANCE: Final[tuple[str, ...]] = ("demand", "served", "substituted", "unmet")
+#: Variables over (year, region, sector) that obey
+#: ``demand = served + substituted + demand_response + shortfall``.
+_SECTOR_BALANCE: Final[tuple[str, ...]] = (
+    "demand", "served", "substituted", "demand_response", "shortfall",
+)
+#: The parts of demand that price formation (issue #16) adds to the contract, as declared there.
+#: A test result carries them even where the contract does not declare them yet, right after
+#: ``substituted``; once it does, the contract's own declarations are used.
+_OUTCOME_VARIABLES: Final[tuple[ResultVariable, ...]] = (
+    ResultVariable("demand_response", ("year", "region", "sector"), DEMAND_UNITS,
+                   "demand given up because prices are above the reference (negative when "
+                   "prices below it raise use)", "solve"),
+    ResultVariable("shortfall", ("year", "region", "sector"), DEMAND_UNITS,
+                   "demand not served even at the choke price, or blocked by policy from any "
+                   "supply", "solve"),
+)
+
+
+def _variables() -> tuple[ResultVariable, ...]:
+    """The contract's variables in order, each outcome it lacks right after ``substituted``."""
+    pending = tuple(v for v in _OUTCOME_VARIABLES if v.name not in VARIABLES)
+    ordered: list[ResultVariable] = []
+    for variable in RESULT_VARIABLES:
+        ordered.append(variable)
+        if variable.name == "substituted":
+            ordered.extend(pending)
+    return tuple(ordered)
 
 
 def empty_result(
@@ -70,7 +101,7 @@ def empty_result(
         coords["draw"] = list(range(draws))
     lead = ("draw",) if draws is not None else ()
     data_vars = {}
-    for variable in RESULT_VARIABLES:
+    for variable in _variables():
         full = lead + variable.dims
         shape = tuple(len(coords[dim]) for dim in full)
         data_vars[variable.name] = xr.DataArray(
@@ -96,24 +127,29 @@ def synthetic_result(
 ) -> xr.Dataset:
     """:func:`empty_result` filled with random numbers, the same for the same ``seed``.
 
-    Every variable is uniform in [0, 1000) except the sector balance: ``served``, ``substituted``
-    and ``unmet`` split a positive ``demand``. Attributes are those of a run (``seed`` is
+    Every variable is uniform in [0, 1000) except the sector balance: ``served``,
+    ``substituted``, ``demand_response`` and ``shortfall`` add up to a positive ``demand``, with
+    ``shortfall >= 0`` and ``demand_response`` sometimes negative (prices below the reference).
+    Attributes are those of a run (``seed`` is
     ``seed``), with one instrument, ``price_floor_ndpr``.
     """
     rng = np.random.default_rng(seed)
     ds = empty_result(years, regions, facilities=facilities, instruments=["price_floor_ndpr"],
                       instrument_types=["price_floor"], scenario=scenario)
-    for variable in RESULT_VARIABLES:
+    for variable in _variables():
         name = variable.name
         if name not in _SECTOR_BALANCE:
             ds[name].values[...] = rng.uniform(0, 1000, ds[name].shape)
     demand = rng.uniform(10, 100, ds["demand"].shape)
     served = demand * rng.uniform(0.5, 1.0, demand.shape)
     substituted = (demand - served) * rng.uniform(0, 0.5, demand.shape)
+    rest = demand - served - substituted
+    response = rest * rng.uniform(-0.25, 1.0, demand.shape)
     ds["demand"].values[...] = demand
     ds["served"].values[...] = served
     ds["substituted"].values[...] = substituted
-    ds["unmet"].values[...] = demand - served - substituted
+    ds["demand_response"].values[...] = response
+    ds["shortfall"].values[...] = rest - response
     ds.attrs.update(data_version="world-2025.11", code_version="0.1.0", seed=int(seed))
     return ds
 
@@ -122,7 +158,7 @@ def put(ds: xr.Dataset, name: str, value: float, **where: Any) -> xr.Dataset:
     """Set ``ds[name]`` to ``value`` at the labels in ``where`` (in place; returns ``ds``).
 
     Dims not named in ``where`` are set over all their labels, so
-    ``put(ds, "unmet", 5.0, region="USA", sector="defence")`` sets every year.
+    ``put(ds, "shortfall", 5.0, region="USA", sector="defence")`` sets every year.
     """
     ds[name].loc[where] = value
     return ds
