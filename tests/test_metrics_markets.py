@@ -37,7 +37,7 @@ def test_demand_response_sums_regions_and_keeps_its_sign():
     put(ds, "demand_response", -10.0, region="JPN", sector="defence")  # cheap: more used
     put(ds, "shortfall", 4.0, region="USA", sector="defence")
     world = demand_response(ds)
-    assert list(world["sector"].values)[0] == "defence"
+    assert str(world["sector"].values[0]) == "defence"
     assert float(world.sel(year=2026, sector="defence")) == 20.0
     assert float(demand_response(ds, "JPN").sel(year=2026, sector="defence")) == -10.0
     assert world.attrs["units"] == "t (magnet t or t REO)"

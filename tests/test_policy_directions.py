@@ -33,16 +33,18 @@ def test_october_controls_raise_heavy_prices_outside_china(
     assert _outside_price(october, element, 2025) > _outside_price(baseline, element, 2025)
 
 
-def test_october_controls_widen_the_shortfall_outside_china(
+def test_october_controls_cut_demand_met_outside_china(
     baseline: xr.Dataset, october: xr.Dataset
 ) -> None:
-    def outside_unmet(ds: xr.Dataset) -> float:
-        return float(ds.unmet.sel(year=2025).drop_sel(region="CHN").sum())
+    def outside_not_met(ds: xr.Dataset) -> float:
+        """Demand neither served nor substituted: priced out (demand response) or short."""
+        lost = (ds.demand_response + ds.shortfall).sel(year=2025)
+        return float(lost.drop_sel(region="CHN").sum())
 
     def stock_release(ds: xr.Dataset) -> float:
         return float(ds.stockpile_release.sel(year=2025).drop_sel(region="CHN").sum())
 
-    widened = outside_unmet(october) > outside_unmet(baseline)
+    widened = outside_not_met(october) > outside_not_met(baseline)
     covered = stock_release(october) > stock_release(baseline)
     assert widened or covered
 
