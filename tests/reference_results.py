@@ -15,7 +15,10 @@ import xarray as xr
 from rareflow.engine.inputs import YearInputs
 from rareflow.engine.lpcore import INF
 from rareflow.engine.market import MarketModel, Solution
+from rareflow.engine.inventory import COVER_YEARS, OPENING_ORIGIN, STOCK_ELASTICITY
+from rareflow.engine.market import NORMAL_SHARE
 from rareflow.engine.network import SWARF_SHARE
+from rareflow.model.demand_curve import curve_steps
 from rareflow.model.elements import ELEMENTS, ORIGINS, STAGES
 
 PRODUCTS = ("concentrate", "oxide", "metal", "magnet")
@@ -120,10 +123,15 @@ def reference_to_dataset(model: MarketModel, solution: Solution, year: int) -> x
     magnet_production = _array(v("magnet_make").rename(columns={"grade_id": "grade"}),
                                ["region", "grade", "origin"], coords)
 
-    demand, served, substituted = _demand_tables(model, solution)
+    demand, served, substituted, choke = _demand_tables(model, solution)
     demand_da = _array(demand, ["region", "sector"], coords)
     served_da = _array(served, ["region", "sector"], coords)
     subs_da = _array(substituted, ["region", "sector"], coords)
+    shortfall_da = np.maximum(_array(choke, ["region", "sector"], coords), 0.0)
+    sell, buy = v("inventory_sell"), v("inventory_buy")
+    sold = pd.concat([sell, buy.assign(value=-buy.value)])
+    opening = sell.assign(value=model.inventory_opening)
+    inventory_sold = _array(sold, ["region", "element"], coords)
 
     consumption = _consumption(model, solution, shares, recipes, coords)
     price = _prices(model, solution, coords)
@@ -159,7 +167,8 @@ def reference_to_dataset(model: MarketModel, solution: Solution, year: int) -> x
         "demand": demand_da,
         "served": served_da - subs_da,
         "substituted": subs_da,
-        "unmet": demand_da - served_da,
+        "demand_response": demand_da - served_da - shortfall_da,
+        "shortfall": shortfall_da,
         "consumption": consumption,
         "price": price,
         "magnet_price": magnet_price,
@@ -167,6 +176,8 @@ def reference_to_dataset(model: MarketModel, solution: Solution, year: int) -> x
         "scrap_available": scrap_available,
         "stockpile_level": level,
         "stockpile_release": _array(net_release, ["region", "element"], coords),
+        "inventory_level": _array(opening, ["region", "element"], coords) - inventory_sold,
+        "inventory_release": inventory_sold,
         "disposal": _array(v("oxide_dispose"), ["region", "element"], coords),
         "concentrate_stored": _array(_stored(model, solution, shares), ["region", "element"],
                                      coords),
@@ -218,17 +229,19 @@ def _trade_tables(
 
 def _demand_tables(
     model: MarketModel, solution: Solution
-) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame]:
-    assert model.inputs is not None
-    inputs = model.inputs
-    demand = pd.concat([
-        inputs.magnet_demand.rename(columns={"quantity": "value"}),
-        inputs.oxide_demand.rename(columns={"quantity": "value"}),
-    ])
+) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame, pd.DataFrame]:
+    """Reference demand (bounds / curve total), served, substituted, choke step left unserved."""
     served = pd.concat([_values(model, solution, "demand_block"),
                         _values(model, solution, "oxide_block")])
+    ids = np.concatenate([model.network.col("demand_block").ids,
+                          model.network.col("oxide_block").ids])
+    total = served.sector.map({s.id: curve_steps(s.elasticity).total
+                               for s in model.world.sectors})
+    bound = model.col_upper[ids]
+    demand = served.assign(value=bound / total.to_numpy(dtype=float))
+    choke = served.assign(value=bound - served.value).loc[served.block == 0]
     substituted = _values(model, solution, "substitute")
-    return demand, served, substituted
+    return demand, served, substituted, choke
 
 
 def _consumption(
@@ -300,7 +313,8 @@ UNITS = {
     "demand": "t (magnet t or t REO)",
     "served": "t (magnet t or t REO)",
     "substituted": "t (magnet t or t REO)",
-    "unmet": "t (magnet t or t REO)",
+    "demand_response": "t (magnet t or t REO)",
+    "shortfall": "t (magnet t or t REO)",
     "consumption": "t REO",
     "price": "USD/kg",
     "magnet_price": "USD/kg magnet",
@@ -308,6 +322,8 @@ UNITS = {
     "scrap_available": "t REO",
     "stockpile_level": "t REO",
     "stockpile_release": "t REO",
+    "inventory_level": "t REO",
+    "inventory_release": "t REO",
     "disposal": "t REO",
     "concentrate_stored": "t REO",
     "surplus": "USD million",
@@ -343,8 +359,14 @@ def reference_year_vectors(
     for stage in ("mining", "concentration", "separation", "metal", "magnet", "recycling"):
         family = row(f"{stage}_capacity")
         caps = family.keys["facility"].map(inputs.capacity).fillna(0.0).to_numpy(dtype=float)
-        row_lower[family.ids] = -INF
+        floor = family.keys["facility"].map(
+            net.facilities.set_index("facility")["min_utilisation"]).fillna(0.0)
+        row_lower[family.ids] = np.where(floor > 0, floor * caps, -INF)
         row_upper[family.ids] = caps
+    normal = row("normal_capacity")
+    caps = normal.keys["facility"].map(inputs.capacity).fillna(0.0).to_numpy(dtype=float)
+    row_lower[normal.ids] = -INF
+    row_upper[normal.ids] = NORMAL_SHARE * caps
 
     make = col("magnet_make")
     clean_in_china = (make.keys.origin == "other") & (make.keys.region == net.china)
@@ -353,17 +375,16 @@ def reference_year_vectors(
     row_upper[clean.ids] = INF
 
     world = model.world
-    block_rows = [
-        {"sector": s.id, "block": b, "share": blk.share, "price": blk.price_usd_per_kg}
-        for s in world.sectors if s.kind == "magnet" for b, blk in enumerate(s.blocks)
-    ]
-    blocks = col("demand_block").keys.merge(
-        pd.DataFrame(block_rows, columns=["sector", "block", "share", "price"]),
-        on=["sector", "block"], how="left",
-    ).merge(inputs.magnet_demand, on=["region", "sector"], how="left").fillna(0.0)
+    sectors = {sec.id: sec for sec in world.sectors}
+    steps = {sec.id: curve_steps(sec.elasticity) for sec in world.sectors}
+    blocks = col("demand_block").keys.merge(inputs.magnet_demand, on=["region", "sector"],
+                                            how="left").fillna(0.0)
+    width = [steps[sec].width[b] for sec, b in zip(blocks.sector, blocks.block, strict=True)]
+    price = [steps[sec].price[b] * float(sectors[sec].reference_price_usd_per_kg or 0.0)
+             for sec, b in zip(blocks.sector, blocks.block, strict=True)]
     ids = col("demand_block").ids
-    upper[ids] = (blocks.share * blocks.quantity).to_numpy(dtype=float)
-    cost[ids] = -blocks.price.to_numpy(dtype=float)
+    upper[ids] = np.asarray(width) * blocks.quantity.to_numpy(dtype=float)
+    cost[ids] = -np.asarray(price)
 
     subs = col("substitute")
     sub_cost = subs.keys.sector.map(inputs.substitution_cost).fillna(0.0)
@@ -374,19 +395,44 @@ def reference_year_vectors(
     row_lower[limit.ids] = -INF
     row_upper[limit.ids] = (quantity.quantity.fillna(0.0) * share).to_numpy(dtype=float)
 
-    oxide_rows = [
-        {"sector": s.id, "element": e, "block": b, "share": blk.share,
-         "price": blk.price_usd_per_kg}
-        for s in world.sectors if s.kind == "oxide"
-        for e, curve in s.oxide_blocks.items() for b, blk in enumerate(curve)
-    ]
     oxide = col("oxide_block").keys.merge(
-        pd.DataFrame(oxide_rows, columns=["sector", "element", "block", "share", "price"]),
-        on=["sector", "element", "block"], how="left",
-    ).merge(inputs.oxide_demand, on=["region", "sector", "element"], how="left").fillna(0.0)
+        inputs.oxide_demand, on=["region", "sector", "element"], how="left").fillna(0.0)
+    width = [steps[sec].width[b] for sec, b in zip(oxide.sector, oxide.block, strict=True)]
+    price = [steps[sec].price[b] * (world.oxide_reference_price(e, r) or 0.0)
+             for sec, e, r, b in zip(oxide.sector, oxide.element, oxide.region, oxide.block,
+                                     strict=True)]
     ids = col("oxide_block").ids
-    upper[ids] = (oxide.share * oxide.quantity).to_numpy(dtype=float)
-    cost[ids] = -oxide.price.to_numpy(dtype=float)
+    upper[ids] = np.asarray(width) * oxide.quantity.to_numpy(dtype=float)
+    cost[ids] = -np.asarray(price)
+
+    # inventories: target = cover × (oxide demand + magnet demand's gross element content)
+    content = net.magnet_mix.merge(net.recipes, on="grade_id")
+    content = content.assign(t=content.mix * content.content / (1.0 - SWARF_SHARE))
+    use = inputs.magnet_demand.merge(content, on="sector")
+    use = pd.concat([
+        use.assign(value=use.quantity * use.t)[["region", "element", "value"]],
+        inputs.oxide_demand.rename(columns={"quantity": "value"})[["region", "element", "value"]],
+    ]).groupby(["region", "element"])["value"].sum() * COVER_YEARS
+    holding = row("inventory_holding")
+    target = pd.MultiIndex.from_frame(holding.keys).map(use.to_dict()).to_numpy(dtype=float)
+    target = np.where(np.isnan(target), 0.0, target)
+    target_of = dict(zip(zip(holding.keys.region, holding.keys.element), target, strict=True))
+    stock_steps = curve_steps(STOCK_ELASTICITY)
+    inv = col("inventory_block")
+    upper[inv.ids] = [stock_steps.width[b] * target_of[(r, e)] for r, e, b in
+                      zip(inv.keys.region, inv.keys.element, inv.keys.block, strict=True)]
+    cost[inv.ids] = [-stock_steps.price[b] * (world.oxide_reference_price(e, r) or 0.0)
+                     for r, e, b in zip(inv.keys.region, inv.keys.element, inv.keys.block,
+                                        strict=True)]
+    sell = col("inventory_sell")
+    opening = (np.array([target_of[(r, e)] if o == OPENING_ORIGIN else 0.0 for r, e, o in
+                         zip(sell.keys.region, sell.keys.element, sell.keys.origin, strict=True)])
+               if inputs.inventory is None else np.asarray(inputs.inventory))
+    upper[sell.ids] = opening
+    held = sell.keys.assign(value=opening).groupby(["region", "element"])["value"].sum()
+    rhs = -pd.MultiIndex.from_frame(holding.keys).map(held.to_dict()).to_numpy(dtype=float)
+    row_lower[holding.ids] = rhs
+    row_upper[holding.ids] = rhs
 
     scrap = row("scrap_balance")
     eol = scrap.keys.merge(inputs.scrap, on=["region", "element", "origin"], how="left")

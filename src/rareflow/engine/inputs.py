@@ -35,7 +35,10 @@ class YearInputs:
     * ``scrap``: region, element, origin, t (end-of-life scrap collected, t REO);
     * ``stock``: region, element, origin, level, capacity, release_price, fill_min, fill_max;
     * ``substitution_available``: sector → share of demand a substitute may serve this year;
-    * ``substitution_cost``: sector → USD per kg of magnet demand the substitute replaces.
+    * ``substitution_cost``: sector → USD per kg of magnet demand the substitute replaces;
+    * ``inventory``: opening stock of buyers' and traders' inventories per ``inventory_sell``
+      column of the market (t REO), carried from the previous year's closing stock; None in a
+      first year, where stocks open at their target (:mod:`rareflow.engine.inventory`).
     """
 
     year: int
@@ -46,6 +49,7 @@ class YearInputs:
     stock: pd.DataFrame
     substitution_available: pd.Series
     substitution_cost: pd.Series
+    inventory: np.ndarray | None = None
 
     def with_capacity(self, capacity: pd.Series) -> YearInputs:
         """A copy with ``capacity`` replaced."""

@@ -19,15 +19,23 @@ import pandas as pd
 
 from rareflow.engine.diagnostics import InfeasibleYearError, explain_infeasibility
 from rareflow.engine.inputs import YearInputs
+from rareflow.engine.inventory import InventoryLayout
 from rareflow.engine.lpcore import INF, Family
 from rareflow.engine.network import STAGE_FAMILY, Network, build_network, origin_tag
 from rareflow.engine.warmstart import StartPolicy
 from rareflow.engine.yeartables import Key, KeyMatcher, YearView
+from rareflow.model.demand_curve import curve_steps
 from rareflow.model.world import World
 
-#: USD/kg to keep surplus oxide as tailings or dispose of it (La/Ce "balance problem").
-#: Assumption: order of magnitude of storage/neutralisation costs; no public figure.
-DISPOSAL_COST = 0.5
+#: USD/kg to leave surplus oxide in tailings (the La/Ce "balance problem"). No public figure
+#: prices it, so it is zero: a co-product nobody buys is worth nothing, not less than nothing.
+DISPOSAL_COST = 0.0
+#: Share of a facility's capacity it runs at its unit cost; above it, the stretch segment.
+#: Assumption: plants run near 85 % of nameplate in normal operation; the last 15 % takes
+#: overtime, extra reagents and deferred maintenance.
+NORMAL_SHARE = 0.85
+#: Extra cost of stretch operation as a share of the unit cost. Assumption (see NORMAL_SHARE).
+STRETCH_PREMIUM = 0.5
 #: USD/kg to stockpile unsold concentrate at the mine. Assumption, as above.
 CONCENTRATE_STORE_COST = 0.2
 #: A tie-breaking cost (USD/kg) for moves that should happen only when they add value.
@@ -78,6 +86,10 @@ class MarketModel:
         self.row_lower = np.zeros(self.lp.n_rows)
         self.row_upper = np.zeros(self.lp.n_rows)
         self.inputs: YearInputs | None = None
+        #: Opening inventory per ``inventory_sell`` column and target stock per holding cell
+        #: of the last ``set_year`` (t REO).
+        self.inventory_opening = np.zeros(0)
+        self.inventory_target = np.zeros(0)
         #: The columns of ``inputs`` as read by the last ``set_year`` (reused by the results).
         self.view: YearView | None = None
         self._year_maps = YearMaps(self)
@@ -124,6 +136,9 @@ class MarketModel:
             family = col(name)
             cost[family.ids] = self._trade_cost(family, product)
         cost[col("oxide_dispose").ids] = DISPOSAL_COST
+        stretch = col("stretch")
+        cost[stretch.ids] = STRETCH_PREMIUM * self._facility_values(stretch, "unit_cost")
+        cost[col("inventory_buy").ids] = EPSILON_COST
         cost[col("conc_store").ids] = CONCENTRATE_STORE_COST
         cost[col("oxide_downgrade").ids] = EPSILON_COST
         cost[col("magnet_use").ids] = EPSILON_COST
@@ -153,16 +168,20 @@ class MarketModel:
         # capacity whatever the price (the surplus is stored as concentrate or disposed of).
         row_lower[maps.capacity_rows] = np.where(maps.min_utilisation > 0.0,
                                                  maps.min_utilisation * capacity, -INF)
+        normal = _fill0(view.capacity.take(maps.normal.rows(view.capacity.labels)))
+        row_lower[maps.normal_rows] = -INF
+        row_upper[maps.normal_rows] = NORMAL_SHARE * normal
         # Magnets made in China always carry the China origin tag (the origin rule).
         upper[maps.clean_in_china] = 0.0
         row_upper[maps.magnet_clean] = INF
 
-        # magnet demand blocks, substitutes, oxide demand blocks
+        # magnet demand curves, substitutes, oxide demand curves
         magnet = view.magnet_demand
         at = maps.magnet_demand.rows(*magnet.key_columns(("region", "sector")))
         demand = magnet.take("quantity", at)
         n_blocks = maps.n_blocks
-        upper[maps.block_ids] = maps.block_share * _fill0(demand[:n_blocks])
+        magnet_quantity = _fill0(demand[:n_blocks])
+        upper[maps.block_ids] = maps.block_share * magnet_quantity
         cost[maps.block_ids] = -maps.block_price
         substitution_cost = view.substitution_cost
         cost[maps.substitute_ids] = _fill0(substitution_cost.take(
@@ -174,8 +193,21 @@ class MarketModel:
         row_upper[maps.limit_ids] = _fill0(quantity) * share
         oxide = view.oxide_demand
         at = maps.oxide_demand.rows(*oxide.key_columns(("region", "sector", "element")))
-        upper[maps.oxide_ids] = maps.oxide_share * _fill0(oxide.take("quantity", at))
+        oxide_quantity = _fill0(oxide.take("quantity", at))
+        upper[maps.oxide_ids] = maps.oxide_share * oxide_quantity
         cost[maps.oxide_ids] = -maps.oxide_price
+
+        # buyers' and traders' inventories: opening stock offered, closing stock valued
+        stocks = maps.inventory
+        target = stocks.targets(magnet_quantity, oxide_quantity)
+        opening = (stocks.opening_at_target(target) if inputs.inventory is None
+                   else np.asarray(inputs.inventory, dtype=float))
+        upper[stocks.block_ids] = stocks.block_width * target[stocks.block_cell]
+        cost[stocks.block_ids] = -stocks.block_price
+        upper[stocks.sell_ids] = opening
+        held = -np.bincount(stocks.sell_cell, weights=opening, minlength=stocks.n_cells)
+        row_lower[stocks.holding_rows] = held
+        row_upper[stocks.holding_rows] = held
 
         # end-of-life scrap and stockpiles
         scrap = view.scrap
@@ -207,6 +239,8 @@ class MarketModel:
         self._push(lower, upper, cost, row_lower, row_upper)
         self.inputs = inputs
         self.view = view
+        self.inventory_opening = opening
+        self.inventory_target = target
 
     def _push(
         self,
@@ -231,6 +265,10 @@ class MarketModel:
             )
         self.col_lower, self.col_upper, self.col_cost = lower, upper, cost
         self.row_lower, self.row_upper = row_lower, row_upper
+
+    def closing_inventory(self, solution: Solution) -> np.ndarray:
+        """Closing stock per ``inventory_sell`` column after ``solution`` (next year's opening)."""
+        return self._year_maps.inventory.closing(self.inventory_opening, solution.col_value)
 
     # ------------------------------------------------------------------ solving --
     def basis(self) -> highspy.HighsBasis:
@@ -301,6 +339,10 @@ class YearMaps:
         self.min_utilisation = np.array([float(min_share.get(f, 0.0))
                                          for f in self.capacity.targets])
 
+        normal = row("normal_capacity")
+        self.normal_rows = normal.ids
+        self.normal = KeyMatcher(normal.keys.facility.tolist(), "facility capacity")
+
         make = col("magnet_make")
         # Magnet columns whose origin tag the origin rule contradicts (clean magnets in China).
         tag = origin_tag(make.keys.region, net.china, make.keys.origin)
@@ -308,19 +350,18 @@ class YearMaps:
         self.magnet_clean = row("magnet_clean").ids
 
         blocks = col("demand_block")
-        block_rows = [
-            {"sector": s.id, "block": b, "share": blk.share, "price": blk.price_usd_per_kg}
-            for s in world.sectors if s.kind == "magnet" for b, blk in enumerate(s.blocks)
-        ]
-        curve = blocks.keys.merge(
-            pd.DataFrame(block_rows, columns=["sector", "block", "share", "price"]),
-            on=["sector", "block"], how="left",
-        )
+        sectors = {sector.id: sector for sector in world.sectors}
+        steps = {sector.id: curve_steps(sector.elasticity) for sector in world.sectors}
+        block_sector = blocks.keys.sector.tolist()
+        block_index = blocks.keys.block.to_numpy(dtype=np.intp)
+        self.block_share = np.array([steps[s].width[b] for s, b in zip(block_sector, block_index,
+                                                                       strict=True)])
+        self.block_price = np.array([
+            steps[s].price[b] * float(sectors[s].reference_price_usd_per_kg or 0.0)
+            for s, b in zip(block_sector, block_index, strict=True)])
         self.block_ids = blocks.ids
         block_keys = _keys(blocks.keys, ("region", "sector"))
         self.n_blocks = len(block_keys)
-        self.block_share = _fill0(curve.share.to_numpy(dtype=float))
-        self.block_price = _fill0(curve.price.to_numpy(dtype=float))
 
         substitute, limit = col("substitute"), row("substitute_limit")
         self.substitute_ids = substitute.ids
@@ -333,21 +374,20 @@ class YearMaps:
         self.limit_sector = KeyMatcher(limit.keys.sector.tolist(), "substitution sector")
 
         oxide = col("oxide_block")
-        oxide_rows = [
-            {"sector": s.id, "element": e, "block": b, "share": blk.share,
-             "price": blk.price_usd_per_kg}
-            for s in world.sectors if s.kind == "oxide"
-            for e, curve_blocks in s.oxide_blocks.items() for b, blk in enumerate(curve_blocks)
-        ]
-        oxide_curve = oxide.keys.merge(
-            pd.DataFrame(oxide_rows, columns=["sector", "element", "block", "share", "price"]),
-            on=["sector", "element", "block"], how="left",
-        )
+        keys = oxide.keys
+        self.oxide_share = np.array([steps[s].width[b] for s, b in zip(
+            keys.sector.tolist(), keys.block.tolist(), strict=True)])
+        self.oxide_price = np.array([
+            steps[s].price[b] * (world.oxide_reference_price(e, r) or 0.0)
+            for s, e, r, b in zip(keys.sector.tolist(), keys.element.tolist(),
+                                  keys.region.tolist(), keys.block.tolist(), strict=True)])
         self.oxide_ids = oxide.ids
         self.oxide_demand = KeyMatcher(_keys(oxide.keys, ("region", "sector", "element")),
                                        "region/sector/element")
-        self.oxide_share = _fill0(oxide_curve.share.to_numpy(dtype=float))
-        self.oxide_price = _fill0(oxide_curve.price.to_numpy(dtype=float))
+        holding = row("inventory_holding").keys
+        self.inventory = InventoryLayout(net, np.array([
+            world.oxide_reference_price(e, r) or 0.0
+            for r, e in zip(holding.region.tolist(), holding.element.tolist(), strict=True)]))
 
         scrap = row("scrap_balance")
         self.scrap_ids = scrap.ids

@@ -12,7 +12,15 @@ Built once per world. Stages and products:
   ones (origin ``china``: may draw any) so that de-minimis rules can act on the tainted part;
 * magnets serve sector demand blocks (or a priced substitute); oxides serve oxide demand;
 * magnet swarf and end-of-life scrap feed recyclers, whose oxide re-enters the oxide balance;
-* strategic stockpiles release or absorb oxide; surplus oxide (La/Ce) is disposed of at a cost.
+* demand is a stepped constant-elasticity curve per (region, sector[, element])
+  (:mod:`rareflow.model.demand_curve`), ``demand_block``/``oxide_block`` holding its steps;
+* buyers' and traders' inventories (``inventory_*``) in each region with oxide demand: the
+  opening stock is offered to the market, the closing stock is bought back along a stock-demand
+  curve around a target cover (:mod:`rareflow.engine.inventory`);
+* every facility's activity beyond its normal share of capacity runs on a costlier *stretch*
+  column (``stretch``, bounded by the ``normal_capacity`` rows): marginal cost rises toward
+  nameplate;
+* strategic stockpiles release or absorb oxide; surplus oxide is left in tailings.
 
 What the flows carry is described once, as tables built with the network (see :class:`Network`):
 ``outputs`` says what each producing column makes and ``shipments`` what each ship column carries,
@@ -28,6 +36,7 @@ import numpy as np
 import pandas as pd
 
 from rareflow.engine.lpcore import Family, LinearProgram
+from rareflow.model.demand_curve import SEGMENTS
 from rareflow.model.elements import DEPOSIT_CLASSES, ELEMENTS, MAGNET_ELEMENTS, ORIGINS
 from rareflow.model.world import World
 
@@ -243,6 +252,7 @@ def build_network(world: World) -> Network:
         d.region for d in world.demand if world.sector(d.sector).kind == "oxide"
     }
     oxide_users = metal_regions | oxide_sector_regions | stock_regions
+    inventory_regions = sorted(oxide_sector_regions)
     oxide_regions = sorted(oxide_holders | oxide_users)
     grades_frame = _frame(grade=list(GRADES))
     oxide_nodes = _cross(_frame(region=oxide_regions), elements, origins, grades_frame)
@@ -295,8 +305,7 @@ def build_network(world: World) -> Network:
     )
     lp.add_columns("magnet_use", sector_regions.merge(mix[["sector", "grade_id"]]).merge(origins,
                                                                                         how="cross"))
-    max_blocks = max((len(s.blocks) for s in world.sectors if s.kind == "magnet"), default=0)
-    lp.add_columns("demand_block", _cross(sector_regions, _frame(block=range(max_blocks))))
+    lp.add_columns("demand_block", _cross(sector_regions, _frame(block=range(SEGMENTS))))
     lp.add_columns("substitute", sector_regions)
 
     # --- oxide end uses ----------------------------------------------------------------
@@ -304,11 +313,7 @@ def build_network(world: World) -> Network:
         sorted({(d.region, d.sector, d.element) for d in world.demand if d.element is not None}),
         columns=["region", "sector", "element"],
     )
-    max_oxide_blocks = max(
-        (len(b) for s in world.sectors if s.kind == "oxide" for b in s.oxide_blocks.values()),
-        default=0,
-    )
-    lp.add_columns("oxide_block", _cross(oxide_demand, _frame(block=range(max_oxide_blocks))))
+    lp.add_columns("oxide_block", _cross(oxide_demand, _frame(block=range(SEGMENTS))))
     lp.add_columns("oxide_use", _cross(oxide_demand, origins, _frame(grade=list(GRADES))))
 
     # --- recycling and stockpiles --------------------------------------------------------
@@ -320,6 +325,13 @@ def build_network(world: World) -> Network:
     stock_nodes = _cross(_frame(region=sorted(stock_regions)), elements, origins)
     lp.add_columns("stock_release", stock_nodes)
     lp.add_columns("stock_fill", stock_nodes)
+
+    # --- buyers' and traders' inventories; stretch operation of facilities ---------------
+    holders = _frame(region=inventory_regions)
+    lp.add_columns("inventory_sell", _cross(holders, elements, origins))
+    lp.add_columns("inventory_buy", _cross(holders, elements, origins))
+    lp.add_columns("inventory_block", _cross(holders, elements, _frame(block=range(SEGMENTS))))
+    lp.add_columns("stretch", fac[["facility"]])
 
     _declare_rows(lp, fac, mix, sector_regions, oxide_demand, scrap_nodes)
     outputs = _outputs(world, lp, fac, shares, recipes, sep)
@@ -422,6 +434,9 @@ def _declare_rows(
     lp.add_rows("substitute_limit", sector_regions)
     lp.add_rows("oxide_demand", oxide_demand)
     lp.add_rows("scrap_balance", scrap_nodes)
+    lp.add_rows("inventory_holding", lp.columns["inventory_block"].keys[["region", "element"]]
+                .drop_duplicates())
+    lp.add_rows("normal_capacity", fac[["facility"]])
 
 
 def _link(net: Network) -> None:
@@ -515,8 +530,23 @@ def _link(net: Network) -> None:
     recycled = made["recycle"][["region", "element", "origin", "grade", "col", "coef"]]
     lp.link(row("oxide_balance"), recycled, ["region", "element", "origin", "grade"], "coef")
 
-    # stockpiles hold hi oxide
+    # stockpiles and inventories hold hi oxide
+    oxide_keys = ["region", "element", "origin", "grade"]
     lp.link(row("oxide_balance"), col("stock_release").labelled("col").assign(grade="hi"),
-            ["region", "element", "origin", "grade"], 1.0)
+            oxide_keys, 1.0)
     lp.link(row("oxide_balance"), col("stock_fill").labelled("col").assign(grade="hi"),
-            ["region", "element", "origin", "grade"], -1.0)
+            oxide_keys, -1.0)
+    lp.link(row("oxide_balance"), col("inventory_sell").labelled("col").assign(grade="hi"),
+            oxide_keys, 1.0)
+    lp.link(row("oxide_balance"), col("inventory_buy").labelled("col").assign(grade="hi"),
+            oxide_keys, -1.0)
+    # closing stock = opening − sold + bought, valued along the stock-demand curve's steps
+    # (the opening stock is the row's right-hand side, set per year)
+    lp.link(row("inventory_holding"), col("inventory_buy"), ["region", "element"], 1.0)
+    lp.link(row("inventory_holding"), col("inventory_sell"), ["region", "element"], -1.0)
+    lp.link(row("inventory_holding"), col("inventory_block"), ["region", "element"], -1.0)
+
+    # activity beyond a facility's normal share of capacity is booked on its stretch column
+    for family in STAGE_FAMILY.values():
+        lp.link(row("normal_capacity"), col(family), ["facility"], 1.0)
+    lp.link(row("normal_capacity"), col("stretch"), ["facility"], -1.0)

@@ -37,6 +37,7 @@ from xarray.indexes import PandasIndex
 from rareflow.engine.market import MarketModel, Solution
 from rareflow.engine.network import SWARF_SHARE, origin_tag
 from rareflow.engine.yeartables import KeyMatcher, TableView, same_columns
+from rareflow.model.demand_curve import curve_steps
 from rareflow.model.elements import ELEMENTS, ORIGINS, STAGES
 from rareflow.model.results_contract import PRODUCTS, written_by
 
@@ -61,6 +62,8 @@ _LINEAR: dict[str, tuple[str, ...]] = {
     "consumption": DIMS["consumption"],
     "swarf": ("region", "element"),
     "net_release": ("region", "element"),
+    "inventory_sold": ("region", "element"),
+    "choke_served": ("region", "sector"),
     "disposal": DIMS["disposal"],
     "concentrate_stored": DIMS["concentrate_stored"],
 }
@@ -191,7 +194,6 @@ class ResultPlan:
         self.facilities = KeyMatcher(self.grid.coords["facility"].tolist(), "facility capacity")
         self._sums = {
             name: RowSum(self.grid, dims) for name, dims in (
-                ("magnet_demand", ("region", "sector")), ("oxide_demand", ("region", "sector")),
                 ("stock", ("region", "element")), ("scrap", ("region", "element")))
         }
         self.blocks: dict[str, tuple[int, int]] = {}
@@ -213,6 +215,7 @@ class ResultPlan:
             shape=(offset, model.lp.n_cols),
         )
         self.price, self.magnet_price = self._declare_prices(model)
+        self.reference, self.choke, self.inventory_cells = self._declare_bounds(model)
         self._static_coords = xr.Coordinates({
             name: self.grid.coords[name]
             for name in ("region", "element", "origin", "stage", "grade", "exporter", "importer",
@@ -286,8 +289,41 @@ class ResultPlan:
         gross = 1.0 / (1.0 - SWARF_SHARE)
         self._add("swarf", by_content(col("magnet_make", gross - 1.0)))
         self._add("net_release", pd.concat([col("stock_release"), col("stock_fill", -1.0)]))
+        self._add("inventory_sold", pd.concat([col("inventory_sell"), col("inventory_buy", -1.0)]))
+        blocks = pd.concat([col("demand_block"), col("oxide_block")])
+        self._add("choke_served", blocks.loc[blocks.block == 0])
         self._add("disposal", col("oxide_dispose"))
         self._add("concentrate_stored", by_share(col("conc_store")))
+
+    def _declare_bounds(self, model: MarketModel) -> tuple[sparse.csr_matrix, ...]:
+        """Maps from column upper bounds (or opening stocks) to (region, sector/element) cells.
+
+        ``reference``: a demand curve's steps sum to ``total × Q``, so its columns' upper
+        bounds, divided by ``total``, give the reference quantity ``Q`` (after any policy
+        scaling). ``choke``: the bound of step 0, the demand that would pay the choke price.
+        ``inventory``: ``inventory_sell`` columns to (region, element).
+        """
+        net, grid = model.network, self.grid
+        totals = {sector.id: curve_steps(sector.elasticity).total for sector in model.world.sectors}
+        blocks = pd.concat([net.col("demand_block").labelled("col"),
+                            net.col("oxide_block").labelled("col")])
+        dims = ("region", "sector")
+        flat = grid.flat(blocks, dims)
+        scale = 1.0 / blocks.sector.map(totals).to_numpy(dtype=float)
+        cols = blocks["col"].to_numpy(dtype=np.int64)
+        shape = (grid.size(dims), model.lp.n_cols)
+        keep = flat >= 0
+        reference = sparse.csr_matrix((scale[keep], (flat[keep], cols[keep])), shape=shape)
+        top = keep & (blocks.block.to_numpy() == 0)
+        choke = sparse.csr_matrix((np.ones(int(top.sum())), (flat[top], cols[top])), shape=shape)
+        sell = net.col("inventory_sell").labelled("col")
+        dims = ("region", "element")
+        flat = grid.flat(sell, dims)
+        keep = flat >= 0
+        inventory = sparse.csr_matrix(
+            (np.ones(int(keep.sum())), (flat[keep], np.arange(len(sell))[keep])),
+            shape=(grid.size(dims), len(sell)))
+        return reference, choke, inventory
 
     def _declare_prices(self, model: MarketModel) -> tuple[Reduction, Reduction]:
         net, grid = model.network, self.grid
@@ -359,9 +395,14 @@ class ResultPlan:
         assert view is not None and view.inputs is model.inputs, "set_year was not called"
         flows = self.linear(solution.col_value)
         sums = self._sums
-        demand = (sums["magnet_demand"](view.magnet_demand, "quantity")
-                  + sums["oxide_demand"](view.oxide_demand, "quantity"))
+        sector_shape = self.grid.shape(("region", "sector"))
+        upper = model.col_upper
+        demand = (self.reference @ upper).reshape(sector_shape)
+        shortfall = np.maximum(
+            (self.choke @ upper).reshape(sector_shape) - flows["choke_served"], 0.0)
         served, substituted = flows["served_gross"], flows["substituted"]
+        opening = (self.inventory_cells @ model.inventory_opening).reshape(
+            self.grid.shape(("region", "element")))
         stock = sums["stock"](view.stock, "level")
         scrap = sums["scrap"](view.scrap, "t")
         capacity = view.capacity.take(self.facilities.rows(view.capacity.labels))
@@ -377,7 +418,8 @@ class ResultPlan:
             "demand": demand,
             "served": served - substituted,
             "substituted": substituted,
-            "unmet": demand - served,
+            "demand_response": demand - served - shortfall,
+            "shortfall": shortfall,
             "consumption": flows["consumption"],
             "price": self.price.apply(solution.row_dual),
             "magnet_price": self.magnet_price.apply(solution.row_dual),
@@ -385,6 +427,8 @@ class ResultPlan:
             "scrap_available": flows["swarf"] + scrap,
             "stockpile_level": stock - flows["net_release"],
             "stockpile_release": flows["net_release"],
+            "inventory_level": opening - flows["inventory_sold"],
+            "inventory_release": flows["inventory_sold"],
             "disposal": flows["disposal"],
             "concentrate_stored": flows["concentrate_stored"],
             "surplus": np.asarray(-solution.objective / 1000.0),

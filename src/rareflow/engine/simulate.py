@@ -2,15 +2,16 @@
 
 State carried between years: magnets in use (a dynamic stock model per region × sector whose
 end-of-life outflow, times the collection rate, becomes recycling feed), strategic stockpile
-levels, and the previous year's prices (used by policies such as price floors). Capacity follows
-each facility's schedule (start year, ramp-up, delays); demand grows per sector.
+levels, buyers' and traders' inventories, and the previous year's prices (used by policies
+such as price floors). Capacity follows each facility's schedule (start year, ramp-up, delays);
+demand grows per sector.
 """
 
 from __future__ import annotations
 
 import functools
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Protocol
 
 import numpy as np
@@ -255,6 +256,7 @@ def simulate(
     carry_stock = StockCarry()
     stock_keys = year_inputs.stock_keys()
     state = SimulationState(year=year_list[0])
+    inventory: np.ndarray | None = None
     results = []
     in_use = []
     for index, year in enumerate(year_list):
@@ -265,11 +267,14 @@ def simulate(
                  else carry_stock.levels(state.previous, *stock_keys))
         inputs = year_inputs(year, capacity=capacities.series(index),
                              scrap=magnets.scrap(index), stock_level=level)
+        if inventory is not None:
+            inputs = replace(inputs, inventory=inventory)
         adjustments = None
         if policy is not None:
             inputs, adjustments = policy.adjust(inputs, state)
         market.set_year(inputs, adjustments)
         solution = market.solve()
+        inventory = market.closing_inventory(solution)
         result = to_dataset(market, solution, year)
         if policy is not None:
             state.solution = solution

@@ -22,7 +22,7 @@ from rareflow.model.market import (
     TradeCosts,
 )
 from rareflow.model.regions import Region
-from rareflow.model.sectors import DemandBlock, MagnetGrade, Sector, SectorDemand, Substitution
+from rareflow.model.sectors import MagnetGrade, Sector, SectorDemand, Substitution
 from rareflow.model.world import World
 
 __all__ = [
@@ -31,7 +31,6 @@ __all__ = [
     "ORIGINS",
     "STAGES",
     "DataError",
-    "DemandBlock",
     "Deposit",
     "Element",
     "Facility",

@@ -1,4 +1,4 @@
-"""Demand side: magnet grades (recipes), end-use sectors, demand blocks and substitutes."""
+"""Demand side: magnet grades (recipes), end-use sectors, their demand curves and substitutes."""
 
 from __future__ import annotations
 
@@ -35,18 +35,6 @@ class MagnetGrade(Sourced):
         return content
 
 
-class DemandBlock(BaseModel):
-    """One step of a willingness-to-pay curve: ``share`` of the year's demand at ``price``.
-
-    ``price_usd_per_kg`` is per kg of magnet (magnet sectors) or kg of oxide (oxide sectors).
-    """
-
-    model_config = ConfigDict(extra="forbid", frozen=True)
-
-    share: Real = Field(gt=0, le=1)
-    price_usd_per_kg: Real = Field(gt=0)
-
-
 class Substitution(BaseModel):
     """A priced alternative to rare-earth magnets (ferrite, induction motors, Dy-free designs)."""
 
@@ -62,9 +50,13 @@ class Sector(Sourced):
     """An end-use sector with its magnet mix, demand curve, substitutes, growth and lifetime.
 
     ``kind='magnet'`` sectors demand t of magnet split over ``magnet_mix`` (grade → share);
-    ``kind='oxide'`` sectors (catalysts, glass, phosphors, ...) demand t REO of single elements
-    with per-element curves ``oxide_blocks``. ``growth`` maps a year to the annual growth rate
-    applied from that year on. Lifetime parameters describe magnets in use (normal distribution).
+    ``kind='oxide'`` sectors (catalysts, glass, phosphors, ...) demand t REO of single elements.
+    Each demand record of the sector is a constant-elasticity curve
+    (:mod:`rareflow.model.demand_curve`) through its reference quantity and a reference price:
+    ``reference_price_usd_per_kg`` per kg of magnet for magnet sectors, the base-year reference
+    oxide price of the region's market for oxide sectors. ``elasticity`` is the short-run
+    own-price elasticity of demand (a positive magnitude). ``growth`` maps a year to the annual
+    growth rate applied from that year on. Lifetime parameters describe magnets in use.
     """
 
     id: str = Field(pattern=r"^[a-z0-9_]+$")
@@ -72,8 +64,9 @@ class Sector(Sourced):
     kind: Literal["magnet", "oxide"]
     magnet_mix: dict[str, Real] = Field(default_factory=dict)
     min_purity_pct: Real = Field(default=95.0, ge=80, le=100)
-    blocks: tuple[DemandBlock, ...] = ()
-    oxide_blocks: dict[Element, tuple[DemandBlock, ...]] = Field(default_factory=dict)
+    elasticity: Real = Field(gt=0, le=5, description="short-run own-price elasticity, magnitude")
+    reference_price_usd_per_kg: Real | None = Field(
+        default=None, gt=0, description="price at the reference quantity (magnet sectors)")
     substitution: Substitution | None = None
     growth: dict[int, Real] = Field(default_factory=dict)
     lifetime_mean_years: Real = Field(default=10.0, gt=0)
@@ -92,24 +85,17 @@ class Sector(Sourced):
             total = sum(self.magnet_mix.values())
             if not math.isclose(total, 1.0, abs_tol=1e-3):
                 raise ValueError(f"magnet_mix shares must sum to 1, got {total:.4f}")
-            _check_blocks(self.blocks, "blocks")
-        else:
-            if not self.oxide_blocks:
-                raise ValueError("an oxide sector needs 'oxide_blocks'")
-            for element, blocks in self.oxide_blocks.items():
-                _check_blocks(blocks, f"oxide_blocks.{element}")
+            if self.reference_price_usd_per_kg is None:
+                raise ValueError("a magnet sector needs 'reference_price_usd_per_kg'")
+        elif self.reference_price_usd_per_kg is not None:
+            raise ValueError("an oxide sector takes its reference prices from prices.yaml; "
+                             "remove 'reference_price_usd_per_kg'")
         return self
 
     def growth_rate(self, year: int) -> float:
         """Annual growth rate applied to demand in ``year`` (the latest step at or before it)."""
         steps = [start for start in self.growth if start <= year]
         return self.growth[max(steps)] if steps else 0.0
-
-
-def _check_blocks(blocks: tuple[DemandBlock, ...], name: str) -> None:
-    total = sum(block.share for block in blocks)
-    if not blocks or not math.isclose(total, 1.0, abs_tol=1e-3):
-        raise ValueError(f"{name} shares must sum to 1, got {total:.4f}")
 
 
 class SectorDemand(Sourced):

@@ -92,6 +92,12 @@ class World(BaseModel):
                     record=label,
                     field="element",
                 )
+            if row.element is not None and self.oxide_reference_price(
+                    row.element, row.region) is None:
+                raise DataError(
+                    f"no {self.provenance.base_year} reference price for {row.element} oxide: "
+                    "its demand curve has no anchor (add it to prices.yaml)",
+                    record=label, field="element")
         for key in self.trade.tariffs_usd_per_kg:
             for region in tariff_regions(key):
                 if region not in regions:
@@ -120,6 +126,20 @@ class World(BaseModel):
     def china(self) -> str:
         """Id of the region flagged ``is_china``."""
         return next(region.id for region in self.regions if region.is_china)
+
+    def oxide_reference_price(self, element: str, region: str) -> float | None:
+        """Base-year reference price (USD/kg) of ``element`` oxide in ``region``'s market.
+
+        China's domestic price for the China region, the outside-China (FOB) price elsewhere;
+        either market's price where only one is known; None where neither is.
+        """
+        markets: dict[str, float] = {
+            str(price.market): price.usd_per_kg for price in self.reference_prices
+            if price.element == element and price.year == self.provenance.base_year}
+        first, second = (("china", "outside_china") if region == self.china
+                         else ("outside_china", "china"))
+        value = markets.get(first, markets.get(second))
+        return None if value is None else float(value)
 
     def region(self, region_id: str) -> Region:
         """The region with id ``region_id``."""

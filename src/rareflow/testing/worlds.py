@@ -16,12 +16,20 @@ from rareflow.model.world import World
 _TEST = {"assumption": "synthetic test data"}
 
 
-def _demand_curve(reference: float) -> list[dict[str, float]]:
-    return [
-        {"share": 0.5, "price_usd_per_kg": 3.0 * reference},
-        {"share": 0.3, "price_usd_per_kg": reference},
-        {"share": 0.2, "price_usd_per_kg": 0.5 * reference},
-    ]
+#: Reference oxide prices (USD/kg) of the test worlds, in both markets.
+_OXIDE_REFERENCES = {"NdPr": 55.0, "Dy": 260.0, "Tb": 800.0, "Sm": 3.0, "La": 1.0, "Ce": 1.2,
+                     "Y": 6.0, "other_heavy": 20.0}
+
+
+def _demand_curve(reference: float, elasticity: float = 0.3) -> dict[str, float]:
+    return {"reference_price_usd_per_kg": reference, "elasticity": elasticity}
+
+
+def _reference_prices(base_year: int = 2024) -> list[dict[str, Any]]:
+    return [{"element": element, "market": market, "year": base_year, "usd_per_kg": price,
+             **_TEST}
+            for element, price in _OXIDE_REFERENCES.items()
+            for market in ("china", "outside_china")]
 
 
 def _grades() -> list[dict[str, Any]]:
@@ -36,20 +44,18 @@ def _grades() -> list[dict[str, Any]]:
 
 
 def _sectors() -> list[dict[str, Any]]:
-    oxide_refs = {"NdPr": 55.0, "Dy": 260.0, "Tb": 800.0, "Sm": 3.0, "La": 1.0, "Ce": 1.2,
-                  "Y": 6.0, "other_heavy": 20.0}
     return [
         {"id": "ev", "name": "EV motors", "kind": "magnet", "magnet_mix": {"ht": 1.0},
-         "blocks": _demand_curve(60.0), "growth": {2025: 0.08},
+         **_demand_curve(60.0), "growth": {2025: 0.08},
          "substitution": {"technology": "induction", "available_from": 2024, "max_share": 0.3,
                           "cost_usd_per_kg": 150.0}, **_TEST},
         {"id": "electronics", "name": "electronics", "kind": "magnet",
-         "magnet_mix": {"std": 1.0}, "blocks": _demand_curve(45.0), **_TEST},
+         "magnet_mix": {"std": 1.0}, **_demand_curve(45.0, 0.4), **_TEST},
         {"id": "defence", "name": "defence", "kind": "magnet",
-         "magnet_mix": {"ht": 0.7, "smco": 0.3}, "blocks": _demand_curve(200.0),
+         "magnet_mix": {"ht": 0.7, "smco": 0.3}, **_demand_curve(200.0, 0.05),
          "priority": 10, **_TEST},
         {"id": "other", "name": "catalysts, glass, phosphors", "kind": "oxide",
-         "oxide_blocks": {e: _demand_curve(p) for e, p in oxide_refs.items()}, **_TEST},
+         "elasticity": 0.5, **_TEST},
     ]
 
 
@@ -142,6 +148,7 @@ def tiny_world() -> World:
         "stockpiles": [
             {"region": "JPN", "element": "Dy", "initial_t": 200, "capacity_t": 1000, **_TEST},
         ],
+        "reference_prices": _reference_prices(),
     }
     return World.model_validate(data)
 
@@ -208,6 +215,7 @@ def random_world(seed: int, n_regions: int = 4, n_deposits: int = 3,
                                            "oxide": 0.2, "metal": 0.2, "magnet": 0.5}, **_TEST},
         "stockpiles": [{"region": str(rng.choice(region_ids)), "element": "Dy",
                         "initial_t": 100.0, "capacity_t": 500.0, **_TEST}],
+        "reference_prices": _reference_prices(),
     }
     return World.model_validate(data)
 
