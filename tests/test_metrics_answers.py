@@ -8,7 +8,7 @@ from rareflow.metrics import Groups, answers, compare, key_series, to_csv, to_js
 from rareflow.metrics.compare import SECTIONS, question_fields, relative_change, section_of
 from rareflow.model.market import Provenance, TradeCosts
 from rareflow.model.regions import Region
-from rareflow.model.sectors import DemandBlock, MagnetGrade, Sector
+from rareflow.model.sectors import MagnetGrade, Sector
 from rareflow.model.world import World
 from rareflow.testing import empty_result, put, ship
 
@@ -152,7 +152,7 @@ def test_answers_with_a_world_give_dy_content_of_the_defence_shortfall():
         ),
         sectors=(
             Sector(id="defence", name="Defence", kind="magnet", magnet_mix={"sh": 0.5, "n42": 0.5},
-                   blocks=(DemandBlock(share=1.0, price_usd_per_kg=500.0),), **note),
+                   elasticity=0.3, reference_price_usd_per_kg=500.0, **note),
         ),
         demand=(),
         trade=TradeCosts(transport_usd_per_kg={}, **note),
