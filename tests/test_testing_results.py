@@ -9,15 +9,10 @@ from rareflow.testing import empty_result, put, ship, synthetic_result
 OUTCOMES = ("served", "substituted", "demand_response", "shortfall")
 
 
-def contract_order(ds: xr.Dataset) -> list[str]:
-    """The contract's variables among ``ds``'s, in ``ds``'s order."""
-    return [str(name) for name in ds.data_vars if name in RESULT_VARIABLES]
-
-
 def test_empty_result_follows_the_contract():
     ds = empty_result([2030, 2031], ["CHN", "USA"], instruments=["floor"], facilities=["mp"])
     assert contract_problems(ds) == []
-    assert contract_order(ds) == list(RESULT_VARIABLES)
+    assert list(ds.data_vars) == list(RESULT_VARIABLES)
     assert set(OUTCOMES) <= set(ds.data_vars)
     assert ds["shortfall"].dims == ds["demand_response"].dims == ds["demand"].dims
     assert ds["shortfall"].attrs == ds["demand_response"].attrs == ds["demand"].attrs
@@ -65,7 +60,7 @@ def test_missing_variable_raises_a_clear_error():
 def test_synthetic_result_follows_the_contract_and_its_seed():
     ds = synthetic_result(4)
     assert contract_problems(ds) == []
-    assert contract_order(ds) == list(RESULT_VARIABLES)
+    assert list(ds.data_vars) == list(RESULT_VARIABLES)
     assert ds.attrs["seed"] == 4
     xr.testing.assert_identical(ds, synthetic_result(4))
     assert not synthetic_result(5)["price"].equals(ds["price"])

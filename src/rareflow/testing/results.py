@@ -21,13 +21,7 @@ import numpy as np
 import xarray as xr
 
 from rareflow.model.elements import ELEMENTS, ORIGINS, STAGES
-from rareflow.model.results_contract import (
-    DEMAND_UNITS,
-    PRODUCTS,
-    RESULT_VARIABLES,
-    VARIABLES,
-    ResultVariable,
-)
+from rareflow.model.results_contract import PRODUCTS, RESULT_VARIABLES
 
 #: Sector ids of the bundled world (``data/sectors.yaml``): sectors are data, not a vocabulary of
 #: the model, so these are only the default ``sector`` coordinate of a test result.
@@ -39,28 +33,6 @@ SECTORS: Final[tuple[str, ...]] = (
 _SECTOR_BALANCE: Final[tuple[str, ...]] = (
     "demand", "served", "substituted", "demand_response", "shortfall",
 )
-#: The parts of demand that price formation (issue #16) adds to the contract, as declared there.
-#: A test result carries them even where the contract does not declare them yet, right after
-#: ``substituted``; once it does, the contract's own declarations are used.
-_OUTCOME_VARIABLES: Final[tuple[ResultVariable, ...]] = (
-    ResultVariable("demand_response", ("year", "region", "sector"), DEMAND_UNITS,
-                   "demand given up because prices are above the reference (negative when "
-                   "prices below it raise use)", "solve"),
-    ResultVariable("shortfall", ("year", "region", "sector"), DEMAND_UNITS,
-                   "demand not served even at the choke price, or blocked by policy from any "
-                   "supply", "solve"),
-)
-
-
-def _variables() -> tuple[ResultVariable, ...]:
-    """The contract's variables in order, each outcome it lacks right after ``substituted``."""
-    pending = tuple(v for v in _OUTCOME_VARIABLES if v.name not in VARIABLES)
-    ordered: list[ResultVariable] = []
-    for variable in RESULT_VARIABLES:
-        ordered.append(variable)
-        if variable.name == "substituted":
-            ordered.extend(pending)
-    return tuple(ordered)
 
 
 def empty_result(
@@ -101,7 +73,7 @@ def empty_result(
         coords["draw"] = list(range(draws))
     lead = ("draw",) if draws is not None else ()
     data_vars = {}
-    for variable in _variables():
+    for variable in RESULT_VARIABLES:
         full = lead + variable.dims
         shape = tuple(len(coords[dim]) for dim in full)
         data_vars[variable.name] = xr.DataArray(
@@ -136,7 +108,7 @@ def synthetic_result(
     rng = np.random.default_rng(seed)
     ds = empty_result(years, regions, facilities=facilities, instruments=["price_floor_ndpr"],
                       instrument_types=["price_floor"], scenario=scenario)
-    for variable in _variables():
+    for variable in RESULT_VARIABLES:
         name = variable.name
         if name not in _SECTOR_BALANCE:
             ds[name].values[...] = rng.uniform(0, 1000, ds[name].shape)
