@@ -102,8 +102,8 @@ def synthetic_result(
     Every variable is uniform in [0, 1000) except the sector balance: ``served``,
     ``substituted``, ``demand_response`` and ``shortfall`` add up to a positive ``demand``, with
     ``shortfall >= 0`` and ``demand_response`` sometimes negative (prices below the reference).
-    Attributes are those of a run (``seed`` is
-    ``seed``), with one instrument, ``price_floor_ndpr``.
+    Attributes are those of a run (``seed`` is ``seed``), with one instrument,
+    ``price_floor_ndpr``.
     """
     rng = np.random.default_rng(seed)
     ds = empty_result(years, regions, facilities=facilities, instruments=["price_floor_ndpr"],
