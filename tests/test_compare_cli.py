@@ -13,6 +13,7 @@ from rareflow.cli import main
 from rareflow.runs.netcdf import write_netcdf
 from rareflow.runs.runner import run_scenario
 from rareflow.store import RunStore
+from rareflow.testing import put, synthetic_result
 
 YEARS = [2024, 2025, 2026]
 DY_OUTSIDE = "Dy oxide price outside china 2026"
@@ -48,12 +49,13 @@ def test_table_shows_sections_side_by_side(runs):
     assert result.exit_code == 0, result.output
     out = result.stdout
     assert "A = baseline" in out and "B = controls-2025-october" in out
-    sections = ["Prices", "Shortfalls", "Self-sufficiency", "Market shares and",
-                "Import reliance", "Recycling", "Fiscal cost"]
+    sections = ["Prices", "Shortfalls", "Demand response", "Self-sufficiency",
+                "Market shares and", "Import reliance", "Recycling", "Fiscal cost"]
     positions = [out.index(section) for section in sections]
     assert positions == sorted(positions)
     assert "Dy oxide price outside" in out and "B − A" in out
-    assert out.index("USA defence magnet") < out.index("World unmet demand, ev")
+    assert out.index("USA defence magnet") < out.index("World shortfall, ev")
+    assert out.index("World shortfall, ev") < out.index("World demand response, ev")
     assert "note:" not in result.output  # same data, same years
 
 
@@ -190,6 +192,27 @@ def test_ensemble_runs_need_a_draw(runs, tmp_path):
     assert doc["a"]["run"] == f"{info.run_id}#1"
     dy = next(row for row in doc["rows"] if row["question"] == DY_OUTSIDE)
     assert dy["value_a"] > dy["value_b"]  # draw 1 is the October run, B the baseline
+
+
+def test_shortfall_and_demand_response_are_separate_rows(tmp_path):
+    """Two synthetic results as NetCDF files: each outcome keeps its own name and section."""
+    a, b = synthetic_result(1, regions=("CHN", "USA")), synthetic_result(1, regions=("CHN", "USA"))
+    put(b, "shortfall", 9.0, year=2026, region="USA", sector="defence")
+    put(b, "demand_response", 4.0, year=2026, region="USA", sector="defence")
+    files = [write_netcdf(ds, tmp_path / f"{name}.nc") for name, ds in (("a", a), ("b", b))]
+    result = _compare(*files, "--json", "--store", tmp_path / "no-store")
+    assert result.exit_code == 0, result.output
+    rows = {row["question"]: row for row in json.loads(result.stdout)["rows"]}
+    short = rows["USA defence magnet shortfall 2026"]
+    response = rows["USA defence magnet demand response 2026"]
+    assert (short["section"], short["value_b"]) == ("Shortfalls", 9.0)
+    assert (response["section"], response["value_b"]) == ("Demand response", 4.0)
+    assert response["answer_b"] == "4 t magnet given up to prices above the reference"
+    assert rows["World shortfall, defence 2026"]["section"] == "Shortfalls"
+    assert rows["World demand response, defence 2026"]["section"] == "Demand response"
+    assert not any("unmet" in question.lower() for question in rows)
+    table = _compare(*files, "--store", tmp_path / "no-store").stdout
+    assert table.index("Shortfalls") < table.index("Demand response")
 
 
 def test_help_lists_compare() -> None:

@@ -8,7 +8,7 @@ from rareflow.metrics import Groups, answers, compare, key_series, to_csv, to_js
 from rareflow.metrics.compare import SECTIONS, question_fields, relative_change, section_of
 from rareflow.model.market import Provenance, TradeCosts
 from rareflow.model.regions import Region
-from rareflow.model.sectors import DemandBlock, MagnetGrade, Sector
+from rareflow.model.sectors import MagnetGrade, Sector
 from rareflow.model.world import World
 from rareflow.testing import empty_result, put, ship
 
@@ -26,7 +26,9 @@ def run():
     put(ds, "magnet_production", 100.0, region="USA", grade="n42", origin="other")
     put(ds, "magnet_production", 100.0, region="CHN", grade="n42", origin="china")
     put(ds, "magnet_trade", 25.0, year=2026, exporter="CHN", importer="USA", grade="n42")
-    put(ds, "unmet", 12.0, year=2026, region="USA", sector="defence")
+    put(ds, "shortfall", 12.0, year=2026, region="USA", sector="defence")
+    put(ds, "demand_response", 40.0, year=2026, region="USA", sector="defence")
+    put(ds, "demand_response", -3.0, year=2030, region="USA", sector="defence")
     sep = {"stage": "separation", "element": "NdPr"}
     put(ds, "production", 90.0, region="CHN", origin="china", **sep)
     put(ds, "production", 10.0, region="AUS", origin="other", **sep)
@@ -150,7 +152,7 @@ def test_answers_with_a_world_give_dy_content_of_the_defence_shortfall():
         ),
         sectors=(
             Sector(id="defence", name="Defence", kind="magnet", magnet_mix={"sh": 0.5, "n42": 0.5},
-                   blocks=(DemandBlock(share=1.0, price_usd_per_kg=500.0),), **note),
+                   elasticity=0.3, reference_price_usd_per_kg=500.0, **note),
         ),
         demand=(),
         trade=TradeCosts(transport_usd_per_kg={}, **note),
@@ -168,14 +170,16 @@ def test_key_series():
     series = key_series(run(), [2030, 2040])
     assert list(series.columns) == ["question", "value", "unit"]
     assert row(series, "World separation production 2030")["value"] == 100.0
-    assert row(series, "World unmet demand, defence 2030")["value"] == 0.0
+    assert row(series, "World shortfall, defence 2030")["value"] == 0.0
+    assert row(series, "World demand response, defence 2030")["value"] == -3.0
+    assert row(series, "World demand response, ev 2030")["unit"] == "t (magnet t or t REO)"
     assert row(series, "Total surplus 2030")["value"] == 1234.0
     assert not series["question"].str.endswith("2040").any()
 
 
 def test_compare_shows_differences():
     a, b = run(), run()
-    put(b, "unmet", 30.0, year=2026, region="USA", sector="defence")
+    put(b, "shortfall", 30.0, year=2026, region="USA", sector="defence")
     put(b, "fiscal_cost", 0.0, instrument="ndpr_floor")
     table = compare(a, b, GROUPS, labels=("base", "ban"))
     assert list(table.columns) == [
@@ -194,7 +198,15 @@ def test_compare_shows_differences():
     assert (total["difference"], total["section"]) == (-20.0, "Fiscal cost")
     assert (total["metric"], total["year"], total["period"]) == ("Total fiscal cost", None,
                                                                  "2026–2030")
-    assert row(table, "World unmet demand, defence 2026")["difference"] == 18.0
+    assert row(table, "World shortfall, defence 2026")["difference"] == 18.0
+    response = row(table, "USA defence magnet demand response 2026")
+    assert (response["value_base"], response["difference"]) == (40.0, 0.0)
+    assert response["section"] == "Demand response"
+    assert response["metric"] == "defence magnet demand response"
+    assert response["answer_base"] == "40 t magnet given up to prices above the reference"
+    assert row(table, "USA defence magnet demand response 2030")["answer_base"] == (
+        "3 t magnet more used at prices below the reference")
+    assert row(table, "World demand response, defence 2026")["section"] == "Demand response"
     china = row(table, "China share of separation 2030")
     assert china["difference"] == 0.0
     assert (china["metric"], china["region"], china["year"]) == ("share of separation", "CHN",
@@ -208,22 +220,24 @@ def test_compare_groups_rows_by_section_and_metric():
     order = [s for i, s in enumerate(sections) if i == 0 or sections[i - 1] != s]
     assert order == [s for s in SECTIONS if s in set(sections)]  # each section one block
     assert "Other" not in sections
-    assert order[:2] == ["Prices", "Shortfalls"]
+    assert order[:3] == ["Prices", "Shortfalls", "Demand response"]
     questions = table["question"].tolist()
     shortfalls = [q for q in questions if section_of(q) == "Shortfalls"]
     assert shortfalls[:2] == ["USA defence magnet shortfall 2026",
                               "USA defence magnet shortfall 2030"]
     world = [q for q in shortfalls if q.startswith("World")]
-    assert world[:2] == ["World unmet demand, defence 2026", "World unmet demand, defence 2030"]
+    assert world[:2] == ["World shortfall, defence 2026", "World shortfall, defence 2030"]
+    assert not any("demand response" in q for q in shortfalls)
     dy = row(table, "Dy oxide price outside china 2030")
     assert (dy["section"], dy["unit"]) == ("Prices", "USD/kg")
     assert section_of("Fiscal cost of us_ndpr_price_floor 2024–2040") == "Fiscal cost"
+    assert section_of("usa_recycling policy shortfall 2030") == "Other"  # not unserved demand
 
 
 def test_question_fields():
     regions, china = {"USA", "EU"}, "CHN"
-    assert question_fields("World unmet demand, ev 2030", regions, china) == {
-        "metric": "unmet demand, ev", "region": "World", "year": 2030, "period": None}
+    assert question_fields("World shortfall, ev 2030", regions, china) == {
+        "metric": "shortfall, ev", "region": "World", "year": 2030, "period": None}
     assert question_fields("EU largest single third-country share of separation 2026",
                            regions, china)["region"] == "EU"
     assert question_fields("Dy oxide price outside china 2026", regions, china) == {

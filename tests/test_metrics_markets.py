@@ -1,37 +1,66 @@
-"""unmet_demand, prices, fiscal_cost."""
+"""shortfall, demand_response, prices, fiscal_cost."""
 
 import math
 
 import numpy as np
 import pytest
 
-from rareflow.metrics import fiscal_cost, prices, unmet_demand
-from rareflow.testing import empty_result, put, ship
+from rareflow.metrics import demand_response, fiscal_cost, prices, shortfall
+from rareflow.testing import empty_result, put, ship, synthetic_result
 
 REGIONS = ["CHN", "USA", "JPN", "DEU"]
 
 
-def test_unmet_demand_puts_defence_first():
+def test_shortfall_puts_defence_first():
     ds = empty_result([2026, 2027], REGIONS)
-    put(ds, "unmet", 5.0, year=2026, region="USA", sector="defence")
-    put(ds, "unmet", 7.0, year=2026, region="JPN", sector="defence")
-    put(ds, "unmet", 100.0, year=2026, region="USA", sector="ev")
-    world = unmet_demand(ds)
+    put(ds, "shortfall", 5.0, year=2026, region="USA", sector="defence")
+    put(ds, "shortfall", 7.0, year=2026, region="JPN", sector="defence")
+    put(ds, "shortfall", 100.0, year=2026, region="USA", sector="ev")
+    put(ds, "demand_response", 50.0, year=2026, region="USA", sector="defence")
+    world = shortfall(ds)
     assert list(world["sector"].values) == [
         "defence", "ev", "wind", "electronics", "industrial_motors", "other"
     ]
-    assert float(world.sel(year=2026, sector="defence")) == 12.0
-    us = unmet_demand(ds, "USA").sel(year=2026)
+    assert float(world.sel(year=2026, sector="defence")) == 12.0  # not the demand response
+    us = shortfall(ds, "USA").sel(year=2026)
     np.testing.assert_array_equal(us.values[:2], [5.0, 100.0])
-    group = unmet_demand(ds, ["USA", "JPN"]).sel(year=2026, sector="defence")
+    group = shortfall(ds, ["USA", "JPN"]).sel(year=2026, sector="defence")
     assert float(group) == 12.0
-    assert float(unmet_demand(ds, "USA").sel(year=2027, sector="defence")) == 0.0
+    assert float(shortfall(ds, "USA").sel(year=2027, sector="defence")) == 0.0
     assert world.attrs["units"] == "t (magnet t or t REO)"
+    assert world.name == "shortfall"
 
 
-def test_unmet_demand_without_a_defence_sector_keeps_order():
+def test_demand_response_sums_regions_and_keeps_its_sign():
+    ds = empty_result([2026], REGIONS)
+    put(ds, "demand_response", 30.0, region="USA", sector="defence")
+    put(ds, "demand_response", -10.0, region="JPN", sector="defence")  # cheap: more used
+    put(ds, "shortfall", 4.0, region="USA", sector="defence")
+    world = demand_response(ds)
+    assert str(world["sector"].values[0]) == "defence"
+    assert float(world.sel(year=2026, sector="defence")) == 20.0
+    assert float(demand_response(ds, "JPN").sel(year=2026, sector="defence")) == -10.0
+    assert world.attrs["units"] == "t (magnet t or t REO)"
+    assert world.name == "demand_response"
+
+
+def test_demand_splits_into_its_four_outcomes():
+    ds = synthetic_result(1)
+    parts = (ds["served"].sum("region") + ds["substituted"].sum("region")
+             + demand_response(ds) + shortfall(ds))
+    np.testing.assert_allclose(parts, ds["demand"].sum("region").sel(sector=parts["sector"]))
+
+
+def test_shortfall_without_a_defence_sector_keeps_order():
     ds = empty_result([2026], REGIONS, sectors=["ev", "wind"])
-    assert list(unmet_demand(ds)["sector"].values) == ["ev", "wind"]
+    assert list(shortfall(ds)["sector"].values) == ["ev", "wind"]
+    assert list(demand_response(ds)["sector"].values) == ["ev", "wind"]
+
+
+def test_shortfall_names_a_missing_variable():
+    ds = empty_result([2026], REGIONS).drop_vars("shortfall")
+    with pytest.raises(KeyError, match="shortfall"):
+        shortfall(ds)
 
 
 @pytest.fixture

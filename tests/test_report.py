@@ -19,12 +19,15 @@ from click.testing import CliRunner
 from plotly.offline import get_plotlyjs
 
 from rareflow.cli import main
-from rareflow.metrics import answers, fan, prices, self_sufficiency_probability, unmet_demand
+from rareflow.data.loader import load_world
+from rareflow.metrics import answers, fan, prices, self_sufficiency_probability, shortfall
 from rareflow.report import ReportMeta, ensemble_figures, render_report, result_figures
 from rareflow.report.allocation import trace_pools
 from rareflow.report.html import answer_grid, figure_json
 from rareflow.report.sankey import sankey_flows
+from rareflow.report.series import shortfall_figure
 from rareflow.runs.runner import RunOutcome, run_scenario
+from rareflow.testing import empty_result, put
 
 YEARS = range(2024, 2027)
 CHROMIUM = Path("/usr/bin/chromium")
@@ -51,15 +54,15 @@ def summary(baseline: RunOutcome) -> xr.Dataset:
     """An ensemble summary of the contract's shape, computed from three real runs as draws."""
     others = [run_scenario(name, years=YEARS).result
               for name in ("controls-2025-october", "price-war")]
-    keep = ["production", "consumption", "trade", "price", "unmet"]
+    keep = ["production", "consumption", "trade", "price", "shortfall"]
     draws = xr.concat([ds[keep] for ds in (baseline.result, *others)], dim="draw",
                       coords="minimal", compat="override", join="override")
     world = baseline.world
     series = {
         "NdPr oxide price, outside China": (
             prices(draws, "separation", "NdPr").sel(market="outside_china", drop=True), "USD/kg"),
-        "Unmet demand outside China, defence": (
-            unmet_demand(draws, [r for r in world.region_ids if r != "CHN"])
+        "Shortfall outside China, defence": (
+            shortfall(draws, [r for r in world.region_ids if r != "CHN"])
             .sel(sector="defence", drop=True), "t magnet"),
     }
     fans = xr.concat([fan(da) for da, _ in series.values()], dim="series", coords="minimal",
@@ -164,9 +167,33 @@ def test_area_menus_switch_regions(figures: dict[str, go.Figure]) -> None:
     n_traces = len(figures["shortfalls"].data)
     for button in menu.buttons:
         visible = button.args[0]["visible"]
-        assert len(visible) == n_traces and sum(visible) == 6  # one line per sector
+        # one shortfall and one demand-response line per sector
+        assert len(visible) == n_traces and sum(visible) == 12
     assert figures["reliance"].layout.updatemenus[0].buttons[0].label == "United States"
     assert figures["shares"].layout.updatemenus[0].buttons[0].label == "China"
+
+
+def test_shortfall_chart_keeps_demand_response_apart() -> None:
+    world = load_world()
+    sectors = [sector.id for sector in world.sectors]
+    ds = empty_result(list(YEARS), world.region_ids, sectors=sectors)
+    put(ds, "shortfall", 5.0, region="USA", sector="defence")
+    put(ds, "demand_response", 40.0, region="USA", sector="defence")
+    put(ds, "demand_response", -8.0, region="USA", sector="ev")  # cheaper: more used
+    fig = shortfall_figure(ds, world)
+    assert fig.layout.title.text.startswith("Shortfalls")
+    assert "demand response" in fig.layout.title.text
+    n = len(sectors)
+    in_world = fig.data[:2 * n]  # the world's traces come first
+    assert in_world[0].name == "defence shortfall (t magnet)"
+    assert in_world[n].name == "defence demand response (t magnet)"
+    np.testing.assert_allclose(in_world[0].y, [5.0] * len(YEARS))
+    np.testing.assert_allclose(in_world[n].y, [40.0] * len(YEARS))
+    ev = next(t for t in in_world[n:] if t.name.startswith("EV demand response"))
+    np.testing.assert_allclose(ev.y, [-8.0] * len(YEARS))
+    assert {t.line.dash for t in in_world[:n]} == {"solid"}
+    assert {t.line.dash for t in in_world[n:]} == {"dot"}
+    assert not any("unmet" in t.name.lower() for t in fig.data)
 
 
 def test_trace_pools_follows_re_exports() -> None:
@@ -191,7 +218,7 @@ def test_sankey_groups_small_regions(baseline: RunOutcome) -> None:
 def test_ensemble_figures(summary: xr.Dataset) -> None:
     figs = ensemble_figures(summary)
     assert list(figs) == ["fan-ndpr-oxide-price-outside-china",
-                          "fan-unmet-demand-outside-china-defence", "sufficiency"]
+                          "fan-shortfall-outside-china-defence", "sufficiency"]
     price = figs["fan-ndpr-oxide-price-outside-china"]
     assert price.layout.yaxis.title.text == "USD/kg"
     median = next(trace for trace in price.data if trace.name == "median")

@@ -68,13 +68,13 @@ def test_query_aggregates_across_draws_in_duckdb(big_store: tuple[RunStore, str]
     store, run_id = big_store
     out = store.query(
         "SELECT year, quantile_cont(value, 0.5) AS p50, count(DISTINCT draw) AS n "
-        "FROM result(?, 'unmet') WHERE sector = 'defence' AND region = 'USA' "
+        "FROM result(?, 'shortfall') WHERE sector = 'defence' AND region = 'USA' "
         "GROUP BY year ORDER BY year",
         [run_id],
     )
     assert out["year"].tolist() == [2024, 2025, 2026]
     assert out["n"].tolist() == [N_DRAWS] * 3
-    values = np.array([synthetic_result(d)["unmet"].sel(sector="defence", region="USA").values
+    values = np.array([synthetic_result(d)["shortfall"].sel(sector="defence", region="USA").values
                        for d in range(N_DRAWS)])
     np.testing.assert_allclose(out["p50"], np.median(values, axis=0))
 

@@ -5,11 +5,17 @@ import xarray as xr
 from rareflow.metrics import RESULT_VARIABLES, contract_problems
 from rareflow.testing import empty_result, put, ship, synthetic_result
 
+#: The parts of demand at the reference price: demand = served + substituted + the rest.
+OUTCOMES = ("served", "substituted", "demand_response", "shortfall")
+
 
 def test_empty_result_follows_the_contract():
     ds = empty_result([2030, 2031], ["CHN", "USA"], instruments=["floor"], facilities=["mp"])
     assert contract_problems(ds) == []
     assert list(ds.data_vars) == list(RESULT_VARIABLES)
+    assert set(OUTCOMES) <= set(ds.data_vars)
+    assert ds["shortfall"].dims == ds["demand_response"].dims == ds["demand"].dims
+    assert ds["shortfall"].attrs == ds["demand_response"].attrs == ds["demand"].attrs
     assert contract_problems(ds.drop_vars("magnets_in_use")) == []  # simulations only
     assert ds["trade"].dims == ("year", "product", "exporter", "importer", "element", "origin")
     assert ds["surplus"].attrs["units"] == "USD million"
@@ -34,9 +40,10 @@ def test_contract_problems_names_what_is_wrong():
 
 def test_put_and_ship_set_values_in_place():
     ds = empty_result([2030, 2031], ["CHN", "USA"])
-    put(ds, "unmet", 5.0, region="USA", sector="defence")
+    put(ds, "shortfall", 5.0, region="USA", sector="defence")
     ship(ds, "oxide", "CHN", "USA", 7.0, year=2031)
-    np.testing.assert_array_equal(ds["unmet"].sel(region="USA", sector="defence"), [5.0, 5.0])
+    np.testing.assert_array_equal(ds["shortfall"].sel(region="USA", sector="defence"),
+                                  [5.0, 5.0])
     assert float(ds["trade"].sum()) == 7.0
     assert float(ds["trade"].sel(year=2031, product="oxide", exporter="CHN", importer="USA",
                                  element="NdPr", origin="other")) == 7.0
@@ -57,8 +64,9 @@ def test_synthetic_result_follows_the_contract_and_its_seed():
     assert ds.attrs["seed"] == 4
     xr.testing.assert_identical(ds, synthetic_result(4))
     assert not synthetic_result(5)["price"].equals(ds["price"])
-    np.testing.assert_allclose(ds["served"] + ds["substituted"] + ds["unmet"], ds["demand"])
-    assert float(ds["unmet"].min()) >= 0.0
+    np.testing.assert_allclose(sum(ds[name] for name in OUTCOMES), ds["demand"])
+    assert float(ds["shortfall"].min()) >= 0.0
+    assert float(ds["demand_response"].min()) < 0.0 < float(ds["demand_response"].max())
 
 
 def test_no_production_module_imports_the_test_kit():

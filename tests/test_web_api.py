@@ -18,6 +18,7 @@ from fastapi.testclient import TestClient
 from rareflow.cli import main
 from rareflow.cli.serve import is_loopback
 from rareflow.data.loader import load_world
+from rareflow.metrics import answers
 from rareflow.model.world import World
 from rareflow.scenario import (
     ExportControl,
@@ -27,11 +28,13 @@ from rareflow.scenario import (
     load_scenario,
 )
 from rareflow.store import RunStore
+from rareflow.testing import empty_result, put
 from rareflow.web.app import create_app
 from rareflow.web.assets import plotly_js
 from rareflow.web.derive import LeverError, derive_scenario
 from rareflow.web.guard import RequestGuard
 from rareflow.web.levers import NEW_POLICY_TERMS, ExportControlLever, Levers, lever_defaults
+from rareflow.web.views import headline
 
 BASE = "http://127.0.0.1"
 SHORT = {"start": 2024, "end": 2026}
@@ -383,6 +386,19 @@ def test_run_returns_answers_headline_and_the_report_charts(
     questions = [row["question"] for row in plain["answers"]]
     assert "China share of separation 2026" in questions
     assert card(plain, "fiscal_cost")["value"] == 0
+
+
+def test_headline_shows_shortfall_and_demand_response_apart(world: World) -> None:
+    ds = empty_result([2026], world.region_ids, sectors=[s.id for s in world.sectors])
+    put(ds, "shortfall", 3.0, region="USA", sector="defence")
+    put(ds, "demand_response", 25.0, region="USA", sector="defence")
+    cards = {c["key"]: c for c in headline(answers(ds, world), 2026)}
+    short, response = cards["defence_shortfall"], cards["defence_demand_response"]
+    assert (short["label"], short["value"]) == ("US defence magnet shortfall (2026)", 3.0)
+    assert response["value"] == 25.0
+    assert response["label"] == "US defence magnet demand given up to high prices (2026)"
+    assert response["answer"] == "25 t magnet given up to prices above the reference"
+    assert "shortfall" not in response["label"]
 
 
 def test_a_lever_changes_the_scenario_and_the_numbers(

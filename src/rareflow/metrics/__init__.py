@@ -10,7 +10,7 @@ from rareflow.metrics.answers import Groups, WorldLike, answers
 from rareflow.metrics.compare import compare, key_series, to_csv, to_json
 from rareflow.metrics.contract import RESULT_VARIABLES, STAGE_PRODUCT, contract_problems
 from rareflow.metrics.crma import crma_compliance
-from rareflow.metrics.demand import unmet_demand
+from rareflow.metrics.demand import demand_response, shortfall
 from rareflow.metrics.ensemble import fan, self_sufficiency_probability, self_sufficiency_years
 from rareflow.metrics.fiscal import fiscal_cost
 from rareflow.metrics.origin import china_origin_content, pool_china_share
@@ -34,6 +34,7 @@ __all__ = [
     "compare",
     "contract_problems",
     "crma_compliance",
+    "demand_response",
     "exports",
     "fan",
     "fiscal_cost",
@@ -51,10 +52,10 @@ __all__ = [
     "self_sufficiency_share",
     "self_sufficiency_year",
     "self_sufficiency_years",
+    "shortfall",
     "sourced_consumption",
     "sourcing_shares",
     "stockpile_cover_months",
     "to_csv",
     "to_json",
-    "unmet_demand",
 ]

@@ -15,7 +15,7 @@ import pandas as pd
 import xarray as xr
 
 from rareflow.metrics.crma import crma_compliance
-from rareflow.metrics.demand import unmet_demand
+from rareflow.metrics.demand import demand_response, shortfall
 from rareflow.metrics.fiscal import fiscal_cost
 from rareflow.metrics.origin import china_origin_content
 from rareflow.metrics.prices import prices
@@ -79,12 +79,13 @@ def answers(
     is absent): self-sufficiency year of ``region`` for ``element`` magnets (domestic, and
     domestic + imports from ``allies``); per year in ``years`` that the run has (default: its
     first and last year): defence shortfall (t magnet, and t ``heavy`` when a :class:`World`
-    gives the recipes), China's share of production per stage and the HHI of separation and
-    magnets, ``region``'s net import reliance for oxide, metal and magnets, China-origin content
-    of its magnets, recycled share, ``heavy`` stockpile cover, ``element`` oxide price
-    inside/outside China and the ``bloc``'s CRMA 65 % check; fiscal cost per instrument and in
-    total over ``fiscal_period`` (default: the whole run). Percentages are stored as percent in
-    ``value`` (unit ``%``).
+    gives the recipes) and defence demand response (t magnet given up to prices above the
+    reference; negative when lower prices raise use), China's share of production per stage
+    and the HHI of separation and magnets, ``region``'s net import reliance for oxide, metal
+    and magnets, China-origin content of its magnets, recycled share, ``heavy`` stockpile
+    cover, ``element`` oxide price inside/outside China and the ``bloc``'s CRMA 65 % check;
+    fiscal cost per instrument and in total over ``fiscal_period`` (default: the whole run).
+    Percentages are stored as percent in ``value`` (unit ``%``).
     """
     if "draw" in ds.dims:
         raise ValueError("answers takes one run; select a draw or use rareflow.metrics.ensemble")
@@ -151,13 +152,16 @@ def _sufficiency_rows(ctx: _Context, threshold: float, allied: list[str]) -> Non
 def _region_rows(ctx: _Context, year: int, defence_content: float | None) -> None:
     ds, members, region = ctx.ds, ctx.members, ctx.region
     if "defence" in ds["sector"].values:
-        short = float(unmet_demand(ds, members).sel(sector="defence", year=year))
+        short = float(shortfall(ds, members).sel(sector="defence", year=year))
         ctx.add(f"{region} defence magnet shortfall {year}", _tonnes(short, "t magnet"), short,
                 "t magnet")
         if defence_content is not None:
             content = short * defence_content
             ctx.add(f"{region} defence {ctx.heavy} shortfall {year}", _tonnes(content, "t"),
                     content, "t REO")
+        response = float(demand_response(ds, members).sel(sector="defence", year=year))
+        ctx.add(f"{region} defence magnet demand response {year}", _response(response), response,
+                "t magnet")
     for stage, product in (("separation", "oxide"), ("metal", "metal"), ("magnet", "magnets")):
         nir = float(net_import_reliance(ds, stage, members, "total").sel(year=year))
         answer = format_reliance(nir)
@@ -248,6 +252,13 @@ def _percent(share: float) -> str:
 
 def _tonnes(value: float, unit: str) -> str:
     return _format(value, lambda v: f"{v:,.0f} {unit}")
+
+
+def _response(value: float) -> str:
+    """A demand response in words: given up to high prices, or added by low ones."""
+    if not math.isnan(value) and round(value) < 0:
+        return f"{_tonnes(-value, 't magnet')} more used at prices below the reference"
+    return f"{_tonnes(value, 't magnet')} given up to prices above the reference"
 
 
 def _money(value: float) -> str:

@@ -14,13 +14,14 @@ import pandas as pd
 import xarray as xr
 
 from rareflow.metrics.answers import Groups, WorldLike, answers
-from rareflow.metrics.demand import unmet_demand
+from rareflow.metrics.demand import demand_response, shortfall
 from rareflow.metrics.prices import prices
 
 #: Sections of a comparison, in the order an analyst reads them.
 SECTIONS: Final[tuple[str, ...]] = (
     "Prices",
     "Shortfalls",
+    "Demand response",
     "Self-sufficiency",
     "Market shares and concentration",
     "Import reliance and stocks",
@@ -31,11 +32,13 @@ SECTIONS: Final[tuple[str, ...]] = (
 )
 
 #: (words in a question, section); the first rule whose words appear wins. Order matters:
-#: "Fiscal cost of ndpr_price_floor" is a fiscal row, not a price.
+#: "Fiscal cost of ndpr_price_floor" is a fiscal row, not a price; a policy's shortfall against
+#: its own constraint is not demand left unserved.
 _SECTION_RULES: Final[tuple[tuple[str, str], ...]] = (
     ("fiscal cost", "Fiscal cost"),
+    ("policy shortfall", "Other"),
     ("shortfall", "Shortfalls"),
-    ("unmet demand", "Shortfalls"),
+    ("demand response", "Demand response"),
     ("self-sufficient", "Self-sufficiency"),
     ("third-country share", "Market shares and concentration"),
     ("china share of", "Market shares and concentration"),
@@ -72,8 +75,9 @@ def key_series(ds: xr.Dataset, years: Sequence[int]) -> pd.DataFrame:
     """Key world series of one run at ``years``, in the answers layout (question, value, unit).
 
     Rows, at every year in ``years`` that the run has: world production per stage (t REO, all
-    elements and origins), world unmet demand per sector (defence first; the sector's own units)
-    and total surplus (USD million).
+    elements and origins), world shortfall and world demand response per sector (defence first;
+    the sector's own units; :func:`~rareflow.metrics.demand.shortfall`,
+    :func:`~rareflow.metrics.demand.demand_response`) and total surplus (USD million).
     """
     have = {int(year) for year in ds["year"].values}
     rows: list[dict[str, Any]] = []
@@ -82,10 +86,12 @@ def key_series(ds: xr.Dataset, years: Sequence[int]) -> pd.DataFrame:
         for stage in production["stage"].values:
             rows.append(_row(f"World {stage} production {year}",
                              float(production.sel(stage=stage)), "t REO"))
-        unmet = unmet_demand(ds).sel(year=year)
-        for sector in unmet["sector"].values:
-            rows.append(_row(f"World unmet demand, {sector} {year}",
-                             float(unmet.sel(sector=sector)), str(unmet.attrs["units"])))
+        for label, metric in (("shortfall", shortfall), ("demand response", demand_response)):
+            by_sector = metric(ds).sel(year=year)
+            for sector in by_sector["sector"].values:
+                rows.append(_row(f"World {label}, {sector} {year}",
+                                 float(by_sector.sel(sector=sector)),
+                                 str(by_sector.attrs["units"])))
         rows.append(_row(f"Total surplus {year}", float(ds["surplus"].sel(year=year)),
                          "USD million"))
     return pd.DataFrame(rows, columns=["question", "value", "unit"])

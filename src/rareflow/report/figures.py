@@ -22,7 +22,7 @@ from rareflow.report.series import price_figure, reliance_figure, share_figure, 
 RESULT_CHARTS: dict[str, str] = {
     "sankey": "Material flows",
     "prices": "Prices",
-    "shortfalls": "Shortfalls",
+    "shortfalls": "Shortfalls and demand response",
     "shares": "Shares of production",
     "reliance": "Import reliance",
 }

@@ -46,9 +46,12 @@ CHART_NOTES: dict[str, str] = {
         "gap between the price inside China and the consumption-weighted price outside it."
     ),
     "shortfalls": (
-        "Demand not met by rare-earth material or a substitute technology, by sector (defence "
-        "in red). Magnet sectors are in tonnes of magnet, oxide sectors in t REO. Use the menu "
-        "to switch between the world and a region or bloc."
+        "Solid lines: the shortfall, demand that could not be served even at the choke price "
+        "or that policy kept from any supply. Dotted lines: the demand response, demand given "
+        "up because prices are above the reference price (below zero when lower prices raise "
+        "use); it is not a shortfall. By sector, defence in red; magnet sectors in tonnes of "
+        "magnet, oxide sectors in t REO. Use the menu to switch between the world and a region "
+        "or bloc."
     ),
     "shares": (
         "Each stage's production held by a region or bloc (China first; use the menu to switch)."

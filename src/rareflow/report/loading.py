@@ -19,8 +19,8 @@ from rareflow.store.lookup import RunLookupError, find_run
 
 #: Result variables the report's charts and answers read.
 NEEDED: tuple[str, ...] = (
-    "production", "consumption", "trade", "served", "unmet", "price", "recycled",
-    "stockpile_release", "stockpile_level", "disposal", "concentrate_stored",
+    "production", "consumption", "trade", "served", "demand_response", "shortfall", "price",
+    "recycled", "stockpile_release", "stockpile_level", "disposal", "concentrate_stored",
 )
 
 

@@ -46,7 +46,7 @@ STAGE_LABELS: dict[str, str] = {
     "use": "End use",
 }
 SCRAP = "Scrap (end of life, swarf)"
-RELEASE = "Stockpile release"
+RELEASE = "Drawn from stocks"
 LOSSES = "Processing losses"
 STOCKS = "Stored, stockpiled or disposed"
 _AUX_COLUMNS: dict[str, float] = {SCRAP: 0.2, RELEASE: 0.2, LOSSES: 0.999, STOCKS: 0.999}
@@ -103,6 +103,8 @@ def sankey_flows(
 
     metal_in, oxide_end = _split_oxide_use(ds, world, production, use)
     release = _region_element(ds["stockpile_release"], elements)
+    if "inventory_release" in ds.data_vars:  # buyers' and traders' oxide stocks
+        release = release + _region_element(ds["inventory_release"], elements)
     stocks = _region_element(ds["disposal"], elements) + np.clip(-release, 0.0, None)
     trade = ds["trade"].sum("origin").transpose("product", "exporter", "importer", "element")
 

@@ -1,4 +1,7 @@
-"""Time-series figures of one run: prices, shortfalls by sector, shares per stage, reliance."""
+"""Time-series figures of one run: prices, shortfalls by sector, shares per stage, reliance.
+
+The shortfall chart also draws each sector's demand response, as a separate series.
+"""
 
 from __future__ import annotations
 
@@ -9,7 +12,13 @@ import numpy as np
 import plotly.graph_objects as go
 import xarray as xr
 
-from rareflow.metrics import market_share, net_import_reliance, prices, unmet_demand
+from rareflow.metrics import (
+    demand_response,
+    market_share,
+    net_import_reliance,
+    prices,
+    shortfall,
+)
 from rareflow.model.world import World
 from rareflow.report.areas import add_area_menu, focus_areas
 from rareflow.report.style import CHINA_COLOUR, base_layout, colour, year_axis
@@ -56,7 +65,13 @@ def price_figure(result: xr.Dataset, world: World) -> go.Figure:
 
 
 def shortfall_figure(result: xr.Dataset, world: World) -> go.Figure:
-    """Unmet demand by sector (defence first) for the world and each focus area."""
+    """Shortfall and demand response by sector (defence first), world and each focus area.
+
+    Solid lines are the shortfall (:func:`~rareflow.metrics.demand.shortfall`: demand not served
+    even at the choke price, or blocked by policy); dotted lines of the same colour are the
+    demand response (:func:`~rareflow.metrics.demand.demand_response`: demand given up to prices
+    above the reference, negative when lower prices raise use), a separate legend entry.
+    """
     regions = [str(r) for r in result["region"].values]
     areas = focus_areas(world, regions, include_world=True)
     kinds = {sector.id: sector.kind for sector in world.sectors}
@@ -64,23 +79,26 @@ def shortfall_figure(result: xr.Dataset, world: World) -> go.Figure:
     years = _years(result)
     counts = []
     for area in areas:
-        unmet = unmet_demand(result, list(area.members) if area.members else None)
-        sectors = [str(s) for s in unmet["sector"].values]
-        for i, sector in enumerate(sectors):
-            unit = "t REO" if kinds.get(sector) == "oxide" else "t magnet"
-            fig.add_trace(go.Scatter(
-                x=years, y=plot_values(unmet.sel(sector=sector)), mode="lines+markers",
-                name=f"{sector_label(sector)} ({unit})",
-                line={"color": CHINA_COLOUR if sector == "defence" else colour(i),
-                      "width": 3 if sector == "defence" else 2},
-                marker={"size": 5}, legendgroup=sector,
-                hovertemplate=(f"{area.label}, {sector_label(sector)}: %{{y:,.0f}} {unit}"
-                               "<extra></extra>"),
-            ))
-        counts.append(len(sectors))
-    base_layout(fig, "Shortfalls: unmet demand by sector", x_title="year",
-                y_title="unmet demand (t magnet; oxide sectors t REO)")
-    fig.update_yaxes(rangemode="tozero")
+        members = list(area.members) if area.members else None
+        short = shortfall(result, members)
+        response = demand_response(result, members)
+        sectors = [str(s) for s in short["sector"].values]
+        for series, what, dash in ((short, "shortfall", "solid"),
+                                   (response, "demand response", "dot")):
+            for i, sector in enumerate(sectors):
+                unit = "t REO" if kinds.get(sector) == "oxide" else "t magnet"
+                fig.add_trace(go.Scatter(
+                    x=years, y=plot_values(series.sel(sector=sector)), mode="lines+markers",
+                    name=f"{sector_label(sector)} {what} ({unit})",
+                    line={"color": CHINA_COLOUR if sector == "defence" else colour(i),
+                          "width": 3 if sector == "defence" else 2, "dash": dash},
+                    marker={"size": 5}, legendgroup=sector,
+                    hovertemplate=(f"{area.label}, {sector_label(sector)} {what}: "
+                                   f"%{{y:,.0f}} {unit}<extra></extra>"),
+                ))
+        counts.append(2 * len(sectors))
+    base_layout(fig, "Shortfalls (solid) and demand response to prices (dotted), by sector",
+                x_title="year", y_title="t magnet; oxide sectors t REO")
     add_area_menu(fig, [area.label for area in areas], counts)
     return year_axis(fig, years)
 

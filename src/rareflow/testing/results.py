@@ -28,8 +28,11 @@ from rareflow.model.results_contract import PRODUCTS, RESULT_VARIABLES
 SECTORS: Final[tuple[str, ...]] = (
     "ev", "wind", "electronics", "industrial_motors", "defence", "other",
 )
-#: Variables over (year, region, sector) that obey ``demand = served + substituted + unmet``.
-_SECTOR_BALANCE: Final[tuple[str, ...]] = ("demand", "served", "substituted", "unmet")
+#: Variables over (year, region, sector) that obey
+#: ``demand = served + substituted + demand_response + shortfall``.
+_SECTOR_BALANCE: Final[tuple[str, ...]] = (
+    "demand", "served", "substituted", "demand_response", "shortfall",
+)
 
 
 def empty_result(
@@ -96,9 +99,11 @@ def synthetic_result(
 ) -> xr.Dataset:
     """:func:`empty_result` filled with random numbers, the same for the same ``seed``.
 
-    Every variable is uniform in [0, 1000) except the sector balance: ``served``, ``substituted``
-    and ``unmet`` split a positive ``demand``. Attributes are those of a run (``seed`` is
-    ``seed``), with one instrument, ``price_floor_ndpr``.
+    Every variable is uniform in [0, 1000) except the sector balance: ``served``,
+    ``substituted``, ``demand_response`` and ``shortfall`` add up to a positive ``demand``, with
+    ``shortfall >= 0`` and ``demand_response`` sometimes negative (prices below the reference).
+    Attributes are those of a run (``seed`` is ``seed``), with one instrument,
+    ``price_floor_ndpr``.
     """
     rng = np.random.default_rng(seed)
     ds = empty_result(years, regions, facilities=facilities, instruments=["price_floor_ndpr"],
@@ -110,10 +115,13 @@ def synthetic_result(
     demand = rng.uniform(10, 100, ds["demand"].shape)
     served = demand * rng.uniform(0.5, 1.0, demand.shape)
     substituted = (demand - served) * rng.uniform(0, 0.5, demand.shape)
+    rest = demand - served - substituted
+    response = rest * rng.uniform(-0.25, 1.0, demand.shape)
     ds["demand"].values[...] = demand
     ds["served"].values[...] = served
     ds["substituted"].values[...] = substituted
-    ds["unmet"].values[...] = demand - served - substituted
+    ds["demand_response"].values[...] = response
+    ds["shortfall"].values[...] = rest - response
     ds.attrs.update(data_version="world-2025.11", code_version="0.1.0", seed=int(seed))
     return ds
 
@@ -122,7 +130,7 @@ def put(ds: xr.Dataset, name: str, value: float, **where: Any) -> xr.Dataset:
     """Set ``ds[name]`` to ``value`` at the labels in ``where`` (in place; returns ``ds``).
 
     Dims not named in ``where`` are set over all their labels, so
-    ``put(ds, "unmet", 5.0, region="USA", sector="defence")`` sets every year.
+    ``put(ds, "shortfall", 5.0, region="USA", sector="defence")`` sets every year.
     """
     ds[name].loc[where] = value
     return ds

@@ -27,6 +27,8 @@ HEADLINES: tuple[tuple[str, str, str, bool], ...] = (
     ("china_separation", "China share of separation", "China share of separation {year}", False),
     ("defence_shortfall", "US defence magnet shortfall",
      "USA defence magnet shortfall {year}", False),
+    ("defence_demand_response", "US defence magnet demand given up to high prices",
+     "USA defence magnet demand response {year}", False),
     ("recycled", "US recycled share of oxide use",
      "USA recycled share of oxide consumption {year}", True),
 )

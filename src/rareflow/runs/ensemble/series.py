@@ -3,9 +3,9 @@
 Fan charts and self-sufficiency probabilities across 1,000 draws must not read every draw's
 full result back. So each draw also carries two small variables, computed in the worker:
 
-* ``key_series`` (series, year): prices inside and outside China, unmet demand outside China per
-  sector, China's share of separation and magnet making, recycled share of oxide use; the
-  ``unit`` coordinate along ``series`` gives each one's unit.
+* ``key_series`` (series, year): prices inside and outside China, shortfall and demand response
+  outside China per sector, China's share of separation and magnet making, recycled share of
+  oxide use; the ``unit`` coordinate along ``series`` gives each one's unit.
 * ``sufficiency_share`` (target, year): the domestic + allied share of demand of each
   self-sufficiency target (region group, stage, element); a draw is self-sufficient from the
   first year the share stays at or above
@@ -18,7 +18,7 @@ from collections.abc import Sequence
 
 import xarray as xr
 
-from rareflow.metrics.demand import unmet_demand
+from rareflow.metrics.demand import demand_response, shortfall
 from rareflow.metrics.prices import prices
 from rareflow.metrics.recycling import recycled_share
 from rareflow.metrics.shares import market_share
@@ -38,8 +38,8 @@ TARGETS: tuple[tuple[str, str, str], ...] = (
 PRICE_ELEMENTS: tuple[str, ...] = ("NdPr", "Dy", "Tb")
 ALLIES = "allies"
 #: Result variables the metrics below read.
-USED_VARIABLES: tuple[str, ...] = ("production", "consumption", "trade", "unmet", "recycled",
-                                   "price")
+USED_VARIABLES: tuple[str, ...] = ("production", "consumption", "trade", "shortfall",
+                                   "demand_response", "recycled", "price")
 
 
 def target_label(group: str, stage: str, element: str) -> str:
@@ -64,10 +64,11 @@ def key_series(result: xr.Dataset, world: World) -> xr.Dataset:
                                                                  "outside China")):
             rows.append((f"{element} oxide price, {label}", "USD/kg",
                          two_tier.sel(market=market)))
-    unmet = unmet_demand(result, outside)
-    for sector in unmet["sector"].values:
-        rows.append((f"Unmet demand outside China, {sector}", str(unmet.attrs.get("units", "t")),
-                     unmet.sel(sector=sector)))
+    for label, metric in (("Shortfall", shortfall), ("Demand response", demand_response)):
+        by_sector = metric(result, outside)
+        for sector in by_sector["sector"].values:
+            rows.append((f"{label} outside China, {sector}",
+                         str(by_sector.attrs.get("units", "t")), by_sector.sel(sector=sector)))
     for stage in ("separation", "magnet"):
         rows.append((f"China share of {stage}", "%",
                      100 * market_share(result, stage).sel(region=china)))
