@@ -184,3 +184,15 @@ def test_floors_hold_under_a_total_chinese_export_ban(world: World, year: int) -
            for name in ("oxide_ship", "metal_ship", "magnet_ship")}
     model.set_year(replace(inputs, magnet_demand=magnets), Adjustments(upper_scale=ban))
     assert model.solve().status == "optimal"
+
+
+def test_lynas_ndpr_2024_between_its_fy24_and_fy25_output(
+    model_2024: tuple[MarketModel, Solution],
+) -> None:
+    # Lynas: 5,655 t NdPr in FY24 (to June 2024), 6,558 t in FY25 (to June 2025); calendar
+    # 2024 lies between the two.
+    model, solution = model_2024
+    made = model.network.outputs
+    lynas = made.loc[(made.facility == "lynas_malaysia_separation") & (made.element == "NdPr")]
+    ndpr = float((lynas.coef * solution.col_value[lynas.col.to_numpy()]).sum())
+    assert 5_655 * 0.95 <= ndpr <= 6_558 * 1.05
