@@ -92,6 +92,7 @@ class ExportControlEffect(Effect[ExportControl]):
         self.term_cols = terms.col.to_numpy(dtype=np.int64)
         self.term_coef = terms.coef.to_numpy(dtype=float)
         self.reference: np.ndarray = np.zeros(family.size)
+        self._delay_groups: dict[str, list[tuple[str, pd.DataFrame]]] = {}
         # Per policy, worked out once rather than with pandas every year: its rows, its
         # covered columns, and those columns' positions by ship family (for a full ban).
         self.policy_rows = {p.id: (family.keys.policy == p.id).to_numpy() for p in self.policies}
@@ -159,8 +160,13 @@ class ExportControlEffect(Effect[ExportControl]):
     def _delay_cost(
         self, ctx: YearContext, policy: ExportControl, cols: pd.DataFrame, active: float
     ) -> None:
-        unique = cols.drop_duplicates(["family", "local"])
-        for product, group in unique.groupby("product"):
+        groups = self._delay_groups.get(policy.id)
+        if groups is None:  # the covered columns are fixed: group them once per policy
+            unique = cols.drop_duplicates(["family", "local"])
+            groups = [(str(product), group.reset_index(drop=True))
+                      for product, group in unique.groupby("product")]
+            self._delay_groups[policy.id] = groups
+        for product, group in groups:
             if product == "magnet":
                 price = ctx.magnet_price(group, region="exporter")
             elif product in PRICE_STAGE:
