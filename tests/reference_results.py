@@ -362,6 +362,11 @@ def reference_year_vectors(
             net.facilities.set_index("facility")["min_utilisation"]).fillna(0.0)
         row_lower[family.ids] = np.where(floor > 0, floor * caps, -INF)
         row_upper[family.ids] = caps
+    for product in ("metal", "magnet"):
+        rows = row(f"reexport_{product}")
+        hub = rows.keys.region.isin(model.world.trade.reexport_hubs).to_numpy()
+        row_lower[rows.ids] = -INF
+        row_upper[rows.ids] = np.where(hub, INF, 0.0)
     normal = row("normal_capacity")
     caps = normal.keys["facility"].map(inputs.capacity).fillna(0.0).to_numpy(dtype=float)
     row_lower[normal.ids] = -INF

@@ -21,7 +21,13 @@ from rareflow.engine.diagnostics import InfeasibleYearError, explain_infeasibili
 from rareflow.engine.inputs import YearInputs
 from rareflow.engine.inventory import InventoryLayout
 from rareflow.engine.lpcore import INF, Family
-from rareflow.engine.network import STAGE_FAMILY, Network, build_network, origin_tag
+from rareflow.engine.network import (
+    REEXPORT_ROWS,
+    STAGE_FAMILY,
+    Network,
+    build_network,
+    origin_tag,
+)
 from rareflow.engine.warmstart import StartPolicy
 from rareflow.engine.yeartables import Key, KeyMatcher, YearView
 from rareflow.model.demand_curve import curve_steps
@@ -178,6 +184,9 @@ class MarketModel:
         normal = _fill0(view.capacity.take(maps.normal.rows(view.capacity.labels)))
         row_lower[maps.normal_rows] = -INF
         row_upper[maps.normal_rows] = NORMAL_SHARE * normal
+        # The rule of origin: outside trading hubs, exports at most the region's own output.
+        row_lower[maps.reexport_rows] = -INF
+        row_upper[maps.reexport_rows] = np.where(maps.reexport_hub, INF, 0.0)
         # Magnets made in China always carry the China origin tag (the origin rule).
         upper[maps.clean_in_china] = 0.0
         row_upper[maps.magnet_clean] = INF
@@ -346,6 +355,11 @@ class YearMaps:
         self.min_utilisation = np.array([float(min_share.get(f, 0.0))
                                          for f in self.capacity.targets])
 
+        reexport = [row(name) for name in REEXPORT_ROWS]
+        self.reexport_rows = np.concatenate([family.ids for family in reexport])
+        hubs = set(world.trade.reexport_hubs)
+        self.reexport_hub = np.concatenate([family.keys.region.isin(hubs).to_numpy()
+                                            for family in reexport])
         normal = row("normal_capacity")
         self.normal_rows = normal.ids
         self.normal = KeyMatcher(normal.keys.facility.tolist(), "facility capacity")

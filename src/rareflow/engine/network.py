@@ -20,7 +20,14 @@ Built once per world. Stages and products:
 * every facility's activity beyond its normal share of capacity runs on a costlier *stretch*
   column (``stretch``, bounded by the ``normal_capacity`` rows): marginal cost rises toward
   nameplate;
-* strategic stockpiles release or absorb oxide; surplus oxide is left in tailings.
+* strategic stockpiles release or absorb oxide; surplus oxide is left in tailings;
+* the rule of origin: a region exports only the metal and magnets it made (``reexport_*``
+  rows: exports of each element or grade and origin tag at most the region's own output of
+  it), so their exporter is the country of their last substantial transformation and a tariff
+  or control on a route acts on that origin. Declared trading hubs (``trade.reexport_hubs``)
+  are exempt (the rows are relaxed in ``set_year``). Oxide may be re-exported (traders resell
+  stocks); it keeps its China-origin tag wherever it goes, which is what controls and
+  sourcing caps read.
 
 What the flows carry is described once, as tables built with the network (see :class:`Network`):
 ``outputs`` says what each producing column makes and ``shipments`` what each ship column carries,
@@ -64,6 +71,13 @@ SHIP_FAMILY = {product: family for product, (family, _, _) in SHIPPING.items()}
 #: Product of each production stage (what its output columns make).
 STAGE_PRODUCT = {"mining": "ore", "concentration": "concentrate", "separation": "oxide",
                  "metal": "metal", "magnet": "magnet", "recycling": "oxide"}
+#: Keys of the rule-of-origin rows of each product (besides the exporting region).
+REEXPORT_KEYS: dict[str, tuple[str, ...]] = {
+    "metal": ("element", "origin"),
+    "magnet": ("grade_id", "origin"),
+}
+#: Row families of the rule of origin.
+REEXPORT_ROWS = tuple(f"reexport_{product}" for product in REEXPORT_KEYS)
 #: Columns of :attr:`Network.outputs`.
 OUTPUT_COLUMNS = ["stage", "product", "family", "local", "col", "facility", "region", "element",
                   "origin", "grade", "grade_id", "coef"]
@@ -437,6 +451,11 @@ def _declare_rows(
     lp.add_rows("inventory_holding", lp.columns["inventory_block"].keys[["region", "element"]]
                 .drop_duplicates())
     lp.add_rows("normal_capacity", fac[["facility"]])
+    for product in REEXPORT_KEYS:
+        ship = lp.columns[SHIP_FAMILY[product]].keys
+        kept = list(REEXPORT_KEYS[product])
+        lp.add_rows(f"reexport_{product}", ship[["exporter", *kept]].drop_duplicates()
+                    .rename(columns={"exporter": "region"}).reset_index(drop=True))
 
 
 def _link(net: Network) -> None:
@@ -545,6 +564,18 @@ def _link(net: Network) -> None:
     lp.link(row("inventory_holding"), col("inventory_buy"), ["region", "element"], 1.0)
     lp.link(row("inventory_holding"), col("inventory_sell"), ["region", "element"], -1.0)
     lp.link(row("inventory_holding"), col("inventory_block"), ["region", "element"], -1.0)
+
+    # rule of origin: exports of a product at most the region's own output of it
+    makers = {"metal": ("metal_make",), "magnet": ("magnet_make",)}
+    for product, keys in REEXPORT_KEYS.items():
+        rows = row(f"reexport_{product}")
+        lp.link(rows, col(SHIP_FAMILY[product]), {"region": "exporter", **{k: k for k in keys}},
+                1.0)
+        for name in makers[product]:
+            output = (made[name] if product != "magnet"
+                      else col(name).labelled("col").assign(coef=1.0))
+            table = output[["region", *keys, "col"]].assign(coef=-output["coef"].to_numpy())
+            lp.link(rows, table, ["region", *keys], "coef")
 
     # activity beyond a facility's normal share of capacity is booked on its stretch column
     for family in STAGE_FAMILY.values():

@@ -31,6 +31,11 @@ class TradeCosts(Sourced):
     """Cost of moving a product between two different regions (USD/kg), plus standing tariffs.
 
     ``tariffs`` are ad-valorem-equivalent charges in USD/kg keyed ``"EXPORTER>IMPORTER:product"``.
+    ``reexport_hubs``: regions where traders re-export metal and magnets they imported.
+    Elsewhere a region exports only the metal and magnets it made (the rule of origin: a product
+    keeps the country of its last substantial transformation, so the exporter is that country
+    and tariffs and controls on a route apply to the product's origin). Oxide is resold freely
+    and keeps its China-origin tag.
     """
 
     transport_usd_per_kg: dict[TradedProduct, Real]
@@ -39,6 +44,8 @@ class TradeCosts(Sourced):
         default_factory=dict,
         description="first year a tariff applies, by the same key (absent: it always applies)",
     )
+    reexport_hubs: tuple[str, ...] = Field(
+        default=(), description="regions that may re-export imported metal and magnets")
 
     @field_validator("transport_usd_per_kg", "tariffs_usd_per_kg")
     @classmethod

@@ -107,6 +107,8 @@ class World(BaseModel):
                         field="tariffs_usd_per_kg",
                         suggestion=closest_name(region, regions),
                     )
+        for hub in self.trade.reexport_hubs:
+            _check_ref("region", hub, regions, "trade", "reexport_hubs")
         for item in self.mine_production:
             _check_ref("region", item.country, regions, item.country, "country")
         for share in self.stage_shares:
