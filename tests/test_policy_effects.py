@@ -13,7 +13,7 @@ from rareflow.engine.network import build_network
 from rareflow.engine.simulate import SimulationState, build_market, simulate
 from rareflow.model.world import World
 from rareflow.policy import compile_policies
-from rareflow.policy.export_control import CARRYING_RATE
+from rareflow.policy.export_control import CARRYING_RATE, covered_demand
 from rareflow.policy.recycling_target import oxide_equivalent_demand
 from rareflow.scenario import ExportControl, Scenario
 from rareflow.testing import tiny_world
@@ -113,15 +113,28 @@ def test_partial_year_ban_and_licence_limit_flows_to_reference(
     assert flows > 0.0
 
 
-def test_licence_reference_is_frozen_at_the_last_uncontrolled_year(world: World) -> None:
+def test_licence_reference_grows_with_covered_demand(world: World) -> None:
     licence = {"id": "licence", "type": "export_control", "exporter": "CHN",
                "elements": ["Dy"], "destinations": "all", "start": 2025, "mode": "licence",
                "approval_share": 0.5}
-    ds = run(world, licence, years=[2024, 2025, 2026])
-    free = dy_exports(ds.sel(year=2024), ["CHN"], ALLIES)
-    for year in (2025, 2026):  # 50 % of 2024, not 25 % in 2026
-        assert dy_exports(ds.sel(year=year), ["CHN"], ALLIES) <= 0.5 * free + 1e-6
-    assert dy_exports(ds.sel(year=2026), ["CHN"], ALLIES) > 0.3 * free
+    years = [2024, 2025, 2026, 2027, 2028]
+    program = compile_policies(scenario(licence), world)
+    ds = simulate(program.world, years=years, policy=program)
+    free = simulate(world, years=years)
+    network = program._require_network()
+    regions = ExportControl.model_validate(licence).destination_regions(world)
+    demand = {y: covered_demand(network, default_inputs(world, y), regions, ["Dy"])
+              for y in years}
+    base_flow = dy_exports(ds.sel(year=2024), ["CHN"], ALLIES)
+    licensed = []
+    for year in years[1:]:  # 50 % of the 2024 flow grown with demand, never compounding
+        growth = demand[year] / demand[2024]
+        flow = dy_exports(ds.sel(year=year), ["CHN"], ALLIES)
+        assert flow <= 0.5 * base_flow * growth + 1e-6
+        licensed.append(flow)
+    assert demand[2028] > 1.05 * demand[2025]
+    assert licensed[-1] > licensed[0] * (demand[2028] / demand[2025]) * 0.95
+    assert licensed[-1] < dy_exports(free.sel(year=2028), ["CHN"], ALLIES)
 
 
 def test_licence_delay_adds_carrying_cost(world: World) -> None:
