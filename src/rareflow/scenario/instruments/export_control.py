@@ -42,8 +42,9 @@ class ExportControl(InstrumentBase):
     * ``quota``: covered flows summed over destinations are capped at :meth:`quota_t` t REO.
     * ``licence``: an ``approval_share`` of the reference flow (what an unpolicied market would
       carry in the current year: the last uncontrolled year's flow grown with the destinations'
-      demand for the controlled elements) is licensed; the first ``delay_months`` after ``start`` nothing passes while
-      licences are processed. :meth:`blocked_fraction` gives the blocked share of the year.
+      demand for the controlled elements) is licensed; the first ``delay_months`` after
+      ``start`` nothing passes while licences are processed; :meth:`blocked_fraction` gives
+      the blocked share of the year.
     * ``de_minimis`` (e.g. 0.001 = 0.1 %): the control also reaches products made outside the
       exporter that contain at least this share by value of exporter-origin rare earths - the
       engine applies it to the "tainted" (China-origin) magnet variables of plants abroad.
