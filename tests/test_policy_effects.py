@@ -192,6 +192,18 @@ def test_technology_control_blocks_new_capacity_using_chinese_technology(world: 
     assert float(ds.facility_capacity.sel(facility="au_sep", year=2026)) == 12000.0
 
 
+def test_technology_control_leaves_operating_plants_with_chinese_technology_running(
+    world: World
+) -> None:
+    changed = with_facility(world, id="au_old_sep", name="old", country="AUS",
+                            stage="separation", status="operating", nameplate_t=1000,
+                            start_year=2020, feeds=["au_mon"], uses_chinese_technology=True)
+    tech = {"id": "tech", "type": "export_control", "exporter": "CHN",
+            "products": ["technology"], "destinations": "all", "start": 2025, "mode": "ban"}
+    ds = run(changed, tech, years=[2025])
+    assert float(ds.facility_capacity.sel(facility="au_old_sep", year=2025)) == 1000.0
+
+
 # --------------------------------------------------------------------- trade and prices --
 def test_tariff_lowers_affected_trade_and_reports_revenue(world: World, base: xr.Dataset) -> None:
     tariff = {"id": "usa_magnet_tariff", "type": "tariff", "importer": "USA", "exporter": "CHN",
