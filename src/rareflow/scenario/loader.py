@@ -90,10 +90,12 @@ def _resolve(path: Path, chain: tuple[Path, ...]) -> Resolved:
         else:  # a later parent merges over the earlier ones as if it were their child
             later = {k: v for k, v in parent.items() if k not in ("name", "description")}
             base = _merge(base[0], base[1], later, parent_source, parent_path)
-        lineage += tuple(n for n in parent_lineage if n not in lineage)
+        lineage += parent_lineage
     assert base is not None
     merged, merged_source = _merge(base[0], base[1], data, source, path)
-    return merged, merged_source, (name, *lineage)
+    # each name once, at its last place: a shared ancestor (e.g. baseline) comes last
+    names = [n for i, n in enumerate(lineage) if n not in lineage[i + 1 :]]
+    return merged, merged_source, (name, *names)
 
 
 def _parent_refs(parent_ref: object, path: Path, line: int | None) -> list[str]:
