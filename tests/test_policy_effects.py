@@ -13,7 +13,7 @@ from rareflow.engine.network import build_network
 from rareflow.engine.simulate import SimulationState, build_market, simulate
 from rareflow.model.world import World
 from rareflow.policy import compile_policies
-from rareflow.policy.export_control import CARRYING_RATE
+from rareflow.policy.export_control import CARRYING_RATE, covered_demand
 from rareflow.policy.recycling_target import oxide_equivalent_demand
 from rareflow.scenario import ExportControl, Scenario
 from rareflow.testing import tiny_world
@@ -113,15 +113,28 @@ def test_partial_year_ban_and_licence_limit_flows_to_reference(
     assert flows > 0.0
 
 
-def test_licence_reference_is_frozen_at_the_last_uncontrolled_year(world: World) -> None:
+def test_licence_reference_grows_with_covered_demand(world: World) -> None:
     licence = {"id": "licence", "type": "export_control", "exporter": "CHN",
                "elements": ["Dy"], "destinations": "all", "start": 2025, "mode": "licence",
                "approval_share": 0.5}
-    ds = run(world, licence, years=[2024, 2025, 2026])
-    free = dy_exports(ds.sel(year=2024), ["CHN"], ALLIES)
-    for year in (2025, 2026):  # 50 % of 2024, not 25 % in 2026
-        assert dy_exports(ds.sel(year=year), ["CHN"], ALLIES) <= 0.5 * free + 1e-6
-    assert dy_exports(ds.sel(year=2026), ["CHN"], ALLIES) > 0.3 * free
+    years = [2024, 2025, 2026, 2027, 2028]
+    program = compile_policies(scenario(licence), world)
+    ds = simulate(program.world, years=years, policy=program)
+    free = simulate(world, years=years)
+    network = program._require_network()
+    regions = ExportControl.model_validate(licence).destination_regions(world)
+    demand = {y: covered_demand(network, default_inputs(world, y), regions, ["Dy"])
+              for y in years}
+    base_flow = dy_exports(ds.sel(year=2024), ["CHN"], ALLIES)
+    licensed = []
+    for year in years[1:]:  # 50 % of the 2024 flow grown with demand, never compounding
+        growth = demand[year] / demand[2024]
+        flow = dy_exports(ds.sel(year=year), ["CHN"], ALLIES)
+        assert flow <= 0.5 * base_flow * growth + 1e-6
+        licensed.append(flow)
+    assert demand[2028] > 1.05 * demand[2025]
+    assert licensed[-1] > licensed[0] * (demand[2028] / demand[2025]) * 0.95
+    assert licensed[-1] < dy_exports(free.sel(year=2028), ["CHN"], ALLIES)
 
 
 def test_licence_delay_adds_carrying_cost(world: World) -> None:
@@ -177,6 +190,18 @@ def test_technology_control_blocks_new_capacity_using_chinese_technology(world: 
     assert capacity.sel(year=[2024, 2025, 2026]).values.tolist() == pytest.approx(
         [3000.0, 3000.0 * (1 - 183 / 365), 0.0], rel=1e-3)
     assert float(ds.facility_capacity.sel(facility="au_sep", year=2026)) == 12000.0
+
+
+def test_technology_control_leaves_operating_plants_with_chinese_technology_running(
+    world: World
+) -> None:
+    changed = with_facility(world, id="au_old_sep", name="old", country="AUS",
+                            stage="separation", status="operating", nameplate_t=1000,
+                            start_year=2020, feeds=["au_mon"], uses_chinese_technology=True)
+    tech = {"id": "tech", "type": "export_control", "exporter": "CHN",
+            "products": ["technology"], "destinations": "all", "start": 2025, "mode": "ban"}
+    ds = run(changed, tech, years=[2025])
+    assert float(ds.facility_capacity.sel(facility="au_old_sep", year=2025)) == 1000.0
 
 
 # --------------------------------------------------------------------- trade and prices --
@@ -295,23 +320,50 @@ def test_stockpile_releases_above_its_price(world: World) -> None:
     assert float(ds.stockpile_release.sel(region="USA", element="NdPr")) == pytest.approx(2000.0)
 
 
-def test_recycling_target_raises_recycling_or_reports_shortfall(
-    world: World, base: xr.Dataset
-) -> None:
-    target = {"id": "usa_recycling", "type": "recycling_target", "region": "USA", "share": 0.5,
-              "from_year": 2024, "by_year": 2025, "path": "step"}
-    ds = run(world, target).isel(year=0)
-    recycled = float(ds.recycled.sel(region="USA").sum())
-    assert recycled > float(base.recycled.sel(region="USA").sum()) + 10.0
+def collecting(world: World, rate: float) -> World:
+    """``world`` with every magnet sector collecting ``rate`` of its end-of-life magnets."""
+    sectors = tuple(s.model_copy(update={"collection_rate": rate}) if s.kind == "magnet" else s
+                    for s in world.sectors)
+    return world.model_copy(update={"sectors": sectors})
+
+
+RECYCLING = {"id": "usa_recycling", "type": "recycling_target", "region": "USA", "share": 0.5,
+             "from_year": 2024, "by_year": 2025, "path": "step"}
+
+
+def recycling_outcome(world: World, **fields: Any) -> tuple[float, float, float]:
+    """USA recycled oxide, target shortfall and fiscal cost in 2025 (t REO, t REO, USD m)."""
+    ds = run(world, {**RECYCLING, **fields}, years=[2024, 2025]).sel(year=2025)
+    return (float(ds.recycled.sel(region="USA").sum()),
+            float(ds.policy_shortfall.sel(instrument="usa_recycling")),
+            float(ds.fiscal_cost.sel(instrument="usa_recycling")))
+
+
+def test_recycling_target_counts_only_end_of_life_scrap(world: World) -> None:
+    """Swarf recycling does not meet an end-of-life target; the shortfall is the honest gap."""
     required = 0.5 * oxide_equivalent_demand(build_network(world), default_inputs(world, 2025),
                                              ["USA"])
-    shortfall = float(ds.policy_shortfall.sel(instrument="usa_recycling"))
-    assert shortfall > 0  # USA has 2,000 t/y of recycling capacity for a ~2,700 t target
-    assert shortfall == pytest.approx(required - recycled, rel=1e-6)
-    benchmark = run(world, {**target, "enforcement": "benchmark"}).isel(year=0)
-    assert float(benchmark.recycled.sel(region="USA").sum()) == pytest.approx(
-        float(base.recycled.sel(region="USA").sum()), rel=1e-6)
-    assert float(benchmark.policy_shortfall.sel(instrument="usa_recycling")) > shortfall
+    recycled, shortfall, fiscal = recycling_outcome(world)  # tiny world: no collection at all
+    assert recycled == pytest.approx(0.0, abs=1e-6)
+    assert shortfall == pytest.approx(required, rel=1e-6) and fiscal == 0.0
+    swarf_too, short_swarf, _ = recycling_outcome(world, counts=["end_of_life", "pre_consumer"])
+    assert swarf_too > 10.0  # the USA's swarf now counts and is recycled
+    assert short_swarf == pytest.approx(required - swarf_too, rel=1e-6)
+
+
+def test_recycling_target_collection_is_the_lever_and_is_paid_for(world: World) -> None:
+    some = collecting(world, 0.1)
+    base = simulate(some, years=[2024, 2025]).sel(year=2025)
+    before = float(base.recycled.sel(region="USA").sum())
+    recycled, shortfall, fiscal = recycling_outcome(some)
+    assert recycled >= before - 1e-6 and shortfall > 0.0 and fiscal == 0.0
+    more, less_short, paid = recycling_outcome(some, collection_rate=0.6)
+    assert more > 3 * recycled  # collecting 6x the end-of-life magnets
+    assert less_short < shortfall - (more - recycled) + 1e-6
+    # paid per kg of the extra scrap collected: at least the extra oxide it yields / recovery
+    assert paid >= (more - recycled) * 30.0 / 1000.0 - 1e-6
+    _, bench_short, _ = recycling_outcome(some, enforcement="benchmark")
+    assert bench_short >= shortfall - 1e-6
 
 
 def test_sourcing_cap_limits_imports_from_one_country(world: World, base: xr.Dataset) -> None:

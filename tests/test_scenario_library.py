@@ -35,6 +35,7 @@ EXPECTED = {
     "recycling-20pct-2030",
     "crma-2030",
     "mp-dod-2025",
+    "actual-path-2025",
 }
 REPO = Path(__file__).resolve().parents[1]
 

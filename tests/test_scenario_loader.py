@@ -140,6 +140,51 @@ def test_unknown_parent_suggests_bundled_name(tmp_path: Path) -> None:
     assert error.line == 3 and error.field == "extends"
 
 
+# --- several parents ---------------------------------------------------------------------------
+OTHER = (
+    "name: other\ndescription: other parent\nyears: {start: 2025, end: 2035}\npolicies:\n"
+    + CONTROL.format(id="p2").replace("Dy", "Tb")
+    + CONTROL.format(id="q1")
+    + "overrides:\n  facilities:\n    mp_10x_magnets: {capacity_factor: 0.8}\n"
+)
+
+
+def test_several_parents_merge_in_order(tmp_path: Path) -> None:
+    write(tmp_path, "parent.yaml", PARENT)
+    write(tmp_path, "other.yaml", OTHER)
+    child = write(tmp_path, "child.yaml",
+                  "name: c\ndescription: d\nextends: [parent, other]\ndrop_policies: [q1]\n"
+                  "policies:\n" + CONTROL.format(id="c1"))
+    scenario = load_scenario(child)
+    assert [p.id for p in scenario.policies] == ["p1", "p2", "c1"]
+    replaced = scenario.policies[1]
+    assert isinstance(replaced, ExportControl) and replaced.elements == ("Tb",)
+    assert scenario.years is not None and scenario.years.end == 2035  # last parent's years
+    own = scenario.overrides.facilities["mp_10x_magnets"]
+    assert own.capacity_factor == 0.8 and own.delay_years == 2  # merged key by key
+    assert scenario.lineage == ("c", "parent", "other")
+    assert scenario.extends is None
+
+
+def test_several_parents_unknown_name_and_cycle(tmp_path: Path) -> None:
+    write(tmp_path, "parent.yaml", PARENT)
+    error = load_error(tmp_path, "name: a\ndescription: d\nextends: [parent, baselin]\n")
+    assert error.suggestion == "baseline" and error.field == "extends[1]"
+    write(tmp_path, "a.yaml", "name: a\ndescription: d\nextends: [parent, b]\n")
+    write(tmp_path, "b.yaml", "name: b\ndescription: d\nextends: [a]\n")
+    with pytest.raises(DataError, match=r"cycle: a\.yaml -> b\.yaml -> a\.yaml") as info:
+        load_scenario(tmp_path / "a.yaml")
+    assert info.value.file == str((tmp_path / "b.yaml").resolve())
+    assert info.value.field == "extends[0]"
+
+
+@pytest.mark.parametrize("value", ["[]", "[parent, parent]", "[1]", "{a: b}"])
+def test_bad_extends_lists(tmp_path: Path, value: str) -> None:
+    write(tmp_path, "parent.yaml", PARENT)
+    error = load_error(tmp_path, f"name: a\ndescription: d\nextends: {value}\n")
+    assert error.field == "extends"
+
+
 def test_errors_in_parent_point_at_parent_file(tmp_path: Path) -> None:
     parent = write(tmp_path, "parent.yaml", PARENT.replace("mode: ban", "mode: bann", 1))
     child = write(tmp_path, "child.yaml", "name: c\ndescription: d\nextends: parent\n")

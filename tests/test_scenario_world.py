@@ -34,6 +34,8 @@ SCENARIO_FACILITIES = (
     "vulcan_elements_magnets",
     "usar_stillwater_magnets",
     "noveon_magnets",
+    "arafura_nolans_separation",
+    "reelement_marion",
 )
 SECTORS = ("ev", "wind", "electronics", "industrial_motors", "defence", "other")
 

@@ -38,6 +38,8 @@ def _summary(name: str) -> dict[str, Any]:
     except DataError as exc:
         return {**row, "description": "", "extends": None, "instruments": None, "error": str(exc)}
     extends = raw.get("extends") if isinstance(raw, dict) else None
+    if isinstance(extends, list):
+        extends = ", ".join(str(parent) for parent in extends)
     return {
         **row,
         "description": scenario.description,

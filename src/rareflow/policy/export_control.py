@@ -15,15 +15,19 @@ One row per (policy, product, element) sums the covered columns in t REO of the 
   the rows by ``(1 - active share) x reference``.
 * ``licence``: rows bounded by ``(1 - blocked_fraction) x reference`` (the policy's
   :meth:`~rareflow.scenario.instruments.ExportControl.blocked_fraction` nets approval share and the
-  first ``delay_months``). The *reference* volume of a row is its flow in the last solved year in
-  which the policy was not active - last year's flow while the control has not started, frozen
-  from then on (so a 50 % approval share does not compound year after year); when the control is
-  already active in the first simulated year, the flow of an unpolicied solve of that year.
+  first ``delay_months``). The *reference* volume of a row is what an unpolicied market would
+  carry in the current year, estimated as: the row's flow in the last solved year in which the
+  policy was not active (when the control is already active in the first simulated year, the
+  flow of an unpolicied solve of that year), scaled by the growth of the policy's *covered
+  demand* since that year - the destinations' demand for the controlled elements (oxide demand
+  plus the element content of magnet demand, t REO; :func:`covered_demand`). So "50 % approval"
+  licenses half of a market that grows with demand: it neither tightens as demand grows nor
+  compounds year after year.
   Each licensed shipment also waits ``delay_months``: an extra cost of
   ``price x CARRYING_RATE x delay / 12`` USD/kg (times the active share) on covered columns,
   with ``price`` last year's price of the product at the exporter.
 * ``quota`` (t REO/y): one row per policy over all its covered columns, bounded by the pro-rata
-  quota plus the inactive part of the year's reference flow.
+  quota plus the inactive part of the year's reference flow (scaled as above).
 
 Precautionary buying: from the announcement to the end of a control, holders of inventories in
 its destinations want :data:`~rareflow.engine.inventory.PRECAUTIONARY_COVER_YEARS` of cover of
@@ -31,9 +35,14 @@ the controlled elements instead of their normal cover: the steps of their stock-
 are scaled up by the ratio (times the share of the year), so they buy ahead and sell the extra
 stock once the control ends.
 
-Technology controls: facilities in the destination regions that use Chinese technology
-(``uses_chinese_technology``) and are not yet operating get no capacity while the control is
-active (``1 - active share`` of it in a partial year).
+Technology controls: facilities in the destination regions flagged ``uses_chinese_technology``
+in the facility data (plants built with Chinese separation equipment, contractors or process
+know-how, and Chinese-invested plants abroad; each flag carries its source or assumption) and
+not yet operating - planned, under construction, or operating with a later ``start_year`` (an
+expansion) - get no capacity while the control is active (``1 - active share`` of it in a
+partial year): their start or expansion waits until the control ends or is suspended, and
+they then ramp from where their schedule stands. Operating plants keep running (spare parts
+and reagents are not modelled); no extra cost or capacity cut is applied to them.
 """
 
 from __future__ import annotations
@@ -41,6 +50,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
+from rareflow.engine.inputs import YearInputs
 from rareflow.engine.inventory import precautionary_scale
 from rareflow.engine.lpcore import INF
 from rareflow.engine.network import SHIP_FAMILY, Network
@@ -60,6 +70,19 @@ ROWS = "policy_export_limit"
 CARRYING_RATE = 0.10
 #: Blocked shares at or above this count as a full ban.
 FULL = 1.0 - 1e-9
+
+
+def covered_demand(network: Network, inputs: YearInputs, regions: list[str],
+                   elements: list[str]) -> float:
+    """Demand of ``regions`` for ``elements`` (t REO): oxide demand plus magnet content."""
+    oxide = inputs.oxide_demand
+    direct = oxide.loc[oxide.region.isin(regions) & oxide.element.isin(elements), "quantity"]
+    content = network.magnet_mix.merge(network.recipes, on="grade_id")
+    content = content.loc[content.element.isin(elements)]
+    per_sector = (content.mix * content.content).groupby(content.sector).sum()
+    magnets = inputs.magnet_demand.loc[inputs.magnet_demand.region.isin(regions)]
+    embodied = (magnets.quantity * magnets.sector.map(per_sector).fillna(0.0)).sum()
+    return float(direct.sum() + embodied)
 
 
 class ExportControlEffect(Effect[ExportControl]):
@@ -92,6 +115,8 @@ class ExportControlEffect(Effect[ExportControl]):
         self.term_cols = terms.col.to_numpy(dtype=np.int64)
         self.term_coef = terms.coef.to_numpy(dtype=float)
         self.reference: np.ndarray = np.zeros(family.size)
+        #: Covered demand (t REO) of each row's policy in the year its reference was observed.
+        self.reference_demand: np.ndarray = np.zeros(family.size)
         self._delay_groups: dict[str, list[tuple[str, pd.DataFrame]]] = {}
         # Per policy, worked out once rather than with pandas every year: its rows, its
         # covered columns, and those columns' positions by ship family (for a full ban).
@@ -125,6 +150,19 @@ class ExportControlEffect(Effect[ExportControl]):
     def reset(self) -> None:
         """Forget reference volumes."""
         self.reference = np.zeros(len(self.row_keys))
+        self.reference_demand = np.zeros(len(self.row_keys))
+
+    def _demand(self, ctx: YearContext, policy: ExportControl) -> float:
+        return covered_demand(ctx.network, ctx.inputs, policy.destination_regions(ctx.world),
+                              list(policy.tracked_elements()))
+
+    def current_reference(self, ctx: YearContext, policy: ExportControl) -> np.ndarray:
+        """Reference flows of ``policy``'s rows in ``ctx.year``: frozen flows x demand growth."""
+        rows = self.policy_rows[policy.id]
+        then = self.reference_demand[rows]
+        now = self._demand(ctx, policy)
+        growth = np.divide(now, then, out=np.ones_like(then), where=then > 0)
+        return np.asarray(self.reference[rows] * growth, dtype=float)
 
     def adjust(self, ctx: YearContext) -> None:
         """Bound the limit rows, ban fully blocked flows, add licence delay costs, block tech."""
@@ -144,13 +182,14 @@ class ExportControlEffect(Effect[ExportControl]):
             if policy.controls_technology:
                 self._block_technology(ctx, policy, active)
             rows = self.policy_rows[policy.id]
+            reference = self.current_reference(ctx, policy)
             if policy.mode == "quota":
                 quota = policy.quota_t(ctx.year) or 0.0
-                upper[rows] = quota + (1.0 - active) * self.reference[rows]
+                upper[rows] = quota + (1.0 - active) * reference
                 lower[rows] = -INF
                 continue
             blocked = policy.blocked_fraction(ctx.year)
-            upper[rows] = np.maximum(0.0, 1.0 - blocked) * self.reference[rows]
+            upper[rows] = np.maximum(0.0, 1.0 - blocked) * reference
             if blocked >= FULL:
                 for family, local in self.policy_bans[policy.id]:
                     ctx.ban(family, local)
@@ -189,13 +228,11 @@ class ExportControlEffect(Effect[ExportControl]):
         flows = np.asarray(np.bincount(self.term_rows,
                                        weights=self.term_coef * col_value[self.term_cols],
                                        minlength=len(self.row_keys)), dtype=float)
-        if uncontrolled:
-            self.reference = flows
-            return
         for policy in self.policies:
-            if policy.active_fraction(ctx.year) <= 0:
+            if uncontrolled or policy.active_fraction(ctx.year) <= 0:
                 rows = self.policy_rows[policy.id]
                 self.reference[rows] = flows[rows]
+                self.reference_demand[rows] = self._demand(ctx, policy)
 
     def account(self, ctx: AccountContext) -> Outcome:
         """Export controls carry no fiscal cost."""

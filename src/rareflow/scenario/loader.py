@@ -65,23 +65,50 @@ def _resolve(path: Path, chain: tuple[Path, ...]) -> Resolved:
             )
         return data, source, (name,)
     _, line = source.locate(("extends",))
-    if not isinstance(parent_ref, str) or not parent_ref.strip():
-        raise DataError("'extends' must name a scenario", file=path, line=line, field="extends")
+    refs = _parent_refs(parent_ref, path, line)
     if len(chain) >= MAX_DEPTH:
         raise DataError("'extends' chain is too deep", file=path, line=line, field="extends")
-    try:
-        parent_path = library.resolve(parent_ref, base=path)
-    except DataError as exc:
-        raise DataError(
-            exc.message, file=path, line=line, field="extends", suggestion=exc.suggestion
-        ) from None
     seen = (*chain, path)
-    if parent_path in seen:
-        cycle = " -> ".join(p.name for p in (*seen[seen.index(parent_path) :], parent_path))
-        raise DataError(f"'extends' cycle: {cycle}", file=path, line=line, field="extends")
-    parent, parent_source, parent_lineage = _resolve(parent_path, seen)
-    merged, merged_source = _merge(parent, parent_source, data, source, path)
-    return merged, merged_source, (name, *parent_lineage)
+    base: tuple[dict[str, Any], SourceMap] | None = None
+    lineage: tuple[str, ...] = ()
+    for index, ref in enumerate(refs):
+        field = "extends" if isinstance(parent_ref, str) else f"extends[{index}]"
+        _, ref_line = source.locate(("extends",) if isinstance(parent_ref, str)
+                                    else ("extends", index))
+        try:
+            parent_path = library.resolve(ref, base=path)
+        except DataError as exc:
+            raise DataError(
+                exc.message, file=path, line=ref_line, field=field, suggestion=exc.suggestion
+            ) from None
+        if parent_path in seen:
+            cycle = " -> ".join(p.name for p in (*seen[seen.index(parent_path) :], parent_path))
+            raise DataError(f"'extends' cycle: {cycle}", file=path, line=ref_line, field=field)
+        parent, parent_source, parent_lineage = _resolve(parent_path, seen)
+        if base is None:
+            base = (parent, parent_source)
+        else:  # a later parent merges over the earlier ones as if it were their child
+            later = {k: v for k, v in parent.items() if k not in ("name", "description")}
+            base = _merge(base[0], base[1], later, parent_source, parent_path)
+        lineage += parent_lineage
+    assert base is not None
+    merged, merged_source = _merge(base[0], base[1], data, source, path)
+    # each name once, at its last place: a shared ancestor (e.g. baseline) comes last
+    names = [n for i, n in enumerate(lineage) if n not in lineage[i + 1 :]]
+    return merged, merged_source, (name, *names)
+
+
+def _parent_refs(parent_ref: object, path: Path, line: int | None) -> list[str]:
+    """The parent names of an ``extends`` value: one name, or a non-empty list of names."""
+    refs = [parent_ref] if isinstance(parent_ref, str) else parent_ref
+    if (not isinstance(refs, list) or not refs
+            or not all(isinstance(ref, str) and ref.strip() for ref in refs)):
+        raise DataError("'extends' must name a scenario or list scenario names",
+                        file=path, line=line, field="extends")
+    if len(set(refs)) != len(refs):
+        raise DataError("'extends' names a scenario twice", file=path, line=line,
+                        field="extends")
+    return [str(ref) for ref in refs]
 
 
 def _merge(

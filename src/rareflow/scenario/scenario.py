@@ -44,11 +44,20 @@ class Scenario(StrictModel):
     concatenate (a child policy with a parent's ``id`` replaces it; ``drop_policies`` removes
     parent policies by id), and ``overrides`` and ``uncertainty`` merge key by key. A loaded
     scenario is always resolved: ``extends`` is None and ``drop_policies`` empty.
+
+    ``extends`` may list several parents (``extends: [a, b]``). Merge rule: the parents are
+    folded left to right, each later parent merging over the earlier ones exactly as a child
+    over its parent - policies concatenate in order and a later parent's policy with the same
+    ``id`` replaces the earlier one in place; ``years`` come from the last parent that sets them;
+    ``overrides`` and ``uncertainty`` merge key by key, the later parent winning - and then the
+    child merges over the result (its fields win, its ``drop_policies`` may drop any parent's
+    policy). Parents' ``name`` and ``description`` are never inherited.
     """
 
     name: str = Field(pattern=NAME_PATTERN)
     description: str = Field(min_length=1, max_length=240, pattern=r"^[^\n]*$")
-    extends: str | None = None
+    extends: str | tuple[str, ...] | None = Field(
+        default=None, description="parent scenario name, or a list of parents merged in order")
     drop_policies: tuple[Identifier, ...] = ()
     years: YearRange | None = None
     policies: tuple[Instrument, ...] = ()

@@ -40,15 +40,18 @@ class ExportControl(InstrumentBase):
 
     * ``ban``: covered flows are blocked (:meth:`blocked_fraction` = active share).
     * ``quota``: covered flows summed over destinations are capped at :meth:`quota_t` t REO.
-    * ``licence``: an ``approval_share`` of the reference flow (what would flow without the
-      control) is licensed; the first ``delay_months`` after ``start`` nothing passes while
-      licences are processed. :meth:`blocked_fraction` gives the blocked share of the year.
+    * ``licence``: an ``approval_share`` of the reference flow (what an unpolicied market would
+      carry in the current year: the last uncontrolled year's flow grown with the destinations'
+      demand for the controlled elements) is licensed; the first ``delay_months`` after
+      ``start`` nothing passes while licences are processed; :meth:`blocked_fraction` gives
+      the blocked share of the year.
     * ``de_minimis`` (e.g. 0.001 = 0.1 %): the control also reaches products made outside the
       exporter that contain at least this share by value of exporter-origin rare earths - the
       engine applies it to the "tainted" (China-origin) magnet variables of plants abroad.
     * ``technology_controls`` (or ``technology`` among ``products``): facilities abroad that need
-      the exporter's process technology (``uses_chinese_technology``) cannot start or expand
-      while the control is active.
+      the exporter's process technology (``uses_chinese_technology`` in the facility data, each
+      flag with its source) cannot start or expand while the control is active - a delay of
+      their start; plants already operating keep running.
     * Precautionary buying: from ``announced`` (default: ``start``) until ``end``, buyers and
       traders in the destinations want more stock of the controlled elements
       (:meth:`precaution_fraction`; the engine raises their target inventory cover); when the
