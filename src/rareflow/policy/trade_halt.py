@@ -92,7 +92,8 @@ class TradeHaltEffect(Effect[TradeHalt]):
             for product in policy.products:
                 ships = traded_columns(network, product)
                 ships = ships.loc[ships.exporter.isin(exporters)
-                                  & ships.importer.isin(destinations - exporters)
+                                  & ships.importer.isin(destinations)
+                                  & (ships.importer != ships.exporter)
                                   & ships.element.isin(elements)]
                 made = network.outputs
                 others = made.loc[(made["product"] == product) & made.region.isin(exporters)

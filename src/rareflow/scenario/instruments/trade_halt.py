@@ -64,8 +64,10 @@ class TradeHalt(InstrumentBase):
         return ELEMENTS if self.elements is None else tracked(self.elements)
 
     def references(self) -> list[Reference]:
-        """Facilities, the country and the destinations."""
+        """Facilities or operator, the country and the destinations."""
         refs = [Reference("facility", f, ("facilities", i)) for i, f in enumerate(self.facilities)]
+        if self.operator is not None:
+            refs.append(Reference("operator", self.operator, ("operator",)))
         if self.country is not None:
             refs.append(Reference("region", self.country, ("country",)))
         refs.extend(Reference("area", d, ("destinations", i))
