@@ -31,6 +31,14 @@ LabelKind = Literal["int", "str"]
 #: :data:`~rareflow.model.market.TradedProduct`).
 PRODUCTS: Final[tuple[str, ...]] = get_args(TradedProduct)
 
+#: Parts of a policy's fiscal cost (USD million), the values of the ``component`` coordinate:
+#: grants at face value, equity and loans at their expected cost, price-floor payments, offtake
+#: net costs, and everything else (stockpile purchases, tariff revenue, ...). ``fiscal_cost`` is
+#: their sum.
+FISCAL_COMPONENTS: Final[tuple[str, ...]] = (
+    "grant", "equity_expected_loss", "loan_interest_subsidy", "loan_expected_loss",
+    "floor_payment", "offtake_net_cost", "other")
+
 #: Units shared by the demand-side variables: magnet sectors in t magnet, oxide sectors in t REO.
 DEMAND_UNITS: Final[str] = "t (magnet t or t REO)"
 
@@ -110,9 +118,8 @@ RESULT_COORDINATES: Final[tuple[ResultCoordinate, ...]] = (
                      "each policy's instrument type, e.g. `export_control`, `price_floor` "
                      "(written by the policy program)"),
     ResultCoordinate("component", ("component",), "str",
-                     "parts of a policy's fiscal cost: `grant equity_expected_loss "
-                     "loan_interest_subsidy loan_expected_loss floor_payment offtake_net_cost "
-                     "other` (written by the policy program)"),
+                     f"parts of a policy's fiscal cost: `{' '.join(FISCAL_COMPONENTS)}` "
+                     "(written by the policy program)"),
     ResultCoordinate("draw", ("draw",), "int",
                      "draw number (ensemble results read across draws only)", optional=True),
 )

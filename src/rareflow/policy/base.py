@@ -245,18 +245,12 @@ class YearContext:
                            row_bounds=dict(self.row_bounds))
 
 
-#: Parts of a policy's fiscal cost (USD million): grants at face value, loans and equity at
-#: their expected cost, price-floor payments, offtake net costs, and everything else (stockpile
-#: purchases, tariff revenue, ...). ``fiscal_cost`` is their sum.
-FISCAL_COMPONENTS = ("grant", "equity_expected_loss", "loan_interest_subsidy",
-                     "loan_expected_loss", "floor_payment", "offtake_net_cost", "other")
-
-
 @dataclass
 class Outcome:
     """What a policy type reports for one year, per policy id.
 
-    ``components``: policy id -> {component of :data:`FISCAL_COMPONENTS` -> USD million}; a
+    ``components``: policy id -> {component of
+    :data:`~rareflow.model.results_contract.FISCAL_COMPONENTS` -> USD million}; a
     policy with a fiscal cost but no components counts it all as ``other``. Effects that give
     components set ``fiscal_usd_m`` to their sum. ``destinations``: policy id -> {region ->
     t} of the volume a policy supports (price floors: where the floored volume goes).

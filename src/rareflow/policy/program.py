@@ -43,9 +43,9 @@ from rareflow.engine.results import to_dataset
 from rareflow.engine.schedule import Schedule
 from rareflow.engine.simulate import SimulationState, simulate
 from rareflow.model.errors import DataError
-from rareflow.model.results_contract import VARIABLES
+from rareflow.model.results_contract import FISCAL_COMPONENTS, VARIABLES
 from rareflow.model.world import World
-from rareflow.policy.base import FISCAL_COMPONENTS, AccountContext, Effect, YearContext
+from rareflow.policy.base import AccountContext, Effect, YearContext
 from rareflow.policy.capacity_support import CapacitySupportEffect
 from rareflow.policy.demand_shock import DemandShockEffect
 from rareflow.policy.export_control import ExportControlEffect
