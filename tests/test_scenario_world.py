@@ -44,7 +44,7 @@ def _facility(fid: str, stage: str, **extra: object) -> Facility:
     fields: dict[str, object] = {
         "id": fid,
         "name": fid,
-        "operator": "op",
+        "operator": "MP Materials" if fid.startswith("mp_") else "op",  # trade_halt names MP
         "country": "USA",
         "stage": stage,
         "status": "announced",

@@ -31,6 +31,14 @@ LabelKind = Literal["int", "str"]
 #: :data:`~rareflow.model.market.TradedProduct`).
 PRODUCTS: Final[tuple[str, ...]] = get_args(TradedProduct)
 
+#: Parts of a policy's fiscal cost (USD million), the values of the ``component`` coordinate:
+#: grants at face value, equity and loans at their expected cost, price-floor payments, offtake
+#: net costs, and everything else (stockpile purchases, tariff revenue, ...). ``fiscal_cost`` is
+#: their sum.
+FISCAL_COMPONENTS: Final[tuple[str, ...]] = (
+    "grant", "equity_expected_loss", "loan_interest_subsidy", "loan_expected_loss",
+    "floor_payment", "offtake_net_cost", "other")
+
 #: Units shared by the demand-side variables: magnet sectors in t magnet, oxide sectors in t REO.
 DEMAND_UNITS: Final[str] = "t (magnet t or t REO)"
 
@@ -109,6 +117,9 @@ RESULT_COORDINATES: Final[tuple[ResultCoordinate, ...]] = (
     ResultCoordinate("instrument_type", ("instrument",), "str",
                      "each policy's instrument type, e.g. `export_control`, `price_floor` "
                      "(written by the policy program)"),
+    ResultCoordinate("component", ("component",), "str",
+                     f"parts of a policy's fiscal cost: `{' '.join(FISCAL_COMPONENTS)}` "
+                     "(written by the policy program)"),
     ResultCoordinate("draw", ("draw",), "int",
                      "draw number (ensemble results read across draws only)", optional=True),
 )
@@ -178,6 +189,15 @@ RESULT_VARIABLES: Final[tuple[ResultVariable, ...]] = (
     ResultVariable("fiscal_cost", ("year", "instrument"), "USD million",
                    "government cost of each policy: price floors, offtakes, support (negative: "
                    "revenue, e.g. of a tariff)", "policy"),
+    ResultVariable("fiscal_cost_component", ("year", "instrument", "component"), "USD million",
+                   "fiscal_cost split into its parts: grants at face value, equity and loans at "
+                   "expected cost (expected loss, interest subsidy), price-floor payments, "
+                   "offtake net costs, other (sums to fiscal_cost)", "policy"),
+    ResultVariable("floor_destination", ("year", "instrument", "region"),
+                   "t REO (t magnet for magnet floors)",
+                   "where a price floor's covered volume goes: the producer region's exports "
+                   "of the floored element by importer, pro rata, and the rest at home; 0 for "
+                   "other policies", "policy"),
     ResultVariable("policy_shortfall", ("year", "instrument"), "t REO",
                    "how far a policy fell short of its constraint (recycling targets, sourcing "
                    "caps); 0 for other policies", "policy"),

@@ -247,10 +247,19 @@ class YearContext:
 
 @dataclass
 class Outcome:
-    """What a policy type reports for one year, per policy id."""
+    """What a policy type reports for one year, per policy id.
+
+    ``components``: policy id -> {component of
+    :data:`~rareflow.model.results_contract.FISCAL_COMPONENTS` -> USD million}; a
+    policy with a fiscal cost but no components counts it all as ``other``. Effects that give
+    components set ``fiscal_usd_m`` to their sum. ``destinations``: policy id -> {region ->
+    t} of the volume a policy supports (price floors: where the floored volume goes).
+    """
 
     fiscal_usd_m: dict[str, float] = field(default_factory=dict)
     shortfall_t: dict[str, float] = field(default_factory=dict)
+    components: dict[str, dict[str, float]] = field(default_factory=dict)
+    destinations: dict[str, dict[str, float]] = field(default_factory=dict)
 
 
 @dataclass

@@ -7,13 +7,24 @@ than the year the support is granted (``start``) - and ``adds_t`` t/y of namepla
 :meth:`~rareflow.policy.base.YearContext.apply_capacity`), composing with the run's
 :class:`~rareflow.engine.simulate.Schedule` delays.
 
-``account`` records ``amount_usd_m`` as fiscal cost (USD million) in the year support is granted
-(the first simulated year when no ``start`` is given). Grants, equity and loans are all counted
-at face value: the model does not net out repayments or equity value.
+``account`` records the support's expected fiscal cost (USD million), by component:
+
+* ``grant``: ``amount_usd_m`` at face value in the year support is granted (the first simulated
+  year when no ``start`` is given);
+* ``equity_expected_loss``: ``expected_loss_share x amount`` in the year granted - an equity stake
+  is an asset; only the part expected to be lost is a cost;
+* ``loan_interest_subsidy`` and ``loan_expected_loss``: in each year of the loan's term from the
+  year granted, ``(market rate - loan rate) x amount`` (negative when the loan is priced above the
+  funder's cost of money) and ``yearly default probability x loss given default x amount``; the
+  principal is taken as outstanding in full until repaid at the end of the term (a bullet loan),
+  an upper bound for amortising loans.
 """
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
+from rareflow.model.world import World
 from rareflow.policy.base import AccountContext, Effect, Outcome, YearContext
 from rareflow.scenario.dates import start_date
 from rareflow.scenario.instruments import CapacitySupport
@@ -30,6 +41,11 @@ class CapacitySupportEffect(Effect[CapacitySupport]):
     """Advance and add capacity of supported facilities; report the support as fiscal cost."""
 
     order = 10
+
+    def __init__(self, policies: Sequence[CapacitySupport], world: World) -> None:
+        super().__init__(policies, world)
+        #: First simulated year of supports without a ``start`` (their grant year).
+        self._granted: dict[str, int] = {}
 
     def adjust(self, ctx: YearContext) -> None:
         """Record advances and additions in the year's capacity plan."""
@@ -52,11 +68,38 @@ class CapacitySupportEffect(Effect[CapacitySupport]):
                 plan_added[policy.facility] = plan_added.get(policy.facility, 0.0) + added
 
     def account(self, ctx: AccountContext) -> Outcome:
-        """The support amount as fiscal cost in the year it is granted."""
+        """Expected fiscal cost of each support in the year, by component (USD million)."""
         outcome = Outcome()
         first_year = ctx.year_context.state.previous is None
         for policy in self.policies:
             granted = None if policy.start is None else start_date(policy.start).year
-            if granted == ctx.year or (granted is None and first_year):
-                outcome.fiscal_usd_m[policy.id] = policy.amount_usd_m
+            if granted is None and first_year:
+                granted = ctx.year
+                self._granted[policy.id] = ctx.year
+            granted = self._granted.get(policy.id, granted)
+            parts = support_cost(policy, granted, ctx.year)
+            if parts:
+                outcome.components[policy.id] = parts
+                outcome.fiscal_usd_m[policy.id] = sum(parts.values())
         return outcome
+
+    def reset(self) -> None:
+        """Forget the grant years of supports without a ``start``."""
+        self._granted = {}
+
+
+def support_cost(policy: CapacitySupport, granted: int | None, year: int) -> dict[str, float]:
+    """Fiscal cost components (USD million) of a support granted in ``granted``, in ``year``."""
+    if granted is None or year < granted:
+        return {}
+    amount = float(policy.amount_usd_m)
+    if policy.kind == "grant":
+        return {"grant": amount} if year == granted else {}
+    if policy.kind == "equity":
+        return {"equity_expected_loss": policy.expected_loss_share * amount} if (
+            year == granted) else {}
+    if year >= granted + policy.term_years:
+        return {}
+    spread = (policy.market_rate_pct - policy.loan_rate_pct) / 100.0
+    loss = policy.default_rate_pct / 100.0 * policy.loss_given_default
+    return {"loan_interest_subsidy": spread * amount, "loan_expected_loss": loss * amount}

@@ -16,8 +16,14 @@ on its whole output. Approximation: the credit is on production, not on sales - 
 gap a producer may make more than the market takes (the surplus is disposed of), which is how a
 floor paid on output behaves when the market is saturated.
 
-``account`` reports ``fiscal_cost`` (USD million, to the payer) =
-``max(0, floor - this year's price) x this year's covered volume x active share``.
+``account`` reports ``fiscal_cost`` (USD million, to the payer, component ``floor_payment``) =
+``max(0, floor - this year's price) x this year's covered volume x active share``, and where the
+covered volume goes (``destinations``): each producer region's floored volume is split over that
+region's dispositions of the product's element - its exports by importer and what stays at home
+(output less exports) - pro rata; destinations to which all the floored producers have halted
+sales (``trade_halt``) are left out, since the halt lets the region send them only other
+producers' output. Products are fungible in a region, so the split is the floored volume's share
+of each flow.
 """
 
 from __future__ import annotations
@@ -26,7 +32,7 @@ import numpy as np
 import pandas as pd
 import xarray as xr
 
-from rareflow.engine.network import Network
+from rareflow.engine.network import SHIP_FAMILY, Network
 from rareflow.policy.base import (
     AccountContext,
     Effect,
@@ -35,7 +41,10 @@ from rareflow.policy.base import (
     local_table,
     lookup_magnet_price,
     lookup_price,
+    traded_columns,
 )
+from rareflow.policy.trade_halt import NOTES as HALT_NOTES
+from rareflow.policy.trade_halt import halted_destinations
 from rareflow.scenario.instruments import PriceFloor
 
 
@@ -107,5 +116,55 @@ class PriceFloorEffect(Effect[PriceFloor]):
                     volume[group.index.to_numpy()] = (
                         values[group.local.to_numpy(dtype=np.int64)] * group.coef.to_numpy())
             active = policy.active_fraction(ctx.year)
-            outcome.fiscal_usd_m[policy.id] = float(np.dot(gap, volume)) * active / 1000.0
+            cost = float(np.dot(gap, volume)) * active / 1000.0
+            outcome.fiscal_usd_m[policy.id] = cost
+            outcome.components[policy.id] = {"floor_payment": cost}
+            outcome.destinations[policy.id] = floored_destinations(
+                ctx, policy, table.assign(volume=volume))
         return outcome
+
+
+def floored_destinations(
+    ctx: AccountContext, policy: PriceFloor, table: pd.DataFrame
+) -> dict[str, float]:
+    """Floored volume (``table.volume``, t) by destination region.
+
+    Pro rata to each producer region's exports and home use of the element, leaving out
+    destinations the floored producers have halted sales to (see the module docstring).
+    """
+    network = ctx.network
+    element = policy.tracked_element()
+    ships = traded_columns(network, policy.product)
+    ships = ships.loc[ships.element == element]
+    made = network.outputs
+    made = made.loc[(made["product"] == policy.product) & (made.element == element)]
+    ship_values = ctx.values(SHIP_FAMILY[policy.product])
+    out: dict[str, float] = {}
+    for region, floored in table.groupby("region").volume.sum().items():
+        region = str(region)
+        if floored <= 0:
+            continue
+        produced = 0.0
+        for family, group in made.loc[made.region == region].groupby("family"):
+            values = ctx.values(str(family))
+            if values is not None:
+                produced += float(np.dot(values[group.local.to_numpy(dtype=np.int64)],
+                                         group.coef.to_numpy()))
+        exports: dict[str, float] = {}
+        if ship_values is not None:
+            own = ships.loc[(ships.exporter == region) & (ships.importer != region)]
+            flows = ship_values[own.local.to_numpy(dtype=np.int64)] * own.coef.to_numpy()
+            for importer, flow in pd.Series(flows).groupby(own.importer.to_numpy()).sum().items():
+                if flow > 0:
+                    exports[str(importer)] = float(flow)
+        flows = {**exports, region: max(0.0, produced - sum(exports.values()))}
+        producers = table.loc[table.region == region, "facility"].unique().tolist()
+        for destination in halted_destinations(ctx.year_context.notes.get(HALT_NOTES),
+                                               producers, policy.product):
+            flows.pop(destination, None)
+        total = sum(flows.values())
+        shares = ({d: flow / total for d, flow in flows.items()} if total > 0
+                  else {region: 1.0})
+        for destination, share in shares.items():
+            out[destination] = out.get(destination, 0.0) + float(floored) * share
+    return out

@@ -19,8 +19,10 @@ Each year the program (1) in the first year, solves the year once without polici
 giving reference prices and flows), (2) runs every instrument type's effect in a fixed order -
 demand shocks, capacity, stockpiles, export controls, trade and market rules, substitution -
 and (3) after the solve records each policy's outcomes, which ``finish`` adds to the run's
-dataset as ``fiscal_cost`` (USD million, dims year x instrument, instrument = policy id) and
-``policy_shortfall`` (t, same dims; recycling targets and sourcing caps). Policy rows a policy
+dataset as ``fiscal_cost`` (USD million, dims year x instrument, instrument = policy id), its
+parts ``fiscal_cost_component`` (x component), ``floor_destination`` (t, x region: where a price
+floor's covered volume goes) and ``policy_shortfall`` (t, year x instrument; recycling targets
+and sourcing caps). Policy rows a policy
 does not bind in a year are relaxed; penalty slack columns are zero outside active years.
 """
 
@@ -41,7 +43,7 @@ from rareflow.engine.results import to_dataset
 from rareflow.engine.schedule import Schedule
 from rareflow.engine.simulate import SimulationState, simulate
 from rareflow.model.errors import DataError
-from rareflow.model.results_contract import VARIABLES
+from rareflow.model.results_contract import FISCAL_COMPONENTS, VARIABLES
 from rareflow.model.world import World
 from rareflow.policy.base import AccountContext, Effect, YearContext
 from rareflow.policy.capacity_support import CapacitySupportEffect
@@ -55,6 +57,7 @@ from rareflow.policy.sourcing_cap import SourcingCapEffect
 from rareflow.policy.stockpile import StockpileEffect, stockpile_world
 from rareflow.policy.substitution import SubstitutionEffect
 from rareflow.policy.tariff import TariffEffect
+from rareflow.policy.trade_halt import TradeHaltEffect
 from rareflow.scenario.instruments import (
     CapacitySupport,
     DemandShock,
@@ -68,6 +71,7 @@ from rareflow.scenario.instruments import (
     Stockpile,
     Substitution,
     Tariff,
+    TradeHalt,
 )
 from rareflow.scenario.names import Reference
 from rareflow.scenario.scenario import Scenario
@@ -86,6 +90,7 @@ EFFECTS: dict[type[InstrumentBase], type[Effect[Any]]] = {
     RecyclingTarget: RecyclingTargetEffect,
     SourcingCap: SourcingCapEffect,
     Substitution: SubstitutionEffect,
+    TradeHalt: TradeHaltEffect,
 }
 Missing = Literal["error", "skip"]
 
@@ -123,6 +128,9 @@ class ScenarioProgram:
         self._context: YearContext | None = None
         self._probe: MarketModel | None = None
         self._outcomes: dict[int, tuple[list[float], list[float]]] = {}
+        #: Per year: fiscal cost components and supported-volume destinations per policy.
+        self._components: dict[int, dict[str, dict[str, float]]] = {}
+        self._destinations: dict[int, dict[str, dict[str, float]]] = {}
 
     @property
     def policy_ids(self) -> list[str]:
@@ -225,14 +233,25 @@ class ScenarioProgram:
         actx = AccountContext(year, result, col_value, ctx)
         fiscal = dict.fromkeys(self.policy_ids, 0.0)
         shortfall = dict.fromkeys(self.policy_ids, 0.0)
+        components: dict[str, dict[str, float]] = {}
+        destinations: dict[str, dict[str, float]] = {}
         for effect in self.effects:
             outcome = effect.account(actx)
             fiscal.update(outcome.fiscal_usd_m)
             shortfall.update(outcome.shortfall_t)
+            components.update(outcome.components)
+            destinations.update(outcome.destinations)
+        for policy_id, cost in fiscal.items():
+            if policy_id not in components and cost:
+                components[policy_id] = {"other": cost}
         if state.previous is None:
             self._outcomes = {}
+            self._components = {}
+            self._destinations = {}
         self._outcomes[year] = ([fiscal[p] for p in self.policy_ids],
                                 [shortfall[p] for p in self.policy_ids])
+        self._components[year] = components
+        self._destinations[year] = destinations
         return result
 
     def finish(self, result: xr.Dataset) -> xr.Dataset:
@@ -250,9 +269,27 @@ class ScenarioProgram:
         shape = (len(years), len(self.policy_ids))
         fiscal = np.array([self._outcomes[y][0] for y in years], dtype=float).reshape(shape)
         short = np.array([self._outcomes[y][1] for y in years], dtype=float).reshape(shape)
+        parts = np.zeros((*shape, len(FISCAL_COMPONENTS)))
+        regions = [str(region) for region in result["region"].values]
+        volume = np.zeros((*shape, len(regions)))
+        for i, year in enumerate(years):
+            for j, policy_id in enumerate(self.policy_ids):
+                for name, cost in self._components.get(year, {}).get(policy_id, {}).items():
+                    parts[i, j, FISCAL_COMPONENTS.index(name)] += cost
+                for region, tonnes in self._destinations.get(year, {}).get(policy_id, {}).items():
+                    if region in regions:
+                        volume[i, j, regions.index(region)] += tonnes
+        part_coords = {**coords, "component": list(FISCAL_COMPONENTS)}
+        region_coords = {**coords, "region": regions}
         return result.assign(
             fiscal_cost=xr.DataArray(fiscal, dims=("year", "instrument"), coords=coords,
                                      attrs=VARIABLES["fiscal_cost"].attrs()),
+            fiscal_cost_component=xr.DataArray(
+                parts, dims=("year", "instrument", "component"), coords=part_coords,
+                attrs=VARIABLES["fiscal_cost_component"].attrs()),
+            floor_destination=xr.DataArray(
+                volume, dims=("year", "instrument", "region"), coords=region_coords,
+                attrs=VARIABLES["floor_destination"].attrs()),
             policy_shortfall=xr.DataArray(short, dims=("year", "instrument"), coords=coords,
                                           attrs=VARIABLES["policy_shortfall"].attrs()),
         )

@@ -34,6 +34,7 @@ from rareflow.scenario.instruments import (
     Stockpile,
     Substitution,
     Tariff,
+    TradeHalt,
 )
 from rareflow.scenario.library import bundled_names, bundled_path, library_dir
 from rareflow.scenario.loader import load_scenario
@@ -77,6 +78,7 @@ __all__ = [
     "Stockpile",
     "Substitution",
     "Tariff",
+    "TradeHalt",
     "Triangular",
     "Uncertainty",
     "Uniform",

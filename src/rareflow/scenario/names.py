@@ -54,13 +54,14 @@ def tracked(symbols: Iterable[str]) -> tuple[Element, ...]:
     return tuple(element for element in ELEMENTS if element in wanted)
 
 
-RefKind = Literal["region", "area", "facility", "sector"]
+RefKind = Literal["region", "area", "facility", "sector", "operator"]
 
 
 class Reference(NamedTuple):
     """A name an instrument takes from the world, for checks against a loaded dataset.
 
-    ``kind``: ``region`` (a region id), ``area`` (a region id or group), ``facility``, ``sector``.
+    ``kind``: ``region`` (a region id), ``area`` (a region id or group), ``facility``, ``sector``,
+    ``operator`` (a company name as the facility data spell it).
     ``path`` locates the name inside the instrument (e.g. ``("destinations", 2)``).
     """
 

@@ -14,6 +14,7 @@ _LABELS = {
     "area": "region or group",
     "facility": "facility",
     "sector": "sector",
+    "operator": "facility operator",
 }
 
 
@@ -26,6 +27,7 @@ def valid_names(world: World) -> dict[str, set[str]]:
         "area": regions | groups,
         "facility": {facility.id for facility in world.facilities},
         "sector": {sector.id for sector in world.sectors},
+        "operator": {facility.operator for facility in world.facilities},
     }
 
 

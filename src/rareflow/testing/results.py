@@ -21,7 +21,7 @@ import numpy as np
 import xarray as xr
 
 from rareflow.model.elements import ELEMENTS, ORIGINS, STAGES
-from rareflow.model.results_contract import PRODUCTS, RESULT_VARIABLES
+from rareflow.model.results_contract import FISCAL_COMPONENTS, PRODUCTS, RESULT_VARIABLES
 
 #: Sector ids of the bundled world (``data/sectors.yaml``): sectors are data, not a vocabulary of
 #: the model, so these are only the default ``sector`` coordinate of a test result.
@@ -68,6 +68,7 @@ def empty_result(
         "grade": list(grades),
         "facility": list(facilities),
         "instrument": list(instruments),
+        "component": list(FISCAL_COMPONENTS),
     }
     if draws is not None:
         coords["draw"] = list(range(draws))

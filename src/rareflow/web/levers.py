@@ -64,7 +64,7 @@ NEW_POLICY_TERMS: dict[str, dict[str, Any]] = {
         "note": "US offtake of the MP 10X magnet plant added in the dashboard.",
         "source": "rareflow dashboard lever, on the terms of mp-dod-2025",
         "buyer": "USA", "facility": "mp_10x_magnets", "start": 2028, "years": 10,
-        "guaranteed": True,
+        "floor_usd_per_kg": 88,
     },
     "recycling_target": {
         "id": "dashboard_recycling_target", "type": "recycling_target",

@@ -18,6 +18,7 @@ from rareflow.scenario.instruments.sourcing_cap import SourcingCap
 from rareflow.scenario.instruments.stockpile import ReleaseRule, Stockpile
 from rareflow.scenario.instruments.substitution import Substitution
 from rareflow.scenario.instruments.tariff import Tariff
+from rareflow.scenario.instruments.trade_halt import TradeHalt
 
 #: Any instrument, selected by its ``type`` key.
 Instrument = Annotated[
@@ -31,7 +32,8 @@ Instrument = Annotated[
     | RecyclingTarget
     | SourcingCap
     | Substitution
-    | DemandShock,
+    | DemandShock
+    | TradeHalt,
     Field(discriminator="type"),
 ]
 
@@ -48,6 +50,7 @@ INSTRUMENT_MODELS: dict[str, type[InstrumentBase]] = {
     "sourcing_cap": SourcingCap,
     "substitution": Substitution,
     "demand_shock": DemandShock,
+    "trade_halt": TradeHalt,
 }
 INSTRUMENT_TYPES: tuple[str, ...] = tuple(INSTRUMENT_MODELS)
 
@@ -68,4 +71,5 @@ __all__ = [
     "Stockpile",
     "Substitution",
     "Tariff",
+    "TradeHalt",
 ]
