@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from rareflow.report.calibration import write
+from rareflow.runs.calibration import write
 
 DOCS = Path(__file__).parents[1] / "docs"
 
@@ -13,7 +13,7 @@ def test_calibration_page_is_up_to_date(tmp_path: Path) -> None:
     write(tmp_path)
     for name in ("calibration.md", "calibration.svg"):
         assert (tmp_path / name).read_text() == (DOCS / name).read_text(), (
-            f"docs/{name} is out of date: run python -m rareflow.report.calibration docs")
+            f"docs/{name} is out of date: run python -m rareflow.runs.calibration docs")
 
 
 def test_calibration_page_names_what_was_fitted() -> None:
