@@ -62,8 +62,8 @@ def _runs_table(runs: list[RunInfo], *, with_kind: bool = True) -> Table:
             draws += f" ✗{run.n_failed}"
         if not with_kind and run.kind == "single":
             draws = "single"  # its status says whether it stored a result
-        cells: list[str | Text] = [run.run_id, run.kind, Text(run.scenario_name), run.status, draws, str(run.seed),
-                 run.created_at.strftime("%Y-%m-%d %H:%M")]
+        cells: list[str | Text] = [run.run_id, run.kind, Text(run.scenario_name), run.status,
+                                   draws, str(run.seed), run.created_at.strftime("%Y-%m-%d %H:%M")]
         table.add_row(*(cells if with_kind else cells[:1] + cells[2:]))
     return table
 
