@@ -14,6 +14,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
+import bench_cli
 import bench_ensemble
 import bench_phases
 import bench_rebuild
@@ -21,7 +22,7 @@ import bench_scaling
 import bench_scenario
 from _common import Target, machine
 
-BENCHMARKS = (bench_scenario, bench_rebuild, bench_phases, bench_scaling, bench_ensemble)
+BENCHMARKS = (bench_cli, bench_scenario, bench_rebuild, bench_phases, bench_scaling, bench_ensemble)
 
 
 def main() -> int:

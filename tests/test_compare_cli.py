@@ -62,7 +62,7 @@ def test_table_shows_sections_side_by_side(runs):
 def test_csv_and_json_files_have_the_expected_directions(runs, tmp_path):
     csv_file, json_file = tmp_path / "cmp.csv", tmp_path / "cmp.json"
     result = _compare(runs["base"][:6], runs["october"][:6], "--store", runs["store"],
-                      "--csv", csv_file, "--json", json_file)
+                      "--csv", csv_file, "--json-out", json_file)
     assert result.exit_code == 0, result.output
     table = pd.read_csv(csv_file)
     assert list(table.columns) == ["section", "question", "metric", "region", "year", "period",
@@ -218,3 +218,72 @@ def test_shortfall_and_demand_response_are_separate_rows(tmp_path):
 def test_help_lists_compare() -> None:
     result = CliRunner().invoke(main, ["--help"])
     assert "compare" in result.output
+
+
+# --- 80 columns and piped output -------------------------------------------------------------
+
+
+def _narrow(*args: object, columns: int = 80) -> Result:
+    """The command as it prints piped or in an 80-column terminal (CliRunner is not a tty)."""
+    return CliRunner(env={"COLUMNS": str(columns)}).invoke(main, [str(arg) for arg in args])
+
+
+def _assert_fits(text: str, columns: int = 80) -> None:
+    from rich.cells import cell_len
+
+    too_long = [line for line in text.splitlines() if cell_len(line.rstrip()) > columns]
+    assert not too_long, too_long
+    assert "…" not in text  # nothing cut short
+
+
+def test_compare_fits_80_columns_without_cutting_words(runs):
+    result = _narrow("compare", runs["base"], runs["october"], "--store", runs["store"])
+    assert result.exit_code == 0, result.output
+    _assert_fits(result.stdout)
+    words = set(result.stdout.split())
+    doc = json.loads(_compare(runs["base"], runs["october"], "--store", runs["store"],
+                              "--json").stdout)
+    for row in doc["rows"]:  # every word of every metric's label is printed whole
+        stem = row["question"].rsplit(" ", 1)[0] if row["question"][-1].isdigit() \
+            else row["question"]
+        assert set(stem.split()) <= words, stem
+    for column in ("A", "B", "B − A", "change"):
+        assert column in result.stdout
+
+
+def test_compare_keeps_one_wide_table_in_a_wide_terminal(runs):
+    result = _narrow("compare", runs["base"], runs["october"], "--store", runs["store"],
+                     columns=200)
+    assert result.exit_code == 0, result.output
+    header = next(line for line in result.stdout.splitlines() if "metric" in line)
+    assert header.split() == ["metric", "year", "A", "B", "B", "−", "A", "change"]
+
+
+def test_runs_list_fits_80_columns_with_names_and_times_whole(runs):
+    from rareflow.store import RunStore
+
+    with RunStore(runs["store"], read_only=True) as store:
+        stored = store.list_runs()
+    for columns in (80, 60):
+        result = _narrow("runs", "list", "--store", runs["store"], columns=columns)
+        assert result.exit_code == 0, result.output
+        _assert_fits(result.stdout, columns)
+        for run in stored:
+            assert run.run_id in result.stdout
+            assert run.scenario_name in result.stdout.split()
+            assert run.created_at.strftime("%Y-%m-%d %H:%M") in result.stdout
+
+
+# --- --json is a flag, --json-out FILE the file ----------------------------------------------
+
+
+def test_json_flag_may_come_before_the_runs(runs, tmp_path):
+    result = _compare("--json", runs["base"], runs["october"], "--store", runs["store"])
+    assert result.exit_code == 0, result.output
+    doc = json.loads(result.stdout)
+    assert doc["a"]["run"] == runs["base"] and doc["b"]["run"] == runs["october"]
+    out = tmp_path / "cmp.json"
+    both = _compare("--json-out", out, "--json", runs["base"], runs["october"], "--store",
+                    runs["store"])
+    assert both.exit_code == 0, both.output
+    assert json.loads(out.read_text(encoding="utf-8")) == json.loads(both.stdout) == doc

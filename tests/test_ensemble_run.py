@@ -178,3 +178,27 @@ def test_killed_ensemble_resumes_only_missing_draws(
     assert payload["resumed"] == killed_at and payload["ran"] == 6 - killed_at
     assert payload["n_done"] == 6
     _assert_same_draws(_draws(store_dir, run_id), _draws(store, payload["run_id"]))
+
+
+def test_more_draws_extend_the_stored_run(
+    reference: tuple[Path, str], tmp_path: Path, in_process_cluster: str
+) -> None:
+    """``--draws 6`` after ``--draws 4`` (same seed and inputs) runs only draws 4-5, in place."""
+    store_dir, run_id = reference
+    store = tmp_path / "store"
+    common = [SCENARIO, "--seed", "3", "--years", "2024-2026", "--store", str(store),
+              "--scheduler", in_process_cluster]
+    first = CliRunner().invoke(main, ["ensemble", *common, "--draws", "4", "--json"])
+    assert first.exit_code == 0, first.output
+    first_id = json.loads(first.stdout)["run_id"]
+    extended = CliRunner().invoke(main, ["ensemble", *common, "--draws", "6"])
+    assert extended.exit_code == 0, extended.output
+    assert f"extending run {first_id} from 4 to 6 draws" in " ".join(extended.output.split())
+    assert "2 run now, 4 resumed" in extended.output
+    with RunStore(store, read_only=True) as opened:
+        [run] = opened.list_runs()
+    assert (run.run_id, run.n_draws, run.n_done) == (first_id, 6, 6)
+    _assert_same_draws(_draws(store_dir, run_id), _draws(store, first_id))
+    again = CliRunner().invoke(main, ["ensemble", *common, "--draws", "6", "--json"])
+    payload = json.loads(again.stdout)
+    assert (payload["run_id"], payload["ran"], payload["extended_from"]) == (first_id, 0, None)

@@ -64,7 +64,15 @@ def test_bundled_scenario_loads(name: str) -> None:
 def test_bundled_scenario_cites_its_sources(name: str) -> None:
     text = (library_dir() / f"{name}.yaml").read_text()
     header = "".join(line for line in text.splitlines(keepends=True) if line.startswith("#"))
-    assert re.search(r"seeds/00\d|FACTS\.md", header), name
+    assert re.search(r"\((?:[^()]*\b20\d\d\b[^()]*)\)", header), name  # "(outlet, year)"
+
+
+@pytest.mark.parametrize("name", sorted(EXPECTED))
+def test_bundled_scenario_text_points_at_no_file_outside_the_repository(name: str) -> None:
+    """Descriptions, comments, notes and sources cite publications, not the authors' notes."""
+    text = (library_dir() / f"{name}.yaml").read_text(encoding="utf-8")
+    for outside in ("FACTS.md", "seeds/", "Seed 0", "seed 0"):
+        assert outside not in text, (name, outside)
 
 
 def test_april_controls() -> None:

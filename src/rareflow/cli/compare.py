@@ -13,23 +13,21 @@ import re
 import sys
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import click
-import pandas as pd
-import xarray as xr
 from rich import box
-from rich.console import Console
+from rich.console import Console, Group, RenderableType
+from rich.padding import Padding
 from rich.table import Table
 from rich.text import Text
 
-from rareflow.cli.jsonout import to_json
-from rareflow.cli.options import parse_years, store_option
-from rareflow.data.loader import load_world
-from rareflow.metrics import compare, contract_problems, to_csv
-from rareflow.metrics.compare import SECTIONS
-from rareflow.model.errors import DataError
-from rareflow.store.lookup import RunLookupError, find_run
+from rareflow.cli.options import emit_json, json_options, parse_years, store_option
+from rareflow.cli.tables import fits
+
+if TYPE_CHECKING:  # the heavy modules are imported when the command runs (fast --help)
+    import pandas as pd
+    import xarray as xr
 
 LABELS = ("a", "b")
 
@@ -65,6 +63,9 @@ def load_run(reference: str, store_dir: Path, *, draw: int | None = None) -> Loa
 
     Raises :class:`CompareError` with the closest stored ids when nothing matches.
     """
+    from rareflow.metrics import contract_problems
+    from rareflow.store.lookup import RunLookupError, find_run
+
     try:
         found = find_run(reference, store_dir, draw=draw, ensemble="ask")
     except RunLookupError as error:
@@ -147,38 +148,102 @@ _SHORT_UNITS = {"t (magnet t or t REO)": "t", "HHI (0-10000)": "HHI", "USD milli
 _PERIOD = re.compile(r"\s+(\d{4}(?:[–-]\d{4})?)$")
 
 
-def render(table: pd.DataFrame, a: LoadedRun, b: LoadedRun) -> Table:
-    """The comparison as a rich table: one block per section, each metric's years together."""
-    out = Table(title=Text(f"A = {a.scenario} ({a.name})\nB = {b.scenario} ({b.name})"),
-                box=box.SIMPLE_HEAD, header_style="bold", pad_edge=False)
+@dataclass(frozen=True)
+class _Line:
+    """One row of the comparison table: a metric (label) in one year or period."""
+
+    section: str
+    label: str
+    period: str
+    cells: tuple[str, str, str, str]
+    same: bool
+
+
+def _lines(table: pd.DataFrame) -> list[_Line]:
+    from rareflow.metrics.compare import SECTIONS
+
+    lines = []
+    for section in SECTIONS:
+        for row in table[table["section"] == section].to_dict(orient="records"):
+            unit, question = str(row["unit"]), str(row["question"])
+            match = _PERIOD.search(question)
+            stem = question[:match.start()] if match else question
+            diff = float(row["difference"])
+            lines.append(_Line(
+                section, f"{stem} [{_SHORT_UNITS.get(unit, unit)}]",
+                match.group(1) if match else "",
+                (_cell(float(row["value_a"]), unit), _cell(float(row["value_b"]), unit),
+                 _difference(diff, unit), _change(float(row["change_pct"]))),
+                diff == 0 or math.isnan(diff)))
+    return lines
+
+
+def _title(a: LoadedRun, b: LoadedRun) -> Text:
+    return Text(f"A = {a.scenario} ({a.name})\nB = {b.scenario} ({b.name})")
+
+
+def _wide(lines: list[_Line], a: LoadedRun, b: LoadedRun) -> Table:
+    """One table: a metric column, its years beside it, then A, B, B − A and change."""
+    out = Table(title=_title(a, b), box=box.SIMPLE_HEAD, header_style="bold", pad_edge=False)
     out.add_column("metric", min_width=26, ratio=1)
     out.add_column("year", no_wrap=True)
     for column in ("A", "B", "B − A", "change"):
         out.add_column(column, justify="right", no_wrap=True)
-    for section in SECTIONS:
-        rows = table[table["section"] == section]
-        if rows.empty:
-            continue
-        out.add_row(Text(section, style="bold cyan"))
-        previous = None
-        for row in rows.to_dict(orient="records"):
-            unit, question = str(row["unit"]), str(row["question"])
-            match = _PERIOD.search(question)
-            stem = question[:match.start()] if match else question
-            label = f"{stem} [{_SHORT_UNITS.get(unit, unit)}]"
-            diff = float(row["difference"])
-            out.add_row(
-                Text(label if label != previous else ""),
-                match.group(1) if match else "",
-                _cell(float(row["value_a"]), unit),
-                _cell(float(row["value_b"]), unit),
-                _difference(diff, unit),
-                _change(float(row["change_pct"])),
-                style="dim" if diff == 0 or math.isnan(diff) else None,
-            )
-            previous = label
-        out.add_section()
+    section, previous = None, None
+    for line in lines:
+        if line.section != section:
+            if section is not None:
+                out.add_section()
+            out.add_row(Text(line.section, style="bold cyan"))
+            section = line.section
+        out.add_row(Text(line.label if line.label != previous else ""), line.period,
+                    *line.cells, style="dim" if line.same else None)
+        previous = line.label
     return out
+
+
+def _stacked(lines: list[_Line], a: LoadedRun, b: LoadedRun) -> Group:
+    """The comparison for narrow terminals: each metric's label on a line of its own.
+
+    Labels wrap on words; the years of a metric follow below, in columns aligned across the
+    whole comparison.
+    """
+    headers = ("year", "A", "B", "B − A", "change")
+    widths = [max(len(h), *(len(text) for text in column))
+              for h, column in zip(headers, zip(*((ln.period, *ln.cells) for ln in lines),
+                                                strict=True), strict=True)]
+
+    def values(cells: tuple[str, ...], style: str | None = None) -> RenderableType:
+        grid = Table.grid(padding=(0, 0, 0, 2), pad_edge=False)
+        for index, width in enumerate(widths):  # a column's width includes its left padding
+            grid.add_column(justify="right", no_wrap=True, width=width + (2 if index else 0))
+        grid.add_row(*cells, style=style)
+        return Padding(grid, (0, 0, 0, 2))
+
+    parts: list[RenderableType] = [Text.assemble(_title(a, b), style="italic"),
+                                   values(headers, "bold")]
+    section, previous = None, None
+    for line in lines:
+        if line.section != section:
+            parts += [Text(""), Text(line.section, style="bold cyan")]
+            section = line.section
+        if line.label != previous:
+            parts.append(Text(line.label))
+        parts.append(values((line.period, *line.cells), "dim" if line.same else None))
+        previous = line.label
+    return Group(*parts)
+
+
+def render(table: pd.DataFrame, a: LoadedRun, b: LoadedRun,
+           console: Console | None = None) -> RenderableType:
+    """The comparison for ``console``: one table where it fits, else the stacked layout.
+
+    The table has a block per section and each metric's years together; where it would cut
+    cells (80 columns, piped output), each metric's label goes on its own line above its years.
+    """
+    lines = _lines(table)
+    wide = _wide(lines, a, b)
+    return wide if fits(console or Console(), wide) else _stacked(lines, a, b)
 
 
 def document(table: pd.DataFrame, a: LoadedRun, b: LoadedRun, years: list[int]) -> dict[str, Any]:
@@ -200,9 +265,7 @@ def document(table: pd.DataFrame, a: LoadedRun, b: LoadedRun, years: list[int]) 
               default=None, help="Directory of world-data overrides (for region groups).")
 @click.option("--csv", "csv_file", type=click.Path(path_type=Path, dir_okay=False),
               default=None, help="Also write the rows as CSV to this file.")
-@click.option("--json", "json_target", is_flag=False, flag_value="-", default=None,
-              metavar="[FILE]",
-              help="Write JSON to FILE; alone (put it last), print JSON instead of the table.")
+@json_options("the comparison")
 def compare_command(
     run_a: str,
     run_b: str,
@@ -211,9 +274,14 @@ def compare_command(
     draw: int | None,
     data_dir: Path | None,
     csv_file: Path | None,
-    json_target: str | None,
+    as_json: bool,
+    json_out: Path | None,
 ) -> None:
     """Compare RUN_A and RUN_B (run ids, id prefixes or NetCDF files): B − A for key metrics."""
+    from rareflow.data.loader import load_world
+    from rareflow.metrics import compare, to_csv
+    from rareflow.model.errors import DataError
+
     err = Console(stderr=True)
     window = parse_years(years_text)
     try:
@@ -228,16 +296,13 @@ def compare_command(
     if csv_file is not None:
         to_csv(table, csv_file)
     doc = document(table, a, b, years)
-    if json_target == "-":
-        click.echo(to_json(doc, indent=2, ensure_ascii=False))
+    if emit_json(doc, as_json=as_json, json_out=json_out, ensure_ascii=False):
         return
-    if json_target is not None:
-        Path(json_target).write_text(to_json(doc, indent=2, ensure_ascii=False) + "\n",
-                                     encoding="utf-8")
     for note in doc["notes"]:
         err.print(Text.assemble(("note: ", "yellow"), note), soft_wrap=True)
-    Console().print(render(table, a, b))
+    out = Console()
+    out.print(render(table, a, b, out))
     sys.stdout.flush()
-    for target in (csv_file, json_target):
+    for target in (csv_file, json_out):
         if target is not None:
             err.print(Text(f"wrote {target}"), soft_wrap=True)

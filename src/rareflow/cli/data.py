@@ -8,6 +8,7 @@ invalid data is bad input, refused as ``rareflow run --data`` refuses it (see
 from __future__ import annotations
 
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import click
 from rich.console import Console
@@ -15,10 +16,10 @@ from rich.markup import escape
 from rich.table import Table
 
 from rareflow.cli.errors import EXIT_BAD_INPUT
-from rareflow.cli.jsonout import to_json
-from rareflow.data.loader import load_world
-from rareflow.data.summary import DataSummary, summarize
-from rareflow.model.errors import DataError
+from rareflow.cli.options import emit_json, json_options
+
+if TYPE_CHECKING:  # the data modules are imported when the command runs (fast --help)
+    from rareflow.data.summary import DataSummary
 
 
 @click.command("check")
@@ -30,19 +31,21 @@ from rareflow.model.errors import DataError
     help="Directory of override YAML files laid over the bundled data.",
 )
 @click.option("--year", type=int, default=None, help="Year for capacities (default: base year).")
-@click.option("--json", "as_json", is_flag=True, help="Print machine-readable JSON.")
-def check(data_dir: Path | None, year: int | None, as_json: bool) -> None:
+@json_options("the summary")
+def check(data_dir: Path | None, year: int | None, as_json: bool, json_out: Path | None) -> None:
     """Validate the world data (bundled, or overlaid with --data) and summarise it."""
+    from rareflow.data.loader import load_world
+    from rareflow.data.summary import summarize
+    from rareflow.model.errors import DataError
+
     try:
         summary = summarize(load_world(data_dir), year)
     except DataError as error:
-        if as_json:
-            click.echo(to_json({"ok": False, "error": str(error)}))
-        else:
+        if not emit_json({"ok": False, "error": str(error)}, as_json=as_json, json_out=json_out,
+                         indent=None):
             click.echo(f"Invalid data: {error}", err=True)
         raise SystemExit(EXIT_BAD_INPUT) from None
-    if as_json:
-        click.echo(to_json({"ok": True, **summary.to_dict()}, indent=2))
+    if emit_json({"ok": True, **summary.to_dict()}, as_json=as_json, json_out=json_out):
         return
     render(summary, Console())
 

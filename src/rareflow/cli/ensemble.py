@@ -5,9 +5,9 @@ from __future__ import annotations
 import math
 import time
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import click
-import xarray as xr
 from rich.console import Console
 from rich.markup import escape
 from rich.progress import (
@@ -21,18 +21,22 @@ from rich.progress import (
 from rich.table import Table
 
 from rareflow.cli.errors import EXIT_PROBLEM
-from rareflow.cli.jsonout import to_json
-from rareflow.cli.options import parse_years, store_option
-from rareflow.runs.ensemble.driver import (
-    DEFAULT_CONNECT_TIMEOUT,
-    EnsembleOutcome,
-    EnsembleProgress,
-    run_ensemble,
+from rareflow.cli.options import (
+    DEFAULT_YEARS_TEXT,
+    emit_json,
+    json_options,
+    parse_years,
+    store_option,
 )
-from rareflow.runs.ensemble.summary import ensemble_summary
-from rareflow.scenario.scenario import DEFAULT_YEARS
-from rareflow.store import RunStore
 
+if TYPE_CHECKING:  # Dask, xarray and the model are imported when the command runs (fast --help)
+    import xarray as xr
+
+    from rareflow.runs.ensemble.driver import EnsembleOutcome, EnsembleProgress
+
+#: Seconds ``--scheduler`` is given to answer by default (the driver's DEFAULT_CONNECT_TIMEOUT,
+#: written out so that ``--help`` needs no Dask import; a test checks that they agree).
+DEFAULT_CONNECT_TIMEOUT = 10.0
 #: Years shown in the self-sufficiency probability table.
 SHOWN_YEARS: tuple[int, ...] = (2026, 2028, 2030, 2035, 2040)
 
@@ -43,8 +47,7 @@ SHOWN_YEARS: tuple[int, ...] = (2026, 2028, 2030, 2035, 2040)
 @click.option("--seed", type=click.IntRange(min=0), default=0, show_default=True,
               help="Ensemble seed; draw i depends only on the seed and i.")
 @click.option("--years", "years_text", default=None,
-              help=f"START-END (default: the scenario's, else {DEFAULT_YEARS[0]}-"
-                   f"{DEFAULT_YEARS[-1]}).")
+              help=f"START-END (default: the scenario's, else {DEFAULT_YEARS_TEXT}).")
 @click.option("--data", "data_dir", type=click.Path(path_type=Path, file_okay=False),
               default=None, help="Directory of world-data overrides.")
 @store_option
@@ -59,13 +62,19 @@ SHOWN_YEARS: tuple[int, ...] = (2026, 2028, 2030, 2035, 2040)
               help="Draws per Dask task (default: 25, shrinking to 3 as draws run out).")
 @click.option("--no-fsync", is_flag=True,
               help="Skip fsync of result files (faster; a power loss may lose recent draws).")
-@click.option("--json", "as_json", is_flag=True, help="Print the outcome and summary as JSON.")
+@json_options("the outcome and summary")
 def ensemble_command(
     scenario: str, draws: int, seed: int, years_text: str | None, data_dir: Path | None,
     store_dir: Path, workers: int | None, scheduler: str | None, connect_timeout: float,
-    batch_size: int | None, no_fsync: bool, as_json: bool,
+    batch_size: int | None, no_fsync: bool, as_json: bool, json_out: Path | None,
 ) -> None:
-    """Run DRAWS draws of SCENARIO's uncertainty on Dask; re-running resumes missing draws."""
+    """Run DRAWS draws of SCENARIO's uncertainty on Dask; re-running resumes missing draws.
+
+    More --draws than a stored ensemble with the same seed and inputs extends that run: only
+    the new draws run.
+    """
+    from rareflow.runs.ensemble.driver import run_ensemble
+
     console = Console(stderr=True)
     started = time.perf_counter()
     columns = (TextColumn("[bold]{task.description}"), BarColumn(), MofNCompleteColumn(),
@@ -86,15 +95,17 @@ def ensemble_command(
                                connect_timeout=connect_timeout)
     elapsed = time.perf_counter() - started
     summary = _summary(store_dir, outcome)
-    if as_json:
-        click.echo(to_json(_as_json(outcome, summary, elapsed)))
-    else:
+    if not emit_json(_as_json(outcome, summary, elapsed), as_json=as_json, json_out=json_out,
+                     indent=None):
         _print(console, outcome, summary, elapsed)
     if outcome.failures:
         raise SystemExit(EXIT_PROBLEM)
 
 
 def _summary(store_dir: Path, outcome: EnsembleOutcome) -> xr.Dataset | None:
+    from rareflow.runs.ensemble.summary import ensemble_summary
+    from rareflow.store import RunStore
+
     if outcome.run.n_done == 0:
         return None
     with RunStore(store_dir, read_only=True) as store:
@@ -107,6 +118,7 @@ def _as_json(outcome: EnsembleOutcome, summary: xr.Dataset | None,
         "run_id": outcome.run_id, "scenario": outcome.run.scenario_name,
         "n_draws": outcome.run.n_draws, "n_done": outcome.run.n_done,
         "n_failed": outcome.run.n_failed, "ran": outcome.ran, "resumed": outcome.resumed,
+        "extended_from": outcome.extended_from,
         "seconds": round(elapsed, 3),
         "failures": {str(k): v for k, v in sorted(outcome.failures.items())},
     }
@@ -128,6 +140,11 @@ def _as_json(outcome: EnsembleOutcome, summary: xr.Dataset | None,
 def _print(console: Console, outcome: EnsembleOutcome, summary: xr.Dataset | None,
            elapsed: float) -> None:
     run = outcome.run
+    if outcome.extended_from is not None:
+        console.print(f"extending run [bold]{escape(run.run_id)}[/bold] from "
+                      f"{outcome.extended_from} to {run.n_draws} draws (same seed and inputs; "
+                      f"draw i depends only on the seed and i): ran only draws "
+                      f"{outcome.extended_from}–{run.n_draws - 1} and the missing ones")
     console.print(f"run [bold]{escape(run.run_id)}[/bold]: {run.n_done}/{run.n_draws} draws "
                   f"done ({outcome.ran} run now, {outcome.resumed} resumed from the store, "
                   f"{run.n_failed} failed) in {elapsed:.1f} s")

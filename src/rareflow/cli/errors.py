@@ -86,6 +86,8 @@ class RareflowGroup(click.Group):
             if type(error) is click.ClickException:  # a plain refusal is bad input too
                 raise BadInput(error.message) from None
             raise
+        except (click.exceptions.Exit, click.Abort):  # --help, --version, a declined prompt
+            raise
         except Exception as error:
             if isinstance(error, _bad_input_types()):
                 raise BadInput(_message(error)) from None

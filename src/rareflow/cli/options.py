@@ -2,9 +2,18 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
+from typing import Any, TypeVar
 
 import click
+
+_F = TypeVar("_F", bound=Callable[..., Any])
+
+
+#: The default ``--years`` of ``run`` and ``ensemble`` as help text; written out so that
+#: ``--help`` needs no model import (a test checks it against ``scenario.DEFAULT_YEARS``).
+DEFAULT_YEARS_TEXT = "2024-2040"
 
 
 def parse_years(text: str | None, option: str = "--years") -> list[int] | None:
@@ -34,3 +43,44 @@ store_option = click.option(
     envvar="RAREFLOW_STORE",
     help="Run store folder (or set RAREFLOW_STORE).",
 )
+
+
+def json_options(what: str = "the result") -> Callable[[_F], _F]:
+    """``--json`` (a flag: print JSON on stdout instead of tables) and ``--json-out FILE``.
+
+    The same two options on every command with JSON output; the command receives them as
+    ``as_json: bool`` and ``json_out: Path | None`` and hands both to :func:`emit_json`.
+    """
+
+    def decorate(command: _F) -> _F:
+        command = click.option(
+            "--json-out", "json_out", type=click.Path(path_type=Path, dir_okay=False),
+            default=None, metavar="FILE",
+            help=f"Also write {what} as JSON to FILE (the table is still printed).",
+        )(command)
+        return click.option("--json", "as_json", is_flag=True,
+                            help=f"Print {what} as JSON on stdout instead of a table.")(command)
+
+    return decorate
+
+
+def emit_json(data: Any, *, as_json: bool, json_out: Path | None, indent: int | None = 2,
+              ensure_ascii: bool = True) -> bool:
+    """Write ``data`` to ``json_out`` when given, print it when ``as_json``; True if printed.
+
+    The file is written first, so ``--json --json-out F`` prints and writes the same text.
+    """
+    from rareflow.cli.jsonout import to_json
+
+    if not as_json and json_out is None:
+        return False
+    text = to_json(data, indent=indent, ensure_ascii=ensure_ascii)
+    if json_out is not None:
+        try:
+            json_out.write_text(text + "\n", encoding="utf-8")
+        except OSError as error:
+            raise click.ClickException(
+                f"cannot write --json-out {json_out}: {error.strerror or error}") from None
+    if as_json:
+        click.echo(text)
+    return as_json

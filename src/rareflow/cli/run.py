@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import click
 from rich.console import Console
@@ -12,21 +13,24 @@ from rich.table import Table
 from rich.text import Text
 
 from rareflow.cli.errors import fail
-from rareflow.cli.jsonout import to_json
-from rareflow.cli.options import parse_years, store_option
-from rareflow.metrics import answers
-from rareflow.runs.netcdf import write_netcdf
-from rareflow.runs.runner import RunOutcome, prepare_run, run_parsed_scenario
-from rareflow.scenario.scenario import DEFAULT_YEARS
-from rareflow.store import RunStore
+from rareflow.cli.options import (
+    DEFAULT_YEARS_TEXT,
+    emit_json,
+    json_options,
+    parse_years,
+    store_option,
+)
+
+if TYPE_CHECKING:  # the model is imported when the command runs (fast --help)
+    import pandas as pd
+
+    from rareflow.runs.runner import RunOutcome
 
 
-def _summary(outcome: RunOutcome) -> Table:
-    ds = outcome.result
+def _summary(outcome: RunOutcome, frame: pd.DataFrame) -> Table:
     table = Table(title=escape(f"{outcome.scenario.name}: {outcome.scenario.description}"))
     table.add_column("question")
     table.add_column("answer")
-    frame = answers(ds, outcome.world)
     for row in frame.itertuples():
         table.add_row(Text(str(row.question)), Text(str(row.answer)))
     return table
@@ -35,15 +39,14 @@ def _summary(outcome: RunOutcome) -> Table:
 @click.command("run")
 @click.argument("scenario")
 @click.option("--years", "years_text", default=None,
-              help="START-END (default: the scenario's, else "
-                   f"{DEFAULT_YEARS[0]}-{DEFAULT_YEARS[-1]}).")
+              help=f"START-END (default: the scenario's, else {DEFAULT_YEARS_TEXT}).")
 @click.option("--data", "data_dir", type=click.Path(path_type=Path, file_okay=False),
               default=None, help="Directory of world-data overrides.")
 @store_option
 @click.option("--out", "out_file", type=click.Path(path_type=Path, dir_okay=False),
               default=None, help="Also write the result dataset to this file (compressed NetCDF4, "
                    "CF attributes).")
-@click.option("--json", "as_json", is_flag=True, help="Print the answers as JSON.")
+@json_options("the answers")
 def run_command(
     scenario: str,
     years_text: str | None,
@@ -51,8 +54,14 @@ def run_command(
     store_dir: Path,
     out_file: Path | None,
     as_json: bool,
+    json_out: Path | None,
 ) -> None:
     """Simulate SCENARIO (a bundled name or a YAML file) year by year and print the answers."""
+    from rareflow.metrics import answers
+    from rareflow.runs.netcdf import write_netcdf
+    from rareflow.runs.runner import prepare_run, run_parsed_scenario
+    from rareflow.store import RunStore
+
     console = Console(stderr=True)
     years = parse_years(years_text)
     if out_file is not None and not out_file.resolve().parent.is_dir():
@@ -72,10 +81,10 @@ def run_command(
         except OSError as error:
             stored = f" (the run is stored as {outcome.run_id})" if outcome.run_id else ""
             fail(f"cannot write --out {out_file}: {error.strerror or error}{stored}")
-    if as_json:
-        frame = answers(outcome.result, outcome.world)
-        click.echo(to_json({"run_id": outcome.run_id, "scenario": outcome.scenario.name,
-                            "answers": frame.to_dict(orient="records")}))
+    frame = answers(outcome.result, outcome.world)
+    document = {"run_id": outcome.run_id, "scenario": outcome.scenario.name,
+                "answers": frame.to_dict(orient="records")}
+    if emit_json(document, as_json=as_json, json_out=json_out, indent=None):
         return
-    Console().print(_summary(outcome))
+    Console().print(_summary(outcome, frame))
     console.print(f"stored as run [bold]{outcome.run_id}[/bold] in {escape(str(store_dir))}")

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 import click
 from rich import box
@@ -17,14 +17,13 @@ from rich.table import Table
 from rich.text import Text
 
 from rareflow.cli.errors import fail
-from rareflow.cli.jsonout import to_json
-from rareflow.cli.options import store_option
+from rareflow.cli.options import emit_json, json_options, store_option
+from rareflow.cli.tables import fitted
 
 if TYPE_CHECKING:
     from rareflow.store.runs import RunInfo
     from rareflow.store.store import RunStore
 
-_JSON_OPTION = click.option("--json", "as_json", is_flag=True, help="Print JSON instead of tables.")
 
 
 def _human_bytes(n: int) -> str:
@@ -45,66 +44,61 @@ def _open(store_dir: Path, *, write: bool) -> RunStore:
     return RunStore(store_dir, read_only=not write)
 
 
-def _echo_json(data: Any) -> None:
-    click.echo(to_json(data, indent=2))
+def _runs_table(runs: list[RunInfo], *, with_kind: bool = True) -> Table:
+    """The runs as a table.
 
-
-def _runs_table(runs: list[RunInfo]) -> Table:
-    table = Table(title="Runs", header_style="bold", box=box.SIMPLE_HEAD, pad_edge=False)
-    for column in ("run", "kind", "scenario", "status", "draws", "seed", "created"):
-        table.add_column(
-            column,
-            justify="right" if column in {"draws", "seed"} else "left",
-            no_wrap=column in {"run", "kind", "status", "draws", "created"},
-            min_width=8 if column == "scenario" else None,
-        )
+    Without ``with_kind`` it is narrower: single runs show ``single`` as their draws, and
+    columns are one space apart.
+    """
+    table = Table(title="Runs", header_style="bold", box=box.SIMPLE_HEAD, pad_edge=False,
+                  padding=(0, 1) if with_kind else (0, 1, 0, 0))
+    names = ("run", "kind", "scenario", "status", "draws", "seed", "created")
+    for column in names if with_kind else tuple(n for n in names if n != "kind"):
+        table.add_column(column, justify="right" if column in {"draws", "seed"} else "left",
+                         no_wrap=True)
     for run in runs:
         draws = f"{run.n_done}/{run.n_draws}"
         if run.n_failed:
             draws += f" ✗{run.n_failed}"
-        table.add_row(
-            run.run_id,
-            run.kind,
-            Text(run.scenario_name),
-            run.status,
-            draws,
-            str(run.seed),
-            run.created_at.strftime("%Y-%m-%d %H:%M"),
-        )
+        if not with_kind and run.kind == "single":
+            draws = "single"  # its status says whether it stored a result
+        cells: list[str | Text] = [run.run_id, run.kind, Text(run.scenario_name), run.status,
+                                   draws, str(run.seed), run.created_at.strftime("%Y-%m-%d %H:%M")]
+        table.add_row(*(cells if with_kind else cells[:1] + cells[2:]))
     return table
 
 
 @click.command("list")
 @store_option
-@_JSON_OPTION
-def list_command(store_dir: Path, as_json: bool) -> None:
+@json_options("the runs")
+def list_command(store_dir: Path, as_json: bool, json_out: Path | None) -> None:
     """List the runs in the store, newest first."""
     with _open(store_dir, write=False) as store:
         runs = store.list_runs(check_files=True)
-    if as_json:
-        _echo_json([run.to_dict(include_scenario=False) for run in runs])
+    if emit_json([run.to_dict(include_scenario=False) for run in runs], as_json=as_json,
+                 json_out=json_out):
         return
     console = Console()
     if not runs:
         console.print(Text(f"No runs in {store_dir}."))
         return
-    console.print(_runs_table(runs))
+    console.print(fitted(console, _runs_table(runs), _runs_table(runs, with_kind=False)))
 
 
 @click.command("show")
 @click.argument("run_id", metavar="RUN")
 @store_option
-@_JSON_OPTION
+@json_options("the run")
 @click.option("--scenario", "with_scenario", is_flag=True, help="Also print the scenario YAML.")
-def show_command(run_id: str, store_dir: Path, as_json: bool, with_scenario: bool) -> None:
+def show_command(run_id: str, store_dir: Path, as_json: bool, json_out: Path | None,
+                 with_scenario: bool) -> None:
     """Show one run (id or unique id prefix): inputs, draws, variables and failures."""
     with _open(store_dir, write=False) as store:
         run = store.get_run(run_id, check_files=True)
         errors = store.draw_errors(run.run_id)
-    if as_json:
-        data = run.to_dict(include_scenario=True)
-        data["failures"] = {str(draw): error for draw, error in errors.items()}
-        _echo_json(data)
+    data = run.to_dict(include_scenario=True)
+    data["failures"] = {str(draw): error for draw, error in errors.items()}
+    if emit_json(data, as_json=as_json, json_out=json_out):
         return
     console = Console()
     table = Table(title=Text(f"Run {run.run_id}"), show_header=False)
@@ -146,9 +140,10 @@ def show_command(run_id: str, store_dir: Path, as_json: bool, with_scenario: boo
 @click.command("delete")
 @click.argument("run_id", metavar="RUN")
 @store_option
-@_JSON_OPTION
+@json_options("what was deleted")
 @click.option("--yes", is_flag=True, help="Do not ask for confirmation.")
-def delete_command(run_id: str, store_dir: Path, as_json: bool, yes: bool) -> None:
+def delete_command(run_id: str, store_dir: Path, as_json: bool, json_out: Path | None,
+                   yes: bool) -> None:
     """Delete a run (id or unique id prefix) and its result files."""
     with _open(store_dir, write=True) as store:
         run = store.get_run(run_id)
@@ -159,22 +154,21 @@ def delete_command(run_id: str, store_dir: Path, as_json: bool, yes: bool) -> No
                 abort=True,
             )
         store.delete_run(run.run_id)
-    if as_json:
-        _echo_json({"deleted": run.run_id})
-    else:
+    if not emit_json({"deleted": run.run_id}, as_json=as_json, json_out=json_out):
         click.echo(f"Deleted run {run.run_id}.")
 
 
 @click.command("prune")
 @store_option
-@_JSON_OPTION
-def prune_command(store_dir: Path, as_json: bool) -> None:
+@json_options("what was deleted")
+def prune_command(store_dir: Path, as_json: bool, json_out: Path | None) -> None:
     """Delete single runs that never stored a result (killed runs), and crash debris."""
     with _open(store_dir, write=True) as store:
         pruned = store.prune()
-    if as_json:
-        _echo_json({"deleted": [run.run_id for run in pruned]})
-    elif not pruned:
+    if emit_json({"deleted": [run.run_id for run in pruned]}, as_json=as_json,
+                 json_out=json_out):
+        return
+    if not pruned:
         click.echo("Nothing to prune.")
     else:
         for run in pruned:

@@ -9,26 +9,31 @@ from __future__ import annotations
 import importlib
 import sys
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import click
+from rich import box
 from rich.console import Console
 from rich.markup import escape
 from rich.table import Table
 from rich.text import Text
 
 from rareflow.cli.errors import EXIT_BAD_INPUT, EXIT_PROBLEM
-from rareflow.cli.jsonout import to_json
-from rareflow.model.errors import DataError
-from rareflow.model.world import World
-from rareflow.model.yamlio import read_yaml
-from rareflow.scenario.library import bundled_names, bundled_path
-from rareflow.scenario.loader import load_scenario
-from rareflow.scenario.schema import schema_text
+from rareflow.cli.options import emit_json, json_options
+from rareflow.cli.tables import fitted
+
+if TYPE_CHECKING:  # the model is imported when a command runs (fast --help)
+    from rareflow.model.errors import DataError
+    from rareflow.model.world import World
 
 
 def _summary(name: str) -> dict[str, Any]:
     """Name, description, parent and instrument count of a bundled scenario (or its error)."""
+    from rareflow.model.errors import DataError
+    from rareflow.model.yamlio import read_yaml
+    from rareflow.scenario.library import bundled_path
+    from rareflow.scenario.loader import load_scenario
+
     path = bundled_path(name)
     assert path is not None
     row: dict[str, Any] = {"name": name, "file": str(path)}
@@ -50,31 +55,46 @@ def _summary(name: str) -> dict[str, Any]:
     }
 
 
-@click.command("list")
-@click.option("--json", "as_json", is_flag=True, help="Print JSON instead of a table.")
-def list_command(as_json: bool) -> None:
-    """List the bundled scenarios."""
-    rows = [_summary(name) for name in bundled_names()]
-    if as_json:
-        click.echo(to_json(rows, indent=2))
-    else:
-        table = Table(title="Bundled scenarios")
-        table.add_column("name", no_wrap=True)
-        table.add_column("description", overflow="fold")
+def _scenario_table(rows: list[dict[str, Any]], *, narrow: bool = False) -> Table:
+    """The bundled scenarios as a table; ``narrow`` moves the parent under the description."""
+    table = Table(title="Bundled scenarios", box=box.SIMPLE_HEAD, header_style="bold",
+                  pad_edge=False)
+    table.add_column("name", no_wrap=True)
+    table.add_column("description", min_width=24, ratio=1)
+    if not narrow:
         table.add_column("extends", no_wrap=True)
-        table.add_column("instruments", justify="right")
-        for row in rows:
-            description = (Text(row["description"]) if row["description"]
-                           else Text(str(row["error"]), style="red"))
-            count = "" if row["instruments"] is None else str(row["instruments"])
+    table.add_column("policies", justify="right", no_wrap=True)
+    for row in rows:
+        description = (Text(row["description"]) if row["description"]
+                       else Text(str(row["error"]), style="red"))
+        count = "" if row["instruments"] is None else str(row["instruments"])
+        if not narrow:
             table.add_row(Text(row["name"]), description, Text(row["extends"] or ""), count)
-        Console().print(table)
+            continue
+        if row["extends"]:
+            description.append(f"\nextends {row['extends']}", style="dim")
+        table.add_row(Text(row["name"]), description, count)
+    return table
+
+
+@click.command("list")
+@json_options("the scenarios")
+def list_command(as_json: bool, json_out: Path | None) -> None:
+    """List the bundled scenarios."""
+    from rareflow.scenario.library import bundled_names
+
+    rows = [_summary(name) for name in bundled_names()]
+    if not emit_json(rows, as_json=as_json, json_out=json_out):
+        console = Console()
+        console.print(fitted(console, _scenario_table(rows), _scenario_table(rows, narrow=True)))
     if any(row["error"] for row in rows):  # a bundled scenario is broken: a problem found
         sys.exit(EXIT_PROBLEM)
 
 
 def _load_world(data_dir: Path | None) -> World | None:
     """The world to check against: from ``data_dir``, else the bundled one if it is available."""
+    from rareflow.model.world import World
+
     try:
         module = importlib.import_module("rareflow.data.loader")
     except ImportError:
@@ -97,21 +117,24 @@ def _load_world(data_dir: Path | None) -> World | None:
     type=click.Path(exists=True, file_okay=False, path_type=Path),
     help="World data folder to check names against (default: the bundled world).",
 )
-@click.option("--json", "as_json", is_flag=True, help="Print the result as JSON.")
+@json_options("the result")
 @click.option("--no-world", is_flag=True, help="Check the schema only, without world data.")
 @click.option("--resolved", is_flag=True, help="Print the fully resolved scenario YAML.")
 def check_command(
-    scenario: str, data_dir: Path | None, as_json: bool, no_world: bool, resolved: bool
+    scenario: str, data_dir: Path | None, as_json: bool, json_out: Path | None, no_world: bool,
+    resolved: bool,
 ) -> None:
     """Validate SCENARIO (a file or a bundled name) and the names it uses in the world data."""
+    from rareflow.model.errors import DataError
+    from rareflow.scenario.loader import load_scenario
+
     if no_world and data_dir is not None:
         raise click.UsageError("--no-world and --data exclude each other")
     try:
         world = None if no_world else _load_world(data_dir)
         loaded = load_scenario(scenario, world)
     except DataError as exc:
-        if as_json:
-            click.echo(to_json({"ok": False, **_error_fields(exc)}, indent=2))
+        if emit_json({"ok": False, **_error_fields(exc)}, as_json=as_json, json_out=json_out):
             sys.exit(EXIT_BAD_INPUT)
         raise  # shown by the rareflow group exactly as 'rareflow run' shows it
     if resolved:
@@ -126,8 +149,7 @@ def check_command(
         "uncertain_inputs": len(loaded.uncertainty.distributions()),
         "checked_against_world": world is not None,
     }
-    if as_json:
-        click.echo(to_json(result, indent=2))
+    if emit_json(result, as_json=as_json, json_out=json_out):
         return
     listed = ", ".join(f"{n} {kind}" for kind, n in counts.items()) or "none"
     world_note = "checked against world data" if world is not None else "schema only (no world)"
@@ -156,6 +178,8 @@ def _error_fields(exc: DataError) -> dict[str, Any]:
               default=None, help="Write the schema to this file instead of printing it.")
 def schema_command(out_file: Path | None) -> None:
     """Print the JSON Schema of a scenario file (for YAML editors and other tools)."""
+    from rareflow.scenario.schema import schema_text
+
     text = schema_text()
     if out_file is None:
         click.echo(text, nl=False)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import errno
 import ipaddress
 import socket
 from pathlib import Path
@@ -10,6 +11,7 @@ import click
 from rich.console import Console
 from rich.markup import escape
 
+from rareflow.cli.errors import fail
 from rareflow.cli.options import store_option
 
 DEFAULT_HOST = "127.0.0.1"
@@ -46,6 +48,34 @@ def served_names(host: str, server_names: tuple[str, ...] = ()) -> tuple[str, ..
     return tuple(dict.fromkeys(name for name in names if name))
 
 
+def port_problem(host: str, port: int) -> str | None:
+    """Why the dashboard cannot listen on ``host``:``port`` (None when a test bind succeeds).
+
+    Binds and closes a socket on each address ``host`` resolves to, with ``SO_REUSEADDR`` as
+    uvicorn sets it, so a port left in TIME_WAIT by an earlier server counts as free and one
+    another program listens on does not. Only a port in use or one this user may not open is
+    reported; other bind errors (an address of another machine) are left to the server.
+    """
+    bare = host.strip("[]") or None
+    try:
+        addresses = socket.getaddrinfo(bare, port, type=socket.SOCK_STREAM,
+                                       flags=socket.AI_PASSIVE)
+    except socket.gaierror as error:
+        return f"cannot resolve --host {host}: {error.strerror or error}"
+    for family, kind, protocol, _, address in addresses:
+        with socket.socket(family, kind, protocol) as probe:
+            probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+            try:
+                probe.bind(address)
+            except OSError as error:
+                if error.errno not in (errno.EADDRINUSE, errno.EACCES):
+                    continue
+                reason = error.strerror or str(error)
+                return (f"cannot listen on port {port} of {host}: {reason} (another program, "
+                        "perhaps another 'rareflow serve', uses it); pick another with --port")
+    return None
+
+
 @click.command("serve")
 @click.option("--host", default=DEFAULT_HOST, show_default=True,
               help="Interface to listen on. Anything but loopback exposes the dashboard, which "
@@ -79,6 +109,9 @@ def serve_command(host: str, allow_remote: bool, server_names: tuple[str, ...], 
             "loopback: anyone who can reach this machine can use the dashboard and start runs. "
             "There is no authentication. Use the default --host 127.0.0.1 unless you mean it."
         )
+    problem = port_problem(host, port)
+    if problem is not None:
+        fail(problem)
     allowed = served_names(host, server_names)
     app = create_app(store_dir, max_active_runs=max_runs, allowed_hosts=allowed)
     shown = f"[{host}]" if ":" in host else host

@@ -390,6 +390,25 @@ class RunStore:
         runs = self._select_runs("WHERE r.run_key = ?", [key])
         return runs[0] if runs else None
 
+    def extend_run(self, run_id: str, n_draws: int) -> RunInfo:
+        """Raise an ensemble's number of draws to ``n_draws``, keeping the draws it has.
+
+        Its run key becomes that of the same inputs with ``n_draws`` draws, so
+        :meth:`find_run` finds it again with the new number (draw ``i`` depends only on the
+        seed and ``i``, so the first draws of the longer run are those already stored).
+        """
+        with self._writing():
+            run = self.get_run(run_id)
+            if run.kind != "ensemble" or int(n_draws) <= run.n_draws:
+                raise ValueError(f"run {run.run_id} ({run.kind}, {run.n_draws} draws) cannot "
+                                 f"be extended to {n_draws} draws")
+            key = run_key(run.kind, run.scenario_text, run.data_version, run.code_version,
+                          run.seed, n_draws, run.params)
+            with self._db.transaction() as con:
+                con.execute("UPDATE runs SET n_draws = ?, run_key = ? WHERE run_id = ?",
+                            [int(n_draws), key, run.run_id])
+        return self.get_run(run.run_id)
+
     def list_runs(self, *, check_files: bool = False) -> list[RunInfo]:
         """All runs, newest first; with ``check_files`` damaged runs have ``damage`` set.
 

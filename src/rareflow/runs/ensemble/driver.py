@@ -8,6 +8,10 @@ finishes its draws are recorded as done (their files are already written by the 
 failed with their error, so memory stays flat in the number of draws and a killed ensemble,
 started again with the same arguments, completes only the missing draws.
 
+An ensemble asked for more draws than a stored one with the same inputs (scenario text, data
+and code versions, seed, years) extends that run: ``--draws 30`` after ``--draws 20`` runs only
+draws 20-29 into the same run, whose first 20 draws are already those of a 30-draw ensemble.
+
 On resume, done draws whose files are damaged (missing, truncated, unreadable footer: the cheap
 check of :meth:`rareflow.store.RunStore.damaged_draws`) are never reused: they are marked not
 done and redone. A draw is a function of the seed and its number only, so the redone draw is
@@ -28,6 +32,7 @@ from rareflow.data.loader import load_world
 from rareflow.runs.ensemble.worker import DrawFailure, EnsembleSpec, data_version, run_batch
 from rareflow.scenario import Scenario, load_scenario
 from rareflow.store import DEFAULT_ROOT, RunInfo, RunStore, StagedDraw
+from rareflow.store.runs import run_key
 from rareflow.version import __version__
 
 #: Lower bound on draws per task by default: a batch's key series cost far less a draw than a
@@ -64,6 +69,8 @@ class EnsembleOutcome:
     failures: dict[int, str]
     #: Done draws whose files were damaged, redone by this call.
     redone_damaged: tuple[int, ...] = ()
+    #: The run's number of draws before this call extended it (None: not extended).
+    extended_from: int | None = None
 
     @property
     def run_id(self) -> str:
@@ -104,19 +111,27 @@ def run_ensemble(
     try:
         args = _run_args(parsed, data_version(world), seed, draws, year_list)
         existing = store.find_run(**args)  # type: ignore[arg-type]
+        # Same inputs with fewer draws: extend that run and run only the draws it lacks.
+        shorter = None if existing is not None else _shorter_run(store, args)
+        stored = existing or shorter
+        extended_from = shorter.n_draws if shorter is not None else None
         damaged: list[int] = []
-        if existing is not None:
-            damaged = sorted({item.draw for item in store.damaged_draws(existing.run_id)})
-            store.forget_draws(existing.run_id, damaged)
-        done = store.completed_draws(existing.run_id) if existing is not None else set()
+        if stored is not None:
+            damaged = sorted({item.draw for item in store.damaged_draws(stored.run_id)})
+            store.forget_draws(stored.run_id, damaged)
+        done = store.completed_draws(stored.run_id) if stored is not None else set()
         todo = [d for d in range(draws) if d not in done]
         failures: dict[int, str] = {}
         if not todo:
             assert existing is not None
             return EnsembleOutcome(existing, 0, len(done), failures, tuple(damaged))
-        # Connect before creating the run, so an unreachable scheduler leaves no empty run.
+        # Connect before creating (or extending) the run, so an unreachable scheduler leaves
+        # the store as it was.
         with _client(scheduler, workers, connect_timeout) as client:
-            run = existing or store.create_run(**args)  # type: ignore[arg-type]
+            if shorter is not None:
+                run = store.extend_run(shorter.run_id, draws)
+            else:
+                run = existing or store.create_run(**args)  # type: ignore[arg-type]
             spec = EnsembleSpec(run.run_key, run.run_id, parsed,
                                 str(data_dir) if data_dir is not None else None,
                                 data_version(world), year_list, seed,
@@ -132,7 +147,7 @@ def run_ensemble(
                 if progress is not None:
                     progress(EnsembleProgress(counts[0], counts[1], draws, len(done)))
         return EnsembleOutcome(store.get_run(run.run_id), len(todo), len(done), failures,
-                               tuple(damaged))
+                               tuple(damaged), extended_from)
     finally:
         store.close()
 
@@ -150,6 +165,24 @@ def _run_args(scenario: Scenario, data_version: str, seed: int, draws: int,
         "n_draws": draws,
         "params": {"years": [years[0], years[-1]], "n_years": len(years)},
     }
+
+
+def _shorter_run(store: RunStore, args: dict[str, object]) -> RunInfo | None:
+    """The stored ensemble with the same inputs as ``args`` but fewer draws (most draws first).
+
+    A run matches when its key is the key of ``args`` with the run's own number of draws:
+    same scenario text, data and code versions, seed and years. Its draws are the first draws
+    of the longer ensemble, since draw ``i`` depends only on the seed and ``i``.
+    """
+    wanted = int(args["n_draws"])  # type: ignore[call-overload]
+    fields = {name: value for name, value in args.items()
+              if name not in {"n_draws", "scenario_name"}}
+    candidates = [
+        run for run in store.list_runs()
+        if run.kind == "ensemble" and run.n_draws < wanted
+        and run.run_key == run_key(n_draws=run.n_draws, **fields)  # type: ignore[arg-type]
+    ]
+    return max(candidates, key=lambda run: (run.n_draws, run.created_at), default=None)
 
 
 def _batches(todo: list[int], n_workers: int, size: int | None) -> list[list[int]]:
