@@ -12,8 +12,8 @@ one with documented terms (:data:`NEW_POLICY_TERMS`):
   adds a Chinese control to all destinations. ``enabled: false`` drops the named policy.
 * ``price_floor_usd_per_kg``, ``offtake_share``, ``recycling_share``: edit the scenario's first
   policy of that kind; 0 drops it. Without one, a value above 0 adds one on the terms of the
-  July 2025 DoD-MP Materials deal (``mp-dod-2025``) or seed 002's US recycling target
-  (``recycling-20pct-2030``).
+  July 2025 DoD-MP Materials deal (``mp-dod-2025``) or the US recycling target Jui Chia-wei
+  describes (2 Oct 2025; ``recycling-20pct-2030``).
 * ``delay_*_years``: start delays of every announced / under-construction project (a facility's
   own delay in the scenario still wins).
 """

@@ -15,8 +15,9 @@ from rareflow.scenario.names import Area, Enforcement, Reference
 class RecyclingTarget(InstrumentBase):
     """Recycled material must supply ``share`` of ``region``'s magnet rare-earth demand.
 
-    Meaning: by ``by_year`` (e.g. 20 % of US demand from recycling by 2030, seed 002), reached
-    from zero in ``from_year`` along ``path`` (``linear`` ramp, or ``step`` at ``by_year``), and
+    Meaning: by ``by_year`` (e.g. 20 % of US demand from recycling by 2030, as Jui Chia-wei
+    describes the US target, North America IP News, 2 Oct 2025), reached from zero in
+    ``from_year`` along ``path`` (``linear`` ramp, or ``step`` at ``by_year``), and
     held afterwards.
 
     What counts (``counts``, as the target's text defines it): ``end_of_life`` - oxide
