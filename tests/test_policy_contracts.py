@@ -7,22 +7,12 @@ from typing import Any
 import pytest
 import xarray as xr
 
+from policy_runs import run
 from rareflow.engine.simulate import simulate
 from rareflow.model.world import World
-from rareflow.policy import compile_policies
 from rareflow.policy.capacity_support import support_cost
-from rareflow.scenario import CapacitySupport, Offtake, Scenario, TradeHalt
+from rareflow.scenario import CapacitySupport, Offtake, TradeHalt
 from rareflow.testing import tiny_world
-
-
-def scenario(*policies: dict[str, Any]) -> Scenario:
-    return Scenario.model_validate({"name": "test", "description": "test",
-                                    "policies": list(policies)})
-
-
-def run(world: World, *policies: dict[str, Any], years: list[int] | None = None) -> xr.Dataset:
-    program = compile_policies(scenario(*policies), world)
-    return simulate(program.world, years=years or [2025], policy=program)
 
 
 def with_facility(world: World, **fields: Any) -> World:

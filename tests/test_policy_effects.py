@@ -8,6 +8,7 @@ import numpy as np
 import pytest
 import xarray as xr
 
+from policy_runs import run, scenario
 from rareflow.engine.inputs import default_inputs
 from rareflow.engine.network import build_network
 from rareflow.engine.simulate import SimulationState, build_market, simulate
@@ -15,20 +16,10 @@ from rareflow.model.world import World
 from rareflow.policy import compile_policies
 from rareflow.policy.export_control import CARRYING_RATE, covered_demand
 from rareflow.policy.recycling_target import oxide_equivalent_demand
-from rareflow.scenario import ExportControl, Scenario
+from rareflow.scenario import ExportControl
 from rareflow.testing import tiny_world
 
 ALLIES = ["USA", "AUS", "JPN"]
-
-
-def scenario(*policies: dict[str, Any]) -> Scenario:
-    return Scenario.model_validate({"name": "test", "description": "test",
-                                    "policies": list(policies)})
-
-
-def run(world: World, *policies: dict[str, Any], years: list[int] | None = None) -> xr.Dataset:
-    program = compile_policies(scenario(*policies), world)
-    return simulate(program.world, years=years or [2025], policy=program)
 
 
 @pytest.fixture(scope="module")

@@ -4,10 +4,18 @@ from __future__ import annotations
 
 from typing import Self
 
-from pydantic import Field
+from pydantic import Field, model_validator
 
 from rareflow.scenario.base import StrictModel
-from rareflow.scenario.dates import Interval, Span, active_fraction, add_months
+from rareflow.scenario.dates import (
+    DateOrYear,
+    Interval,
+    Span,
+    active_fraction,
+    add_months,
+    end_date,
+    start_date,
+)
 from rareflow.scenario.names import Identifier, Reference
 
 
@@ -74,3 +82,20 @@ class InstrumentBase(StrictModel):
                 raise ValueError(f"policy '{self.id}' has no start date to shift")
             return self.model_copy(update={"start": add_months(first, shift_months)})
         return self
+
+
+class DatedInstrument(InstrumentBase):
+    """An instrument that applies from ``start`` to ``end`` (inclusive; no ``end``: for good)."""
+
+    start: DateOrYear
+    end: DateOrYear | None = None
+
+    @model_validator(mode="after")
+    def _end_not_before_start(self) -> Self:
+        if self.end is not None and end_date(self.end) < start_date(self.start):
+            raise ValueError("'end' is before 'start'")
+        return self
+
+    def window(self) -> Span:
+        """``start``..``end``."""
+        return start_date(self.start), None if self.end is None else end_date(self.end)

@@ -10,9 +10,9 @@ from pydantic import Field, field_validator, model_validator
 from rareflow.model.elements import Element
 from rareflow.model.numbers import Real
 from rareflow.model.world import World
-from rareflow.scenario.dates import DateOrYear, Span, end_date, start_date
+from rareflow.scenario.dates import DateOrYear, end_date, start_date
 from rareflow.scenario.dates import active_fraction as _fraction
-from rareflow.scenario.instruments.base import InstrumentBase
+from rareflow.scenario.instruments.base import DatedInstrument
 from rareflow.scenario.names import (
     ALL,
     Area,
@@ -27,7 +27,7 @@ from rareflow.scenario.names import (
 ControlMode = Literal["ban", "quota", "licence"]
 
 
-class ExportControl(InstrumentBase):
+class ExportControl(DatedInstrument):
     """An exporter's control on exports of listed elements and products to listed destinations.
 
     Meaning: from ``start`` to ``end`` (inclusive), exports by ``exporter`` of ``elements`` in the
@@ -66,8 +66,6 @@ class ExportControl(InstrumentBase):
     )
     destinations: tuple[Area, ...] = Field(default=(ALL,), min_length=1)
     except_: tuple[Area, ...] = Field(default=(), alias="except", description="exempt areas")
-    start: DateOrYear
-    end: DateOrYear | None = None
     announced: DateOrYear | None = Field(
         default=None, description="when the control became known (default: start)")
     mode: ControlMode
@@ -86,8 +84,6 @@ class ExportControl(InstrumentBase):
     def _consistent(self) -> ExportControl:
         if not self.elements and set(self.products) - {"technology"}:
             raise ValueError("'elements' is required unless only 'technology' is controlled")
-        if self.end is not None and end_date(self.end) < start_date(self.start):
-            raise ValueError("'end' is before 'start'")
         if self.announced is not None and start_date(self.announced) > start_date(self.start):
             raise ValueError("'announced' is after 'start'")
         if (self.mode == "quota") != (self.quota_t_per_y is not None):
@@ -97,10 +93,6 @@ class ExportControl(InstrumentBase):
         if self.delay_months and self.mode != "licence":
             raise ValueError("'delay_months' applies only to mode 'licence'")
         return self
-
-    def window(self) -> Span:
-        """``start``..``end``."""
-        return start_date(self.start), None if self.end is None else end_date(self.end)
 
     def precaution_fraction(self, year: int) -> float:
         """Share of ``year`` (0..1) from the announcement to the end, net of suspensions."""

@@ -9,8 +9,7 @@ from pydantic import Field, model_validator
 from rareflow.model.elements import Element
 from rareflow.model.numbers import Real
 from rareflow.scenario.base import StrictModel
-from rareflow.scenario.dates import DateOrYear, Span, end_date, start_date
-from rareflow.scenario.instruments.base import InstrumentBase
+from rareflow.scenario.instruments.base import DatedInstrument
 from rareflow.scenario.names import ElementSymbol, Identifier, Reference, tracked
 
 
@@ -30,7 +29,7 @@ class ReleaseRule(StrictModel):
         return self
 
 
-class Stockpile(InstrumentBase):
+class Stockpile(DatedInstrument):
     """A government stock of one element (t REO) held in ``region``.
 
     Meaning: the region buys up to ``fill_rate_t_per_y`` per year until it holds ``target_t``,
@@ -50,20 +49,12 @@ class Stockpile(InstrumentBase):
     fill_rate_t_per_y: Real = Field(gt=0)
     initial_t: Real = Field(default=0.0, ge=0)
     release: ReleaseRule
-    start: DateOrYear
-    end: DateOrYear | None = None
 
     @model_validator(mode="after")
     def _consistent(self) -> Stockpile:
         if self.initial_t > self.target_t:
             raise ValueError("'initial_t' exceeds 'target_t'")
-        if self.end is not None and end_date(self.end) < start_date(self.start):
-            raise ValueError("'end' is before 'start'")
         return self
-
-    def window(self) -> Span:
-        """``start``..``end``."""
-        return start_date(self.start), None if self.end is None else end_date(self.end)
 
     def tracked_element(self) -> Element:
         """The tracked element stored."""

@@ -8,12 +8,11 @@ from pydantic import Field, model_validator
 
 from rareflow.model.elements import ELEMENTS, Element
 from rareflow.model.numbers import Real
-from rareflow.scenario.dates import DateOrYear, Span, end_date, start_date
-from rareflow.scenario.instruments.base import InstrumentBase
+from rareflow.scenario.instruments.base import DatedInstrument
 from rareflow.scenario.names import ALL, Area, ElementSymbol, Reference, TradedProduct, tracked
 
 
-class Tariff(InstrumentBase):
+class Tariff(DatedInstrument):
     """A charge on shipments of ``product`` from ``exporter`` to ``importer``.
 
     Meaning: an import tariff (set by the importer) or an export tax/subsidy (set by the exporter)
@@ -34,8 +33,6 @@ class Tariff(InstrumentBase):
     elements: tuple[ElementSymbol, ...] | None = Field(default=None, description="None = all")
     usd_per_kg: Real | None = Field(default=None, description="per kg; negative = subsidy")
     ad_valorem: Real | None = Field(default=None, ge=-1, description="share of value")
-    start: DateOrYear
-    end: DateOrYear | None = None
 
     @model_validator(mode="after")
     def _one_rate(self) -> Tariff:
@@ -43,13 +40,7 @@ class Tariff(InstrumentBase):
             raise ValueError("give exactly one of 'usd_per_kg' or 'ad_valorem'")
         if self.importer == self.exporter != ALL:
             raise ValueError("'importer' and 'exporter' must differ")
-        if self.end is not None and end_date(self.end) < start_date(self.start):
-            raise ValueError("'end' is before 'start'")
         return self
-
-    def window(self) -> Span:
-        """``start``..``end``."""
-        return start_date(self.start), None if self.end is None else end_date(self.end)
 
     def tracked_elements(self) -> tuple[Element, ...]:
         """Tracked elements the tariff applies to."""

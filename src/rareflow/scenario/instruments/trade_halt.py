@@ -7,8 +7,7 @@ from typing import Literal
 from pydantic import Field, model_validator
 
 from rareflow.model.elements import ELEMENTS, Element
-from rareflow.scenario.dates import DateOrYear, Span, end_date, start_date
-from rareflow.scenario.instruments.base import InstrumentBase
+from rareflow.scenario.instruments.base import DatedInstrument
 from rareflow.scenario.names import (
     Area,
     ElementSymbol,
@@ -19,7 +18,7 @@ from rareflow.scenario.names import (
 )
 
 
-class TradeHalt(InstrumentBase):
+class TradeHalt(DatedInstrument):
     """A seller's own decision to stop selling ``products`` to ``destinations``.
 
     Meaning: from ``start`` (to ``end``, if given) the seller - a company, named by its
@@ -43,21 +42,13 @@ class TradeHalt(InstrumentBase):
     products: tuple[TradedProduct, ...] = Field(min_length=1)
     destinations: tuple[Area, ...] = Field(min_length=1, description="region ids or groups")
     elements: tuple[ElementSymbol, ...] | None = Field(default=None, description="None = all")
-    start: DateOrYear
-    end: DateOrYear | None = None
 
     @model_validator(mode="after")
     def _one_seller(self) -> TradeHalt:
         given = [bool(self.facilities), self.operator is not None, self.country is not None]
         if sum(given) != 1:
             raise ValueError("name exactly one seller: 'facilities', 'operator' or 'country'")
-        if self.end is not None and end_date(self.end) < start_date(self.start):
-            raise ValueError("'end' is before 'start'")
         return self
-
-    def window(self) -> Span:
-        """``start``..``end``."""
-        return start_date(self.start), None if self.end is None else end_date(self.end)
 
     def tracked_elements(self) -> tuple[Element, ...]:
         """Tracked elements the halt covers."""
