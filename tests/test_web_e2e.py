@@ -214,3 +214,85 @@ def test_invalid_levers_are_explained_and_nothing_runs(page: Page) -> None:
     error = page.locator("#form-error")
     expect(error).to_contain_text("before")
     expect(page.locator("#run-title")).not_to_have_attribute("data-run-id", re.compile("."))
+
+
+# --- layout at phone, tablet and desktop widths ------------------------------------------------
+
+#: Text boxes that must never overlap: headings, labels, controls, and the charts' own text.
+TEXT_BOXES = ", ".join((
+    "h1", "h2", "legend", ".title", ".field-title", ".hint", ".status", "button", "select",
+    "input[type=number]", "input[type=date]", ".metric-label", ".metric-value", "th",
+    ".chart .gtitle", ".chart .legendtext", ".chart .updatemenu-header-group", ".chart .xtitle",
+    ".chart .ytitle", ".chart .node-label",
+))
+
+OVERLAPS_JS = """(selector) => {
+  const boxes = [];
+  for (const node of document.querySelectorAll(selector)) {
+    const rect = node.getBoundingClientRect();
+    const style = getComputedStyle(node);
+    if (rect.width < 1 || rect.height < 1 || style.visibility === "hidden") continue;
+    if (node.closest("[hidden]")) continue;
+    if ((node.textContent || node.value || "").trim() === "" && !node.matches("input, select"))
+      continue;
+    // A sticky or fixed bar covers what scrolls under it by design: compare it only with
+    // what sticks along with it.
+    let stuck = null;
+    for (let up = node; up && up !== document.body; up = up.parentElement) {
+      const position = getComputedStyle(up).position;
+      if (position === "sticky" || position === "fixed") { stuck = up; break; }
+    }
+    boxes.push({ node, rect, stuck });
+  }
+  const found = [];
+  for (let i = 0; i < boxes.length; i++) {
+    for (let j = i + 1; j < boxes.length; j++) {
+      const a = boxes[i], b = boxes[j];
+      if (a.node.contains(b.node) || b.node.contains(a.node) || a.stuck !== b.stuck) continue;
+      const w = Math.min(a.rect.right, b.rect.right) - Math.max(a.rect.left, b.rect.left);
+      const h = Math.min(a.rect.bottom, b.rect.bottom) - Math.max(a.rect.top, b.rect.top);
+      if (w > 2 && h > 2) {
+        const name = (n) => `${n.tagName.toLowerCase()}.${n.getAttribute("class") || ""}` +
+          `#${n.id || ""} '${(n.textContent || n.value || "").trim().slice(0, 30)}'`;
+        found.push(`${name(a.node)} x ${name(b.node)}`);
+      }
+    }
+  }
+  return found;
+}"""
+
+WIDTH_JS = "() => [document.documentElement.scrollWidth, window.innerWidth]"
+
+
+def layout_problems(page: Page) -> tuple[int, list[str]]:
+    """The page's scroll width and every pair of overlapping text boxes."""
+    scroll_width, inner = page.evaluate(WIDTH_JS)
+    overlaps: list[str] = page.evaluate(OVERLAPS_JS, TEXT_BOXES)
+    return scroll_width - inner, overlaps
+
+
+@pytest.mark.parametrize("width", [390, 768, 1440])
+def test_layout_fits_phone_tablet_and_desktop(browser: Browser, server: str, width: int) -> None:
+    context = browser.new_context(viewport={"width": width, "height": 900})
+    page = context.new_page()
+    try:
+        page.goto(server)
+        expect(page.locator("body")).to_have_attribute("data-ready", "true")
+        if page.locator("#runs tbody tr[data-run-id]").count() == 0:
+            page.fill("#year-start", "2024")
+            page.fill("#year-end", "2026")
+            run_and_wait(page, None)
+        else:
+            page.locator("#runs tbody tr[data-run-id] button").first.click()
+            expect(page.locator("#run-title")).to_have_attribute("data-run-id", re.compile("."))
+        assert_charts_drawn(page)
+        page.wait_for_timeout(500)  # the debounced re-fit of the charts to their boxes
+        excess, overlaps = layout_problems(page)
+        assert excess <= 0, f"the page scrolls sideways by {excess} px at {width} px"
+        assert overlaps == [], overlaps
+        screenshot_dir = os.environ.get("RAREFLOW_SCREENSHOT_DIR")
+        if screenshot_dir:
+            page.screenshot(path=str(Path(screenshot_dir) / f"dashboard-{width}.png"),
+                            full_page=True)
+    finally:
+        context.close()

@@ -309,10 +309,122 @@
         node = el("div", { class: `chart chart-${key}`, id: `chart-${key}`, "data-chart": key });
         holder.append(node);
       }
-      const figure = figures[key];
-      Plotly.react(node, figure.data, figure.layout || {},
-        { responsive: true, displaylogo: false, modeBarButtonsToRemove: ["sendDataToCloud"] });
+      drawFigure(node, figures[key]);
     }
+  }
+
+  // ---- charts that fit the screen -----------------------------------------------------------
+
+  const NARROW = 600;  // px of chart width below which charts use their compact layout
+
+  function wrapText(text, width) {
+    // Break a title into lines of at most ``width`` characters, on spaces (Plotly's <br>).
+    const words = String(text).split(" ");
+    const lines = [];
+    let line = "";
+    for (const word of words) {
+      if (line && (line + " " + word).length > width) {
+        lines.push(line);
+        line = word;
+      } else {
+        line = line ? `${line} ${word}` : word;
+      }
+    }
+    if (line) lines.push(line);
+    return lines;
+  }
+
+  function abbreviate(label, max) {
+    return label.length <= max ? label : `${label.slice(0, max - 1).trimEnd()}…`;
+  }
+
+  // Sankey node labels: the full name in the hover text; on screen, only nodes large enough to
+  // carry a label, shortened on narrow screens, so labels never pile up.
+  function fitSankey(trace, width) {
+    const node = { ...trace.node };
+    const labels = node.label || [];
+    const through = labels.map(() => [0, 0]);
+    const link = trace.link || {};
+    (link.value || []).forEach((value, i) => {
+      through[link.source[i]][1] += value;
+      through[link.target[i]][0] += value;
+    });
+    const size = through.map(([inflow, outflow]) => Math.max(inflow, outflow));
+    const largest = Math.max(1e-9, ...size);
+    const threshold = width < NARROW ? 0.06 : width < 1000 ? 0.02 : 0.004;
+    const columns = new Set(node.x || [0]).size;
+    const charWidth = width < NARROW ? 6 : 7;
+    const longest = Math.max(4, Math.floor((width - 60) / Math.max(1, columns) / charWidth) - 2);
+    node.customdata = labels;
+    node.hovertemplate = "%{customdata}: %{value}<extra></extra>";
+    // Narrow: the stage is the column's place, so a node shows its region only ("China").
+    const short = (label) => (width < 1000 && label.includes(" · ") ? label.split(" · ").pop() : label);
+    node.label = labels.map((label, i) =>
+      size[i] / largest >= threshold ? abbreviate(short(String(label)), longest) : "");
+    return { ...trace, node, textfont: { size: width < NARROW ? 10 : 12 } };
+  }
+
+  function fitFigure(figure, width) {
+    const layout = JSON.parse(JSON.stringify(figure.layout || {}));
+    const narrow = width < NARROW;
+    const titleText = layout.title && (typeof layout.title === "string" ? layout.title : layout.title.text);
+    const perLine = Math.max(24, Math.floor((width - 30) / (narrow ? 8 : 9.5)));
+    const titleLines = titleText ? wrapText(titleText, perLine) : [];
+    const menus = layout.updatemenus || [];
+    const titleHeight = titleLines.length * (narrow ? 19 : 22);
+    const menuHeight = menus.length ? 34 : 0;
+    if (titleText) {
+      layout.title = { ...(typeof layout.title === "object" ? layout.title : {}),
+        text: titleLines.join("<br>"), x: 0, xanchor: "left", xref: "container",
+        y: 1, yanchor: "top", yref: "container", pad: { t: 10, l: 10 },
+        font: { ...((layout.title || {}).font || {}), size: narrow ? 14 : 17 } };
+    }
+    layout.margin = { ...(layout.margin || {}) };
+    layout.margin.t = Math.max(layout.margin.t || 0, titleHeight + menuHeight + 24);
+    // Region menus sit on their own line below the title, never over it.
+    layout.updatemenus = menus.map((menu) => ({ ...menu, x: 0, xanchor: "left", xref: "paper",
+      y: 1, yanchor: "bottom", yref: "paper", pad: { b: 8 } }));
+    let data = figure.data;
+    if (data.some((trace) => trace.type === "sankey")) {
+      data = data.map((trace) => (trace.type === "sankey" ? fitSankey(trace, width) : trace));
+      if (narrow) layout.height = Math.max(layout.height || 0, 760);
+    } else {
+      // Legends below the plot, in rows, at every width.
+      const entries = data.filter((trace) => trace.showlegend !== false && trace.name).length;
+      const perRow = Math.max(1, Math.floor(width / (narrow ? 150 : 190)));
+      const rows = Math.ceil(entries / perRow);
+      layout.legend = { ...(layout.legend || {}), orientation: "h", x: 0, xanchor: "left",
+        y: narrow ? -0.2 : -0.14, yanchor: "top", font: { size: narrow ? 11 : 12 } };
+      const base = layout.height || 460;
+      layout.height = base + Math.max(0, rows - 1) * 20 + (narrow ? 40 : 0);
+      layout.margin.b = Math.max(layout.margin.b || 0, 60);
+      if (narrow) {
+        layout.margin.l = Math.min(layout.margin.l || 70, 56);
+        layout.margin.r = 12;
+      }
+    }
+    return { data, layout };
+  }
+
+  function drawFigure(node, figure) {
+    node.figure = figure;
+    const width = node.clientWidth || node.parentElement.clientWidth || window.innerWidth;
+    node.dataset.fitWidth = String(width < NARROW ? "narrow" : "wide");
+    const fitted = fitFigure(figure, width);
+    Plotly.react(node, fitted.data, fitted.layout, {
+      responsive: true, displaylogo: false, displayModeBar: width >= NARROW ? "hover" : false,
+      modeBarButtonsToRemove: ["sendDataToCloud"],
+    });
+  }
+
+  let resizeTimer = null;
+  function onResize() {
+    clearTimeout(resizeTimer);
+    resizeTimer = setTimeout(() => {
+      for (const node of document.querySelectorAll(".chart")) {
+        if (node.figure) drawFigure(node, node.figure);
+      }
+    }, 200);
   }
 
   function fillSankeyYears(years) {
@@ -329,9 +441,7 @@
       const view = await api(`/api/runs/${state.view.run.run_id}?year=${encodeURIComponent(year)}`);
       if (view.figures.sankey) {
         state.view.figures.sankey = view.figures.sankey;
-        const node = $("chart-sankey");
-        Plotly.react(node, view.figures.sankey.data, view.figures.sankey.layout || {},
-          { responsive: true, displaylogo: false });
+        drawFigure($("chart-sankey"), view.figures.sankey);
       }
     } catch (error) {
       setStatus(error.message, "error");
@@ -505,6 +615,7 @@
     $("refresh-runs").addEventListener("click", () => refreshRuns().catch((e) => setStatus(e.message, "error")));
     $("compare-button").addEventListener("click", compareRuns);
     $("only-differences").addEventListener("change", showComparison);
+    window.addEventListener("resize", onResize);
     linkPair("floor-range", "price-floor");
     linkPair("offtake-range", "offtake-share");
     start();
