@@ -144,7 +144,8 @@ def test_run_change_a_lever_reopen_and_compare(page: Page) -> None:
     # Picking a scenario fills the levers with its own settings.
     page.select_option("#scenario", "mp-dod-2025")
     expect(page.locator("#price-floor")).to_have_value("110")
-    expect(page.locator("#floor-hint")).to_contain_text("dod_mp_ndpr_floor")
+    expect(page.locator("#floor-hint")).to_contain_text("Price floor: DoD pays MP")
+    expect(page.locator("#floor-hint")).to_have_attribute("title", "dod_mp_ndpr_floor")
     page.select_option("#scenario", "baseline")
     expect(page.locator("#price-floor")).to_have_value("0")
     page.fill("#year-start", "2024")
@@ -152,7 +153,8 @@ def test_run_change_a_lever_reopen_and_compare(page: Page) -> None:
 
     first = run_and_wait(page, None)
     assert_charts_drawn(page)
-    expect(page.locator("#run-title")).to_contain_text("baseline · 2024–2026")
+    expect(page.locator("#run-title")).to_contain_text("Baseline: no new controls · 2024–2026")
+    expect(page.locator("#run-title")).to_have_attribute("title", "baseline")
     assert fiscal_card(page) == "$0 M"
     assert page.locator("#answers tbody tr").count() > 10
 
@@ -161,12 +163,13 @@ def test_run_change_a_lever_reopen_and_compare(page: Page) -> None:
     expect(page.locator("#floor-range")).to_have_value("200")
     second = run_and_wait(page, first)
     assert_charts_drawn(page)
-    expect(page.locator("#run-title")).to_contain_text("baseline-dashboard")
+    expect(page.locator("#run-title")).to_contain_text("with dashboard changes")
     expect(page.locator("#run-changes")).to_contain_text("price floor 200 USD/kg")
     assert fiscal_card(page) != "$0 M"
     delta = page.locator('.metric[data-key="fiscal_cost"] .metric-delta')
     expect(delta).to_contain_text("▲")
     expect(delta).to_contain_text("vs previous run")
+    expect(delta).to_contain_text("$")  # one money format: "$12 M"
     screenshot_dir = os.environ.get("RAREFLOW_SCREENSHOT_DIR")
     if screenshot_dir:
         page.evaluate("window.scrollTo(0, 0)")
@@ -188,7 +191,20 @@ def test_run_change_a_lever_reopen_and_compare(page: Page) -> None:
     expect(fiscal_row).to_have_count(1)
     cells = fiscal_row.locator("td")
     assert cells.nth(1).inner_text() == "$0 M"
-    assert cells.nth(3).inner_text().startswith("+")
+    assert cells.nth(3).inner_text().startswith("+$")
+    # Charts of A and B over every year, with the difference.
+    for chart in ("prices", "shortfalls", "shares", "reliance"):
+        expect(page.locator(f"#compare-chart-{chart} .main-svg").first).to_be_visible()
+    assert page.locator("#compare-chart-prices .scatterlayer .trace").count() == 2
+    expect(page.locator("#compare-chart-prices .xtick")).to_have_count(3)  # 2024, 2025, 2026
+    # The CSV download is the API's comparison of the two runs.
+    with page.expect_download() as download_info:
+        page.click("#compare-csv")
+    download = download_info.value
+    assert download.suggested_filename == f"rareflow-compare-{first}-{second}.csv"
+    text = Path(download.path()).read_text()
+    assert text.startswith(f"# A = run {first}\n# B = run {second}\n")
+    assert "Total fiscal cost 2024–2026" in text
 
     # Reopen the first run: its numbers and its levers come back.
     page.click(f'#runs tr[data-run-id="{first}"] button')
@@ -196,6 +212,39 @@ def test_run_change_a_lever_reopen_and_compare(page: Page) -> None:
     assert fiscal_card(page) == "$0 M"
     expect(page.locator("#price-floor")).to_have_value("0")
     assert_charts_drawn(page)
+
+
+def test_words_glossary_and_the_approval_field(page: Page) -> None:
+    assert page.locator("#scenario option[value='mp-dod-2025']").inner_text() == (
+        "US Defense Department deal with MP Materials")
+    page.click("#glossary summary")
+    for term in ("t REO", "HHI", "CRMA", "de minimis", "NdPr", "Offtake", "Price floor",
+                 "Demand response", "Shortfall", "pp"):
+        expect(page.locator("#glossary dt", has_text=term).first).to_be_visible()
+    page.click("#glossary summary")
+    page.select_option("#scenario", "heavy-ban")
+    page.select_option("#ec-mode", "licence")
+    expect(page.locator("#ec-approval")).to_be_visible()
+    page.select_option("#ec-mode", "ban")
+    expect(page.locator("#ec-approval")).to_be_hidden()
+    expect(page.locator("#ec-policy option:checked")).not_to_contain_text("_")
+
+
+def test_a_run_shows_progress_and_can_be_cancelled(page: Page) -> None:
+    before = page.locator("#runs tbody tr[data-run-id]").count()
+    page.select_option("#scenario", "baseline")
+    page.fill("#year-start", "2024")
+    page.fill("#year-end", "2040")
+    page.click("#run-button")
+    expect(page.locator("#cancel-button")).to_be_visible()
+    expect(page.locator("#run-progress-text")).to_contain_text(re.compile(r"[1-9]\d* of 17 years"),
+                                                               timeout=RUN_TIMEOUT_MS)
+    page.click("#cancel-button")
+    expect(page.locator("#status")).to_contain_text("nothing was stored", timeout=RUN_TIMEOUT_MS)
+    expect(page.locator("#cancel-button")).to_be_hidden()
+    expect(page.locator("#run-button")).to_be_enabled()
+    page.click("#refresh-runs")
+    expect(page.locator("#runs tbody tr[data-run-id]")).to_have_count(before)
 
 
 def test_invalid_levers_are_explained_and_nothing_runs(page: Page) -> None:

@@ -15,6 +15,8 @@
     compareA: null,
     compareB: null,
     compareRows: [],
+    compareSeries: [],
+    job: null,          // the job id of the run in progress
     busy: false,
   };
 
@@ -88,14 +90,15 @@
     const policy = $("ec-policy").value;
     $("ec-hint").textContent = policy === NEW_CONTROL
       ? "Adds a Chinese control on oxide, metal and magnets to all destinations."
-      : `Edits the scenario's policy ${policy}; untick “In force” to drop it.`;
+      : `Edits this scenario's policy “${policyTitle(currentScenario(), policy)}”; untick “In force” to drop it.`;
+    $("ec-hint").title = policy === NEW_CONTROL ? "" : policy;
   }
 
   function fillPolicyChoices(scenario) {
     const select = $("ec-policy");
     select.replaceChildren();
     for (const id of Object.keys(scenario.targets.export_controls)) {
-      select.append(el("option", { value: id, text: id }));
+      select.append(el("option", { value: id, text: policyTitle(scenario, id), title: id }));
     }
     select.append(el("option", { value: NEW_CONTROL, text: "add a new control" }));
   }
@@ -114,8 +117,16 @@
     }
   }
 
-  function describeTarget(id, what, terms) {
-    return id ? `Edits ${id}; 0 removes it.` : `None in this scenario; a value above 0 adds ${what} (${terms}).`;
+  function policyTitle(scenario, id) {
+    const policy = (scenario.policies || []).find((p) => p.id === id);
+    return policy ? policy.title : id;
+  }
+
+  // A hint naming a scenario's policy in words; its id goes in the tooltip.
+  function setTargetHint(hintId, scenario, id, text) {
+    const hint = $(hintId);
+    hint.textContent = id ? `Edits “${policyTitle(scenario, id)}”; 0 removes it.` : text;
+    hint.title = id || "";
   }
 
   function applyLevers(scenario, levers) {
@@ -130,11 +141,12 @@
     $("delay-announced").value = levers.delay_announced_years;
     $("delay-construction").value = levers.delay_under_construction_years;
     const targets = scenario.targets;
-    $("floor-hint").textContent = describeTarget(targets.price_floor, "a floor for MP Materials' NdPr oxide", "DoD terms: from Oct 2025, 10 years");
-    $("offtake-hint").textContent = describeTarget(targets.offtake, "a US offtake of the MP 10X plant", "DoD terms: from 2028, 10 years");
-    $("recycling-hint").textContent = targets.recycling_target
-      ? `Edits ${targets.recycling_target}; 0 removes it.`
-      : "None in this scenario; a share above 0 adds a binding US target, rising linearly from 2025.";
+    setTargetHint("floor-hint", scenario, targets.price_floor,
+      "None in this scenario; a value above 0 adds a floor for MP Materials' NdPr oxide (DoD terms: from Oct 2025, 10 years).");
+    setTargetHint("offtake-hint", scenario, targets.offtake,
+      "None in this scenario; a value above 0 adds a US offtake of the MP 10X plant (DoD terms: from 2028, 10 years).");
+    setTargetHint("recycling-hint", scenario, targets.recycling_target,
+      "None in this scenario; a share above 0 adds a binding US target, rising linearly from 2025.");
   }
 
   function setPair(rangeId, numberId, value) {
@@ -154,6 +166,7 @@
   function selectScenario(name, levers, years) {
     const scenario = state.scenarios[name];
     $("scenario").value = name;
+    $("scenario").title = name;
     $("scenario-description").textContent = scenario.description;
     const span = years || scenario.years || { start: 2024, end: 2040 };
     $("year-start").value = span.start;
@@ -199,6 +212,12 @@
 
   // ---- running ------------------------------------------------------------------------------
 
+  const POLL_MS = 300;
+  const JSON_HEADERS = { "Content-Type": "application/json" };
+  const sleep = (ms) => new Promise((resolve) => { setTimeout(resolve, ms); });
+
+  // A run goes to the server as a job; the page polls it for each finished year and can
+  // cancel it (the server then stores nothing).
   async function runScenario(event) {
     event.preventDefault();
     if (state.busy) return;
@@ -212,27 +231,55 @@
     }
     setBusy(true);
     const started = performance.now();
-    const timer = setInterval(() => {
-      const seconds = ((performance.now() - started) / 1000).toFixed(0);
-      setStatus(`Running ${request.scenario}… ${seconds} s`, "busy");
-    }, 250);
+    const name = $("scenario").selectedOptions[0]?.textContent || request.scenario;
     try {
-      const view = await api("/api/runs", {
-        method: "POST",
-        headers: { "Content-Type": "application/json" },
-        body: JSON.stringify(request),
-      });
-      clearInterval(timer);
+      let job = await api("/api/jobs", { method: "POST", headers: JSON_HEADERS, body: JSON.stringify(request) });
+      state.job = job.job_id;
+      while (job.state === "running" || job.state === "cancelling") {
+        showProgress(job, name, started);
+        await sleep(POLL_MS);
+        job = await api(`/api/jobs/${job.job_id}`);
+      }
       const seconds = ((performance.now() - started) / 1000).toFixed(1);
-      showView(view);
-      setStatus(`Run ${view.run.run_id} finished in ${seconds} s`, "ok");
-      await refreshRuns();
+      if (job.state === "done") {
+        showView(job.view);
+        setStatus(`Run ${job.view.run.run_id} finished in ${seconds} s`, "ok");
+        await refreshRuns();
+      } else if (job.state === "cancelled") {
+        setStatus(`Run cancelled after ${job.done_years} of ${job.total_years} years; nothing was stored`, "info");
+      } else {
+        showError(job.error || "The run failed.");
+        setStatus("Run failed", "error");
+      }
     } catch (error) {
       showError(error.message);
       setStatus("Run failed", "error");
     } finally {
-      clearInterval(timer);
+      state.job = null;
       setBusy(false);
+    }
+  }
+
+  function showProgress(job, name, started) {
+    const seconds = ((performance.now() - started) / 1000).toFixed(0);
+    const bar = $("run-progress");
+    bar.max = job.total_years;
+    bar.value = job.done_years;
+    const where = job.last_year ? `, last finished ${job.last_year}` : "";
+    const text = job.state === "cancelling"
+      ? "Cancelling…"
+      : `${job.done_years} of ${job.total_years} years${where} · ${seconds} s`;
+    $("run-progress-text").textContent = text;
+    setStatus(`Running “${name}”: ${text}`, "busy");
+  }
+
+  async function cancelRun() {
+    if (!state.job) return;
+    $("cancel-button").disabled = true;
+    try {
+      await api(`/api/jobs/${state.job}`, { method: "DELETE", headers: JSON_HEADERS, body: "{}" });
+    } catch (error) {
+      setStatus(error.message, "error");
     }
   }
 
@@ -242,6 +289,13 @@
     button.disabled = busy;
     button.setAttribute("aria-busy", String(busy));
     button.textContent = busy ? "Running…" : "Run scenario";
+    $("cancel-button").hidden = !busy;
+    $("cancel-button").disabled = false;
+    $("run-progress-box").hidden = !busy;
+    if (busy) {
+      $("run-progress").value = 0;
+      $("run-progress-text").textContent = "Starting…";
+    }
     document.body.classList.toggle("busy", busy);
   }
 
@@ -252,12 +306,14 @@
     state.view = view;
     const run = view.run;
     const years = view.years;
-    $("run-title").textContent = `${run.scenario} · ${years[0]}–${years[years.length - 1]}`;
+    $("run-title").textContent = `${run.title || run.scenario} · ${years[0]}–${years[years.length - 1]}`;
+    $("run-title").title = run.scenario;
     $("run-title").dataset.runId = run.run_id;
-    $("run-meta").textContent = `Run ${run.run_id}, based on ${run.base_scenario}, created ${formatTime(run.created_at)}.`;
+    $("run-meta").textContent = `Run ${run.run_id}, based on “${run.base_title || run.base_scenario}”, created ${formatTime(run.created_at)}.`;
+    const words = run.changes_in_words || run.changes;
     $("run-changes").replaceChildren(
-      ...(run.changes.length ? run.changes : ["scenario as bundled, no lever changed"])
-        .map((change) => el("li", { text: change })),
+      ...(words.length ? words.map((text, i) => el("li", { text, title: run.changes[i] }))
+        : [el("li", { text: "scenario as bundled, no lever changed" })]),
     );
     showHeadline(view.headline);
     showCharts(view.figures);
@@ -283,7 +339,7 @@
         } else {
           const better = (change > 0) === card.higher_is_better;
           delta.classList.add(better ? "better" : "worse");
-          delta.textContent = `${change > 0 ? "▲" : "▼"} ${formatNumber(Math.abs(change))} ${card.unit} vs previous run`;
+          delta.textContent = `${change > 0 ? "▲" : "▼"} ${formatAmount(Math.abs(change), card.unit)} vs previous run`;
         }
         box.append(delta);
       }
@@ -400,7 +456,7 @@
       layout.margin.b = Math.max(layout.margin.b || 0, 60);
       if (narrow) {
         layout.margin.l = Math.min(layout.margin.l || 70, 56);
-        layout.margin.r = 12;
+        layout.margin.r = layout.yaxis2 ? Math.min(layout.margin.r || 56, 56) : 12;
       }
     }
     return { data, layout };
@@ -451,7 +507,8 @@
   function showAnswers(rows) {
     const body = $("answers").tBodies[0];
     body.replaceChildren(...rows.map((row) =>
-      el("tr", {}, el("td", { text: row.question }), el("td", { class: "num", text: row.answer }))));
+      el("tr", {}, el("td", { text: row.label || row.question, title: row.question }),
+        el("td", { class: "num", text: row.answer }))));
     $("answers-section").hidden = rows.length === 0;
   }
 
@@ -472,11 +529,11 @@
       const open = el("button", { type: "button", text: "Open", disabled: !run.openable,
         title: run.openable ? "Show this run" : `${run.kind} run (${run.status}): open it with rareflow report` });
       open.addEventListener("click", () => openRun(run.run_id));
-      const changes = run.changes.length ? run.changes.join("; ") : "—";
+      const changes = run.changes.length ? (run.changes_in_words || run.changes).join("; ") : "—";
       body.append(el("tr", { "data-run-id": run.run_id },
         el("td", {}, pickA), el("td", {}, pickB),
         el("td", { class: "mono", text: run.run_id }),
-        el("td", { text: run.scenario }),
+        el("td", { text: run.title || run.scenario, title: run.scenario }),
         el("td", { text: years }),
         el("td", { class: "changes-cell", text: changes, title: changes }),
         el("td", { text: formatTime(run.created_at) }),
@@ -514,22 +571,79 @@
     }
   }
 
+  //: Comparison charts: a chart id, its heading, and the comparison sections it draws from.
+  const COMPARE_CHARTS = [
+    ["prices", "Prices", ["Prices"]],
+    ["shortfalls", "Shortfalls and demand response", ["Shortfalls", "Demand response"]],
+    ["shares", "Shares of production", ["Market shares and concentration"]],
+    ["reliance", "Import reliance", ["Import reliance and stocks"]],
+  ];
+
   async function compareRuns() {
     const a = state.compareA;
     const b = state.compareB;
     setStatus(`Comparing ${a} with ${b}…`, "busy");
     try {
-      const data = await api(`/api/compare?a=${encodeURIComponent(a)}&b=${encodeURIComponent(b)}`);
+      const query = `a=${encodeURIComponent(a)}&b=${encodeURIComponent(b)}`;
+      const data = await api(`/api/compare?${query}`);
       state.compareRows = data.rows;
-      $("compare-title").textContent =
-        `A: ${data.a.scenario} (${data.a.run_id})  ·  B: ${data.b.scenario} (${data.b.run_id})`;
-      showComparison();
+      state.compareSeries = data.series;
+      const title = $("compare-title");
+      title.textContent = `A: ${data.a.title || data.a.scenario}  ·  B: ${data.b.title || data.b.scenario}`;
+      title.title = `A = run ${data.a.run_id} (${data.a.scenario}), B = run ${data.b.run_id} (${data.b.scenario})`;
+      $("compare-csv").href = `/api/compare.csv?${query}`;
       $("comparison").hidden = false;
+      showComparisonCharts();
+      showComparison();
       $("comparison").scrollIntoView({ behavior: "smooth", block: "start" });
       setStatus(`Compared ${a} with ${b}`, "ok");
     } catch (error) {
       setStatus(error.message, "error");
     }
+  }
+
+  function showComparisonCharts() {
+    const holder = $("compare-charts");
+    for (const node of holder.querySelectorAll(".chart")) Plotly.purge(node);
+    holder.replaceChildren();
+    for (const [key, heading, sections] of COMPARE_CHARTS) {
+      const series = state.compareSeries.filter((entry) => sections.includes(entry.section));
+      if (series.length === 0) continue;
+      const select = el("select", { id: `compare-pick-${key}`, "aria-label": `${heading}: series` });
+      series.forEach((entry, i) => select.append(el("option", { value: String(i), text: entry.label, title: entry.name })));
+      // Start on the series whose runs differ most, relative to its size.
+      const spread = series.map((entry) => Math.max(0, ...entry.difference.map((d) => Math.abs(d || 0)))
+        / Math.max(1e-9, ...entry.a.map((v) => Math.abs(v || 0))));
+      select.value = String(spread.indexOf(Math.max(...spread)));
+      const chart = el("div", { class: `chart compare-${key}`, id: `compare-chart-${key}`, "data-chart": key });
+      const box = el("div", { class: "compare-chart", "data-compare": key }, select, chart);
+      holder.append(box);
+      const draw = () => drawFigure(chart, compareFigure(heading, series[Number(select.value)]));
+      select.addEventListener("change", draw);
+      draw();
+    }
+  }
+
+  function compareFigure(heading, entry) {
+    const unit = entry.unit === "%" ? "%" : entry.unit;
+    const diffUnit = entry.unit === "%" ? "pp" : entry.unit;
+    return {
+      data: [
+        { type: "scatter", mode: "lines+markers", name: "A", x: entry.years, y: entry.a, line: { color: "#1f5fa8" } },
+        { type: "scatter", mode: "lines+markers", name: "B", x: entry.years, y: entry.b, line: { color: "#c0392b", dash: "dash" } },
+        { type: "bar", name: `B − A (${diffUnit})`, x: entry.years, y: entry.difference, yaxis: "y2", marker: { color: "rgba(120,120,120,0.35)" } },
+      ],
+      layout: {
+        title: { text: `${heading}: ${entry.label}` },
+        height: 400,
+        margin: { l: 64, r: 56, t: 70, b: 60 },
+        xaxis: { tickformat: "d", dtick: entry.years.length > 12 ? 2 : 1, title: { text: "year" } },
+        yaxis: { title: { text: unit } },
+        yaxis2: { overlaying: "y", side: "right", showgrid: false, zeroline: true, title: { text: `B − A (${diffUnit})` } },
+        template: "plotly_white",
+        legend: { orientation: "h" },
+      },
+    };
   }
 
   function differs(row) {
@@ -544,9 +658,9 @@
     body.replaceChildren(...rows.map((row) => {
       const shownA = row.answer_a || formatValue(row.value_a);
       const shownB = row.answer_b || formatValue(row.value_b);
-      const diff = row.difference === null ? "" : signed(row.difference);
+      const diff = row.difference === null ? "" : signed(row.difference, row.unit);
       return el("tr", { class: differs(row) ? "diff" : "" },
-        el("td", { text: row.question }),
+        el("td", { text: row.label || row.question, title: row.question }),
         el("td", { class: "num", text: shownA }),
         el("td", { class: "num", text: shownB }),
         el("td", { class: "num", text: diff }),
@@ -564,12 +678,20 @@
     return value.toLocaleString("en-US", { maximumFractionDigits: digits, minimumFractionDigits: 0 });
   }
 
+  // One money format everywhere: "$1,234 M"; percentage changes in percentage points.
+  function formatAmount(value, unit) {
+    if (unit === "USD million") return `$${formatNumber(value)} M`;
+    if (unit === "%") return `${formatNumber(value)} pp`;
+    return `${formatNumber(value)} ${unit}`;
+  }
+
   function formatValue(value) {
     return value === null || value === undefined ? "n/a" : formatNumber(value);
   }
 
-  function signed(value) {
-    return (value > 0 ? "+" : value < 0 ? "−" : "") + formatNumber(Math.abs(value));
+  function signed(value, unit) {
+    const sign = value > 0 ? "+" : value < 0 ? "−" : "";
+    return unit ? sign + formatAmount(Math.abs(value), unit) : sign + formatNumber(Math.abs(value));
   }
 
   function formatTime(iso) {
@@ -586,7 +708,7 @@
       for (const scenario of data.scenarios) state.scenarios[scenario.name] = scenario;
       const select = $("scenario");
       select.replaceChildren(...data.scenarios.map((s) =>
-        el("option", { value: s.name, text: s.name, title: s.description })));
+        el("option", { value: s.name, text: s.title || s.name, title: `${s.name}: ${s.description}` })));
       for (const id of ["year-start", "year-end"]) {
         $(id).min = data.bounds.years.min;
         $(id).max = data.bounds.years.max;
@@ -614,6 +736,7 @@
     $("sankey-year").addEventListener("change", onSankeyYear);
     $("refresh-runs").addEventListener("click", () => refreshRuns().catch((e) => setStatus(e.message, "error")));
     $("compare-button").addEventListener("click", compareRuns);
+    $("cancel-button").addEventListener("click", cancelRun);
     $("only-differences").addEventListener("change", showComparison);
     window.addEventListener("resize", onResize);
     linkPair("floor-range", "price-floor");
