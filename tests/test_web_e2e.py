@@ -335,13 +335,21 @@ def test_layout_fits_phone_tablet_and_desktop(browser: Browser, server: str, wid
             page.locator("#runs tbody tr[data-run-id] button").first.click()
             expect(page.locator("#run-title")).to_have_attribute("data-run-id", re.compile("."))
         assert_charts_drawn(page)
+        runs = page.locator("#runs tbody tr[data-run-id]")
+        if runs.count() >= 2:  # the comparison's charts and table must fit as well
+            runs.nth(1).locator('input[name="cmp-a"]').check()
+            runs.nth(0).locator('input[name="cmp-b"]').check()
+            page.click("#compare-button")
+            expect(page.locator("#compare-chart-prices .main-svg").first).to_be_visible()
+        page.evaluate("window.scrollTo(0, 0)")
         page.wait_for_timeout(500)  # the debounced re-fit of the charts to their boxes
         excess, overlaps = layout_problems(page)
         assert excess <= 0, f"the page scrolls sideways by {excess} px at {width} px"
         assert overlaps == [], overlaps
         screenshot_dir = os.environ.get("RAREFLOW_SCREENSHOT_DIR")
         if screenshot_dir:
+            height = min(int(page.evaluate("document.documentElement.scrollHeight")), 2400)
             page.screenshot(path=str(Path(screenshot_dir) / f"dashboard-{width}.png"),
-                            full_page=True)
+                            full_page=True, clip={"x": 0, "y": 0, "width": width, "height": height})
     finally:
         context.close()

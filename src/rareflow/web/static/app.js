@@ -637,7 +637,7 @@
         title: { text: `${heading}: ${entry.label}` },
         height: 400,
         margin: { l: 64, r: 56, t: 70, b: 60 },
-        xaxis: { tickformat: "d", dtick: entry.years.length > 12 ? 2 : 1, title: { text: "year" } },
+        xaxis: { tickformat: "d", dtick: entry.years.length > 12 ? 2 : 1 },
         yaxis: { title: { text: unit } },
         yaxis2: { overlaying: "y", side: "right", showgrid: false, zeroline: true, title: { text: `B − A (${diffUnit})` } },
         template: "plotly_white",
