@@ -157,6 +157,11 @@ def test_run_change_a_lever_reopen_and_compare(page: Page) -> None:
     expect(page.locator("#run-title")).to_have_attribute("title", "baseline")
     assert fiscal_card(page) == "$0 M"
     assert page.locator("#answers tbody tr").count() > 10
+    with page.expect_download() as download_info:  # any chart's numbers as CSV
+        page.click("#csv-prices")
+    prices = Path(download_info.value.path()).read_text().splitlines()
+    assert prices[0] == "series,x,y" and len(prices) > 3
+    assert any(line.startswith('"NdPr oxide, outside China",2026,') for line in prices[1:])
 
     # Move one lever: a US$200/kg NdPr floor for MP Materials; its cost must show up.
     page.fill("#price-floor", "200")

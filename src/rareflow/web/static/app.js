@@ -353,20 +353,68 @@
       ...Object.keys(figures).filter((key) => !CHART_ORDER.includes(key))];
     for (const node of [...holder.children]) {
       if (!keys.includes(node.dataset.chart)) {
-        Plotly.purge(node);
+        for (const chart of node.querySelectorAll(".chart")) Plotly.purge(chart);
         node.remove();
       }
     }
     // Draw into a visible section: Plotly sizes a chart from its container's width.
     $("charts-section").hidden = keys.length === 0;
     for (const key of keys) {
-      let node = holder.querySelector(`[data-chart="${key}"]`);
+      let node = $(`chart-${key}`);
       if (!node) {
-        node = el("div", { class: `chart chart-${key}`, id: `chart-${key}`, "data-chart": key });
-        holder.append(node);
+        node = el("div", { class: `chart chart-${key}`, id: `chart-${key}` });
+        const download = el("button", { type: "button", class: "csv-button", id: `csv-${key}`,
+          text: "Download data (CSV)", title: "The numbers this chart shows, as CSV" });
+        download.addEventListener("click", () => downloadChartData(key, node));
+        holder.append(el("div", { class: `chart-box chart-box-${key}`, "data-chart": key },
+          node, el("div", { class: "chart-tools" }, download)));
       }
       drawFigure(node, figures[key]);
     }
+  }
+
+  // ---- chart data as CSV --------------------------------------------------------------------
+
+  function csvCell(value) {
+    if (value === null || value === undefined) return "";
+    const text = String(value);
+    return /[",\n]/.test(text) ? `"${text.replace(/"/g, '""')}"` : text;
+  }
+
+  function toCsv(rows) {
+    return rows.map((row) => row.map(csvCell).join(",")).join("\n") + "\n";
+  }
+
+  // The numbers a chart shows (its visible traces), from Plotly's own decoded data.
+  function chartRows(node) {
+    const traces = (node._fullData || []).filter((trace) => trace.visible === true);
+    const sankey = traces.find((trace) => trace.type === "sankey");
+    if (sankey) {
+      const labels = sankey.node.customdata || sankey.node.label;
+      const link = sankey.link;
+      const rows = [["from", "to", "t REO"]];
+      for (let i = 0; i < link.value.length; i++) {
+        rows.push([labels[link.source[i]], labels[link.target[i]], link.value[i]]);
+      }
+      return rows;
+    }
+    const rows = [["series", "x", "y"]];
+    for (const trace of traces) {
+      const xs = trace.x || [];
+      const ys = trace.y || [];
+      for (let i = 0; i < Math.min(xs.length, ys.length); i++) rows.push([trace.name, xs[i], ys[i]]);
+    }
+    return rows;
+  }
+
+  function downloadChartData(key, node) {
+    const runId = state.view ? state.view.run.run_id : "run";
+    const blob = new Blob([toCsv(chartRows(node))], { type: "text/csv" });
+    const link = el("a", { href: URL.createObjectURL(blob), download: `rareflow-${runId}-${key}.csv` });
+    document.body.append(link);
+    link.click();
+    link.remove();
+    setTimeout(() => URL.revokeObjectURL(link.href), 1000);
   }
 
   // ---- charts that fit the screen -----------------------------------------------------------
