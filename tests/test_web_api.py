@@ -647,3 +647,21 @@ def test_compare_csv_matches_the_run_store(
                 assert row[column] == ""
             else:
                 assert float(row[column]) == pytest.approx(float(want[column]), rel=1e-9)
+
+
+def test_the_sankey_can_show_one_element(
+    client: TestClient, two_runs: tuple[dict[str, Any], dict[str, Any]]
+) -> None:
+    plain, _ = two_runs
+    run_id = plain["run"]["run_id"]
+    assert "Dy" in plain["elements"] and "NdPr" in plain["elements"]
+    all_title = plain["figures"]["sankey"]["layout"]["title"]["text"]
+    dy = client.get(f"/api/runs/{run_id}?element=Dy")
+    assert dy.status_code == 200, dy.text
+    sankey = dy.json()["figures"]["sankey"]
+    assert "Dy only" in sankey["layout"]["title"]["text"] and "all elements" in all_title
+    total = sum(plain["figures"]["sankey"]["data"][0]["link"]["value"])
+    assert 0 < sum(sankey["data"][0]["link"]["value"]) < total
+    assert dy.json()["figures"]["prices"] == plain["figures"]["prices"]
+    unknown = client.get(f"/api/runs/{run_id}?element=Xx")
+    assert unknown.status_code == 422 and "no element 'Xx'" in unknown.json()["error"]

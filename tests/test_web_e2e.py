@@ -162,6 +162,8 @@ def test_run_change_a_lever_reopen_and_compare(page: Page) -> None:
     prices = Path(download_info.value.path()).read_text().splitlines()
     assert prices[0] == "series,x,y" and len(prices) > 3
     assert any(line.startswith('"NdPr oxide, outside China",2026,') for line in prices[1:])
+    page.select_option("#sankey-element", "Dy")  # the Sankey of one element
+    expect(page.locator("#chart-sankey .gtitle")).to_contain_text("Dy only")
 
     # Move one lever: a US$200/kg NdPr floor for MP Materials; its cost must show up.
     page.fill("#price-floor", "200")

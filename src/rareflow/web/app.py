@@ -10,7 +10,8 @@ Routes::
     GET  /api/jobs/<id>         a job's progress (years done), and its run's view once done
     DELETE /api/jobs/<id>       cancel a job: the run stops and nothing is stored
     GET  /api/runs              past runs in the store, newest first
-    GET  /api/runs/<id>         reopen a stored run (answers and charts)
+    GET  /api/runs/<id>         reopen a stored run (answers and charts; ?year= and ?element=
+                                choose the Sankey's year and element)
     GET  /api/compare?a=&b=     two stored runs side by side, every shared year
     GET  /api/compare.csv?a=&b= the same comparison as CSV
 
@@ -44,7 +45,14 @@ from rareflow.web.guard import DEFAULT_MAX_BODY, RequestGuard
 from rareflow.web.jobs import Busy, RunFailed, RunPool, RunRefused, UnknownJob, shared_world
 from rareflow.web.levers import lever_bounds
 from rareflow.web.payloads import RUN_ID_PATTERN, RunRequest
-from rareflow.web.views import compare_csv, compare_table, compare_view, result_view, run_summary
+from rareflow.web.views import (
+    compare_csv,
+    compare_table,
+    compare_view,
+    result_elements,
+    result_view,
+    run_summary,
+)
 
 #: Host names a browser uses for a server bound to the loopback interface.
 LOOPBACK_HOSTS = ("127.0.0.1", "localhost", "[::1]", "::1")
@@ -155,12 +163,16 @@ def create_app(
     async def open_run(
         run_id: Annotated[str, PathParam(pattern=RUN_ID_PATTERN)],
         year: Annotated[int | None, Query(ge=1950, le=2150)] = None,
+        element: Annotated[str | None, Query(pattern=r"^[A-Za-z]{1,8}$")] = None,
     ) -> dict[str, Any]:
         info, result = await run_in_threadpool(_load_run, store_dir, run_id)
         if year is not None and year not in {int(y) for y in result["year"].values}:
             raise ApiError(422, f"run {info.run_id} has no year {year}")
+        if element is not None and element not in result_elements(result):
+            raise ApiError(422, f"run {info.run_id} has no element '{element}' (it has "
+                                f"{', '.join(result_elements(result))})")
         return await run_in_threadpool(result_view, run_summary(info, wording), result, world,
-                                       year=year, wording=wording)
+                                       year=year, wording=wording, element=element)
 
     @app.get("/api/compare")
     async def compare_runs(a: RunId, b: RunId) -> dict[str, Any]:

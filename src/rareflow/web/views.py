@@ -106,27 +106,49 @@ def headline(frame: pd.DataFrame, year: int) -> list[dict[str, Any]]:
 
 def result_view(
     summary: dict[str, Any], result: xr.Dataset, world: World, *, year: int | None = None,
-    wording: Wording = NO_WORDING,
+    wording: Wording = NO_WORDING, element: str | None = None,
 ) -> dict[str, Any]:
-    """Everything the page shows for one run: summary, answers, headline numbers and charts."""
+    """Everything the page shows for one run: summary, answers, headline numbers and charts.
+
+    ``year`` and ``element`` choose the Sankey's year (default: the last) and element (default:
+    all of them together).
+    """
     years = [int(y) for y in result["year"].values]
     frame = answers(result, world)
     return {
         "run": summary,
         "years": years,
+        "elements": result_elements(result),
         "answers": answer_records(frame, wording),
         "headline": headline(frame, years[-1]),
-        "figures": figures_json(result, world, year=year),
+        "figures": figures_json(result, world, year=year, element=element),
     }
 
 
-def figures_json(result: xr.Dataset, world: World, *, year: int | None = None) -> dict[str, Any]:
-    """The report's charts for one run as Plotly figure JSON, by chart id."""
+def result_elements(result: xr.Dataset) -> list[str]:
+    """The elements a run's flows cover, in the result's order."""
+    return [str(e) for e in result["element"].values] if "element" in result.dims else []
+
+
+def figures_json(
+    result: xr.Dataset, world: World, *, year: int | None = None, element: str | None = None
+) -> dict[str, Any]:
+    """The report's charts for one run as Plotly figure JSON, by chart id.
+
+    With ``element`` the Sankey shows that element's flows only (the other charts are as ever).
+    """
     import plotly.io
 
     from rareflow.report.figures import result_figures
+    from rareflow.report.sankey import sankey_figure, sankey_flows
 
     figures = result_figures(result, world, year=year)
+    if element is not None:
+        chosen = max(int(y) for y in result["year"].values) if year is None else year
+        sankey = sankey_figure(sankey_flows(result.sel(element=[element]), world, chosen))
+        title = str(sankey.layout.title.text).replace("all elements", f"{element} only")
+        sankey.update_layout(title_text=title)
+        figures["sankey"] = sankey
     return {key: json.loads(plotly.io.to_json(fig, validate=False))
             for key, fig in figures.items()}
 

@@ -535,14 +535,19 @@
     const select = $("sankey-year");
     select.replaceChildren(...years.map((year) => el("option", { value: year, text: year })));
     select.value = years[years.length - 1];
-    select.closest("label").hidden = !("sankey" in (state.view.figures || {}));
+    const elements = $("sankey-element");
+    elements.replaceChildren(el("option", { value: "", text: "all elements" }),
+      ...(state.view.elements || []).map((symbol) => el("option", { value: symbol, text: symbol })));
+    $("sankey-tools").hidden = !("sankey" in (state.view.figures || {}));
   }
 
   async function onSankeyYear() {
     if (!state.view) return;
     const year = $("sankey-year").value;
+    const element = $("sankey-element").value;
+    const query = `year=${encodeURIComponent(year)}${element ? `&element=${encodeURIComponent(element)}` : ""}`;
     try {
-      const view = await api(`/api/runs/${state.view.run.run_id}?year=${encodeURIComponent(year)}`);
+      const view = await api(`/api/runs/${state.view.run.run_id}?${query}`);
       if (view.figures.sankey) {
         state.view.figures.sankey = view.figures.sankey;
         drawFigure($("chart-sankey"), view.figures.sankey);
@@ -782,6 +787,7 @@
     $("ec-enabled").addEventListener("change", syncControlFields);
     $("ec-mode").addEventListener("change", syncControlFields);
     $("sankey-year").addEventListener("change", onSankeyYear);
+    $("sankey-element").addEventListener("change", onSankeyYear);
     $("refresh-runs").addEventListener("click", () => refreshRuns().catch((e) => setStatus(e.message, "error")));
     $("compare-button").addEventListener("click", compareRuns);
     $("cancel-button").addEventListener("click", cancelRun);
