@@ -536,3 +536,132 @@ def test_serve_warns_loudly_off_loopback(
     assert exposed.exit_code == 0, exposed.output
     assert "WARNING" in exposed.output and "no authentication" in exposed.output
     assert started == [("127.0.0.1", 8123), ("0.0.0.0", 8050)]
+
+
+# --- words, background runs with progress and cancel, comparison over all years --------------
+
+
+def test_scenarios_and_policies_have_human_titles(client: TestClient) -> None:
+    scenarios = {s["name"]: s for s in client.get("/api/scenarios").json()["scenarios"]}
+    assert scenarios["mp-dod-2025"]["title"] == "US Defense Department deal with MP Materials"
+    for scenario in scenarios.values():
+        assert scenario["title"] != scenario["name"] and "_" not in scenario["title"]
+        for policy in scenario["policies"]:
+            assert policy["id"] not in policy["title"] and "_" not in policy["title"]
+    floor = next(p for p in scenarios["mp-dod-2025"]["policies"] if p["type"] == "price_floor")
+    assert floor["title"].startswith("Price floor: ")
+
+
+def test_answers_put_ids_and_usgs_codes_in_words(
+    two_runs: tuple[dict[str, Any], dict[str, Any]],
+) -> None:
+    plain, _ = two_runs
+    assert plain["run"]["title"] == "Baseline: no new controls"
+    labels = [row["label"] for row in plain["answers"]]
+    assert "United States defence systems magnet shortfall 2026" in labels
+    assert not any(row["answer"].startswith("E (") for row in plain["answers"])
+
+
+def wait_for_job(client: TestClient, job_id: str, until: Any) -> dict[str, Any]:
+    for _ in range(3000):
+        job: dict[str, Any] = client.get(f"/api/jobs/{job_id}").json()
+        if until(job):
+            return job
+        threading.Event().wait(0.05)
+    raise AssertionError(f"job {job_id} never reached the state asked for: {job}")
+
+
+def test_a_job_reports_each_year_and_ends_with_its_view(client: TestClient) -> None:
+    started = client.post("/api/jobs", json={"scenario": "baseline", "years": SHORT})
+    assert started.status_code == 202, started.text
+    job = started.json()
+    assert job["state"] == "running" and job["total_years"] == 3
+    done = wait_for_job(client, job["job_id"], lambda j: j["state"] != "running")
+    assert done["state"] == "done" and done["done_years"] == 3
+    run_id = done["view"]["run"]["run_id"]
+    assert client.get(f"/api/runs/{run_id}").status_code == 200
+    assert client.get("/api/jobs/0123456789abcdef").status_code == 404
+
+
+def test_a_cancelled_job_stops_and_stores_nothing(client: TestClient, store_dir: Path) -> None:
+    with RunStore(store_dir, read_only=True) as store:
+        before = {info.run_id for info in store.list_runs()}
+    started = client.post("/api/jobs", json={"scenario": "baseline",
+                                             "years": {"start": 2024, "end": 2040}})
+    assert started.status_code == 202, started.text
+    job_id = started.json()["job_id"]
+    running = wait_for_job(client, job_id, lambda j: j["done_years"] >= 1)
+    assert running["state"] == "running" and running["last_year"] >= 2024
+    # Like every request that changes something, a cancel says it is JSON (a CSRF guard).
+    cancelled = client.delete(f"/api/jobs/{job_id}", headers={"Content-Type": "application/json"})
+    assert cancelled.status_code == 200 and cancelled.json()["state"] == "cancelling"
+    ended = wait_for_job(client, job_id, lambda j: j["state"] != "cancelling")
+    assert ended["state"] == "cancelled" and ended["done_years"] < 17 and ended["view"] is None
+    with RunStore(store_dir, read_only=True) as store:
+        assert {info.run_id for info in store.list_runs()} == before
+    assert client.get("/api/runs").json()["active_runs"] == 0  # the slot is free again
+
+
+def test_compare_covers_every_year_with_series_for_charts(
+    client: TestClient, two_runs: tuple[dict[str, Any], dict[str, Any]]
+) -> None:
+    plain, floored = two_runs
+    a, b = plain["run"]["run_id"], floored["run"]["run_id"]
+    data = client.get(f"/api/compare?a={a}&b={b}").json()
+    assert data["years"] == [2024, 2025, 2026]
+    sections = {entry["section"] for entry in data["series"]}
+    assert {"Prices", "Shortfalls", "Import reliance and stocks"} <= sections
+    price = next(e for e in data["series"] if e["metric"] == "NdPr oxide price outside china")
+    assert price["years"] == [2024, 2025, 2026] and price["label"].endswith("outside China")
+    diffs = [y - x for x, y in zip(price["a"], price["b"], strict=True)]
+    assert price["difference"] == pytest.approx(diffs)
+
+
+def test_compare_csv_matches_the_run_store(
+    client: TestClient, two_runs: tuple[dict[str, Any], dict[str, Any]], store_dir: Path,
+    world: World,
+) -> None:
+    import csv
+    import io
+
+    import pandas as pd
+
+    from rareflow.metrics import compare
+
+    plain, floored = two_runs
+    a, b = plain["run"]["run_id"], floored["run"]["run_id"]
+    response = client.get(f"/api/compare.csv?a={a}&b={b}")
+    assert response.status_code == 200
+    assert response.headers["content-type"].startswith("text/csv")
+    assert f"rareflow-compare-{a}-{b}.csv" in response.headers["content-disposition"]
+    lines = response.text.splitlines()
+    assert lines[:2] == [f"# A = run {a}", f"# B = run {b}"]
+    rows = list(csv.DictReader(io.StringIO("\n".join(lines[2:]))))
+    with RunStore(store_dir, read_only=True) as store:
+        expected = compare(store.load_result(a), store.load_result(b), world,
+                           labels=("a", "b"), years=[2024, 2025, 2026])
+    assert [row["question"] for row in rows] == list(expected["question"])
+    for row, (_, want) in zip(rows, expected.iterrows(), strict=True):
+        for column in ("value_a", "value_b", "difference"):
+            if pd.isna(want[column]):
+                assert row[column] == ""
+            else:
+                assert float(row[column]) == pytest.approx(float(want[column]), rel=1e-9)
+
+
+def test_the_sankey_can_show_one_element(
+    client: TestClient, two_runs: tuple[dict[str, Any], dict[str, Any]]
+) -> None:
+    plain, _ = two_runs
+    run_id = plain["run"]["run_id"]
+    assert "Dy" in plain["elements"] and "NdPr" in plain["elements"]
+    all_title = plain["figures"]["sankey"]["layout"]["title"]["text"]
+    dy = client.get(f"/api/runs/{run_id}?element=Dy")
+    assert dy.status_code == 200, dy.text
+    sankey = dy.json()["figures"]["sankey"]
+    assert "Dy only" in sankey["layout"]["title"]["text"] and "all elements" in all_title
+    total = sum(plain["figures"]["sankey"]["data"][0]["link"]["value"])
+    assert 0 < sum(sankey["data"][0]["link"]["value"]) < total
+    assert dy.json()["figures"]["prices"] == plain["figures"]["prices"]
+    unknown = client.get(f"/api/runs/{run_id}?element=Xx")
+    assert unknown.status_code == 422 and "no element 'Xx'" in unknown.json()["error"]

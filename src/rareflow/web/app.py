@@ -6,9 +6,14 @@ Routes::
     GET  /static/<name>         one of a fixed list of files (see rareflow.web.assets)
     GET  /api/scenarios         bundled scenarios with their levers' defaults and bounds
     POST /api/runs              run a scenario with levers -> run id, answers, charts
+    POST /api/jobs              the same run in the background -> a job to poll
+    GET  /api/jobs/<id>         a job's progress (years done), and its run's view once done
+    DELETE /api/jobs/<id>       cancel a job: the run stops and nothing is stored
     GET  /api/runs              past runs in the store, newest first
-    GET  /api/runs/<id>         reopen a stored run (answers and charts)
-    GET  /api/compare?a=&b=     two stored runs side by side
+    GET  /api/runs/<id>         reopen a stored run (answers and charts; ?year= and ?element=
+                                choose the Sankey's year and element)
+    GET  /api/compare?a=&b=     two stored runs side by side, every shared year
+    GET  /api/compare.csv?a=&b= the same comparison as CSV
 
 Errors are JSON ``{"error": "..."}`` with a 4xx status that says what was wrong.
 """
@@ -30,22 +35,31 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.middleware.trustedhost import TrustedHostMiddleware
 
 from rareflow.model.errors import DataError
+from rareflow.scenario.scenario import Scenario
 from rareflow.store import AmbiguousRunError, RunNotFoundError, RunStore, StoreError
 from rareflow.store.runs import RunInfo
 from rareflow.web.assets import assets, index_page
 from rareflow.web.catalogue import Catalogue, UnknownScenario
 from rareflow.web.derive import LeverError, derive_scenario
 from rareflow.web.guard import DEFAULT_MAX_BODY, RequestGuard
-from rareflow.web.jobs import Busy, RunFailed, RunPool, RunRefused, shared_world
+from rareflow.web.jobs import Busy, RunFailed, RunPool, RunRefused, UnknownJob, shared_world
 from rareflow.web.levers import lever_bounds
 from rareflow.web.payloads import RUN_ID_PATTERN, RunRequest
-from rareflow.web.views import compare_view, result_view, run_summary
+from rareflow.web.views import (
+    compare_csv,
+    compare_table,
+    compare_view,
+    result_elements,
+    result_view,
+    run_summary,
+)
 
 #: Host names a browser uses for a server bound to the loopback interface.
 LOOPBACK_HOSTS = ("127.0.0.1", "localhost", "[::1]", "::1")
 MAX_LISTED_RUNS = 500
 
 RunId = Annotated[str, Query(pattern=RUN_ID_PATTERN)]
+JobId = Annotated[str, PathParam(pattern=r"^[0-9a-f]{16}$")]
 
 
 class ApiError(Exception):
@@ -72,6 +86,7 @@ def create_app(
     """
     world = shared_world()
     catalogue = Catalogue.load(world)
+    wording = catalogue.wording()
     RunStore(store_dir).close()  # create the store up front so reads never race its creation
     pool = RunPool(store_dir, max_active_runs)
     files = assets()
@@ -107,8 +122,7 @@ def create_app(
     async def scenarios() -> dict[str, Any]:
         return {"scenarios": catalogue.describe(), "bounds": lever_bounds()}
 
-    @app.post("/api/runs", status_code=201)
-    async def run(request: RunRequest) -> dict[str, Any]:
+    def prepare(request: RunRequest) -> tuple[Scenario, list[int], dict[str, Any]]:
         base = catalogue.get(request.scenario)
         derived = derive_scenario(base, request.levers, world)
         try:
@@ -120,23 +134,45 @@ def create_app(
             "levers": request.levers.model_dump(mode="json", exclude_none=True),
             "changes": list(derived.changes),
         }
-        return await pool.run(derived.scenario, years, params)
+        return derived.scenario, years, params
+
+    @app.post("/api/runs", status_code=201)
+    async def run(request: RunRequest) -> dict[str, Any]:
+        return await pool.run(*prepare(request))
+
+    @app.post("/api/jobs", status_code=202)
+    async def start_job(request: RunRequest) -> dict[str, Any]:
+        return pool.start(*prepare(request)).describe()
+
+    @app.get("/api/jobs/{job_id}")
+    async def job_progress(job_id: JobId) -> dict[str, Any]:
+        return pool.job(job_id).describe()
+
+    @app.delete("/api/jobs/{job_id}")
+    async def cancel_job(job_id: JobId) -> dict[str, Any]:
+        return pool.cancel(job_id).describe()
 
     @app.get("/api/runs")
     async def runs(limit: Annotated[int, Query(ge=1, le=MAX_LISTED_RUNS)] = 100) -> dict[str, Any]:
         infos = await run_in_threadpool(_list_runs, store_dir)
-        return {"runs": [run_summary(info) for info in infos[:limit]], "total": len(infos),
+        return {"runs": [run_summary(info, wording) for info in infos[:limit]],
+                "total": len(infos),
                 "active_runs": pool.active}
 
     @app.get("/api/runs/{run_id}")
     async def open_run(
         run_id: Annotated[str, PathParam(pattern=RUN_ID_PATTERN)],
         year: Annotated[int | None, Query(ge=1950, le=2150)] = None,
+        element: Annotated[str | None, Query(pattern=r"^[A-Za-z]{1,8}$")] = None,
     ) -> dict[str, Any]:
         info, result = await run_in_threadpool(_load_run, store_dir, run_id)
         if year is not None and year not in {int(y) for y in result["year"].values}:
             raise ApiError(422, f"run {info.run_id} has no year {year}")
-        return await run_in_threadpool(result_view, run_summary(info), result, world, year=year)
+        if element is not None and element not in result_elements(result):
+            raise ApiError(422, f"run {info.run_id} has no element '{element}' (it has "
+                                f"{', '.join(result_elements(result))})")
+        return await run_in_threadpool(result_view, run_summary(info, wording), result, world,
+                                       year=year, wording=wording, element=element)
 
     @app.get("/api/compare")
     async def compare_runs(a: RunId, b: RunId) -> dict[str, Any]:
@@ -144,10 +180,24 @@ def create_app(
         info_b, ds_b = await run_in_threadpool(_load_run, store_dir, b)
         try:
             return await run_in_threadpool(
-                compare_view, run_summary(info_a), ds_a, run_summary(info_b), ds_b, world
+                compare_view, run_summary(info_a, wording), ds_a, run_summary(info_b, wording),
+                ds_b, world, wording,
             )
         except ValueError as exc:
             raise ApiError(422, f"cannot compare runs {a} and {b}: {exc}") from None
+
+    @app.get("/api/compare.csv")
+    async def compare_runs_csv(a: RunId, b: RunId) -> Response:
+        info_a, ds_a = await run_in_threadpool(_load_run, store_dir, a)
+        info_b, ds_b = await run_in_threadpool(_load_run, store_dir, b)
+        try:
+            table = await run_in_threadpool(compare_table, ds_a, ds_b, world)
+        except ValueError as exc:
+            raise ApiError(422, f"cannot compare runs {a} and {b}: {exc}") from None
+        name = f"rareflow-compare-{info_a.run_id}-{info_b.run_id}.csv"
+        return Response(compare_csv(table, info_a.run_id, info_b.run_id),
+                        media_type="text/csv; charset=utf-8",
+                        headers={"Content-Disposition": f'attachment; filename="{name}"'})
 
     return RequestGuard(app, max_body=max_body)
 
@@ -192,6 +242,10 @@ def _error_handlers(app: FastAPI) -> None:
     @app.exception_handler(Busy)
     async def busy(_: Request, exc: Busy) -> JSONResponse:
         return JSONResponse({"error": str(exc)}, status_code=429, headers={"Retry-After": "5"})
+
+    @app.exception_handler(UnknownJob)
+    async def unknown_job(_: Request, exc: UnknownJob) -> JSONResponse:
+        return JSONResponse({"error": str(exc)}, status_code=404)
 
     @app.exception_handler(RunRefused)
     async def refused(_: Request, exc: RunRefused) -> JSONResponse:

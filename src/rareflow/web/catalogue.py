@@ -10,6 +10,7 @@ from rareflow.scenario.library import bundled_names, bundled_path
 from rareflow.scenario.loader import load_scenario
 from rareflow.scenario.scenario import Scenario
 from rareflow.web.levers import lever_defaults, lever_targets
+from rareflow.web.names import Wording, policy_title, scenario_title
 
 
 class UnknownScenario(LookupError):
@@ -50,6 +51,7 @@ class Catalogue:
         return [
             {
                 "name": name,
+                "title": scenario_title(name),
                 "description": scenario.description,
                 "lineage": list(scenario.lineage),
                 "years": None if scenario.years is None
@@ -57,8 +59,18 @@ class Catalogue:
                 "defaults": lever_defaults(scenario).model_dump(mode="json"),
                 "targets": lever_targets(scenario),
                 "policies": [
-                    {"id": p.id, "type": p.type, "note": p.note} for p in scenario.policies
+                    {"id": p.id, "type": p.type, "note": p.note,
+                     "title": policy_title(p.id, p.type, p.note)}
+                    for p in scenario.policies
                 ],
             }
             for name, scenario in sorted(self.scenarios.items())
         ]
+
+    def wording(self) -> Wording:
+        """Names for the ids of the world and of every bundled scenario's policies."""
+        policies = {
+            p.id: (p.id, p.type, p.note)
+            for scenario in self.scenarios.values() for p in scenario.policies
+        }
+        return Wording.build(self.world, policies.values())
