@@ -18,6 +18,7 @@ import xarray as xr
 from click.testing import CliRunner
 from plotly.offline import get_plotlyjs
 
+from browser import CHROMIUM, require_chromium
 from rareflow.cli import main
 from rareflow.data.loader import load_world
 from rareflow.metrics import answers, fan, prices, self_sufficiency_probability, shortfall
@@ -30,7 +31,6 @@ from rareflow.runs.runner import RunOutcome, run_scenario
 from rareflow.testing import empty_result, put
 
 YEARS = range(2024, 2027)
-CHROMIUM = Path("/usr/bin/chromium")
 
 
 @pytest.fixture(scope="module")
@@ -403,20 +403,16 @@ def test_cli_unknown_run_and_bad_year_exit_2(
 
 
 # -- browser ---------------------------------------------------------------------------------
-# Debian chromium through Playwright, network blocked. A missing browser fails these tests; set
-# RAREFLOW_SKIP_BROWSER=1 to skip them on purpose. RAREFLOW_SCREENSHOT_DIR=docs also refreshes
+# Debian chromium through Playwright, network blocked. Without it these tests skip (fail under
+# CI=true, tests/browser.py); RAREFLOW_SKIP_BROWSER=1 skips them on purpose. RAREFLOW_SCREENSHOT_DIR=docs also refreshes
 # docs/report.png (the top of the baseline 2024-2040 report, linked from the README).
 
 @contextmanager
 def _offline_page(width: int = 1280, height: int = 1600, scale: float = 1.0) -> Iterator[Any]:
     """A Chromium page that may read local files only; yields (page, remote urls, js errors)."""
-    if os.environ.get("RAREFLOW_SKIP_BROWSER") == "1":
-        pytest.skip("RAREFLOW_SKIP_BROWSER=1")
+    require_chromium()
     from playwright.sync_api import sync_playwright
 
-    if not CHROMIUM.exists():
-        pytest.fail(f"{CHROMIUM} is missing: install Debian's chromium or set "
-                    "RAREFLOW_SKIP_BROWSER=1 to skip the browser tests on purpose")
     remote: list[str] = []
     errors: list[str] = []
     with sync_playwright() as playwright:
