@@ -75,14 +75,27 @@ FULL = 1.0 - 1e-9
 def covered_demand(network: Network, inputs: YearInputs, regions: list[str],
                    elements: list[str]) -> float:
     """Demand of ``regions`` for ``elements`` (t REO): oxide demand plus magnet content."""
-    oxide = inputs.oxide_demand
-    direct = oxide.loc[oxide.region.isin(regions) & oxide.element.isin(elements), "quantity"]
+    return _demand_of(inputs, regions, elements, sector_content(network, elements))
+
+
+def sector_content(network: Network, elements: list[str]) -> dict[str, float]:
+    """Tonnes REO of ``elements`` per t of each magnet sector's demand (by its grade mix)."""
     content = network.magnet_mix.merge(network.recipes, on="grade_id")
     content = content.loc[content.element.isin(elements)]
     per_sector = (content.mix * content.content).groupby(content.sector).sum()
-    magnets = inputs.magnet_demand.loc[inputs.magnet_demand.region.isin(regions)]
-    embodied = (magnets.quantity * magnets.sector.map(per_sector).fillna(0.0)).sum()
-    return float(direct.sum() + embodied)
+    return {str(sector): float(value) for sector, value in per_sector.items()}
+
+
+def _demand_of(inputs: YearInputs, regions: list[str], elements: list[str],
+               content: dict[str, float]) -> float:
+    oxide = inputs.oxide_demand
+    direct = oxide.quantity.to_numpy(dtype=float)[
+        np.isin(oxide.region.to_numpy(), regions) & np.isin(oxide.element.to_numpy(), elements)]
+    magnets = inputs.magnet_demand
+    here = np.isin(magnets.region.to_numpy(), regions)
+    weight = np.array([content.get(sector, 0.0) for sector in magnets.sector.to_numpy()[here]])
+    embodied = magnets.quantity.to_numpy(dtype=float)[here] * weight
+    return float(np.nansum(direct) + np.nansum(embodied))
 
 
 class ExportControlEffect(Effect[ExportControl]):
@@ -118,6 +131,7 @@ class ExportControlEffect(Effect[ExportControl]):
         #: Covered demand (t REO) of each row's policy in the year its reference was observed.
         self.reference_demand: np.ndarray = np.zeros(family.size)
         self._delay_groups: dict[str, list[tuple[str, pd.DataFrame]]] = {}
+        self._content: dict[str, dict[str, float]] = {}
         # Per policy, worked out once rather than with pandas every year: its rows, its
         # covered columns, and those columns' positions by ship family (for a full ban).
         self.policy_rows = {p.id: (family.keys.policy == p.id).to_numpy() for p in self.policies}
@@ -153,8 +167,11 @@ class ExportControlEffect(Effect[ExportControl]):
         self.reference_demand = np.zeros(len(self.row_keys))
 
     def _demand(self, ctx: YearContext, policy: ExportControl) -> float:
-        return covered_demand(ctx.network, ctx.inputs, policy.destination_regions(ctx.world),
-                              list(policy.tracked_elements()))
+        elements = list(policy.tracked_elements())
+        content = self._content.get(policy.id)
+        if content is None:  # the grade mixes are fixed: weigh each sector once per policy
+            content = self._content[policy.id] = sector_content(ctx.network, elements)
+        return _demand_of(ctx.inputs, policy.destination_regions(ctx.world), elements, content)
 
     def current_reference(self, ctx: YearContext, policy: ExportControl) -> np.ndarray:
         """Reference flows of ``policy``'s rows in ``ctx.year``: frozen flows x demand growth."""
