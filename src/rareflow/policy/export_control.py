@@ -47,6 +47,8 @@ and reagents are not modelled); no extra cost or capacity cut is applied to them
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 import numpy as np
 import pandas as pd
 
@@ -78,7 +80,7 @@ def covered_demand(network: Network, inputs: YearInputs, regions: list[str],
     return _demand_of(inputs, regions, elements, sector_content(network, elements))
 
 
-def sector_content(network: Network, elements: list[str]) -> dict[str, float]:
+def sector_content(network: Network, elements: Sequence[str]) -> dict[str, float]:
     """Tonnes REO of ``elements`` per t of each magnet sector's demand (by its grade mix)."""
     content = network.magnet_mix.merge(network.recipes, on="grade_id")
     content = content.loc[content.element.isin(elements)]
@@ -86,7 +88,7 @@ def sector_content(network: Network, elements: list[str]) -> dict[str, float]:
     return {str(sector): float(value) for sector, value in per_sector.items()}
 
 
-def _demand_of(inputs: YearInputs, regions: list[str], elements: list[str],
+def _demand_of(inputs: YearInputs, regions: Sequence[str], elements: Sequence[str],
                content: dict[str, float]) -> float:
     oxide = inputs.oxide_demand
     direct = oxide.quantity.to_numpy(dtype=float)[
