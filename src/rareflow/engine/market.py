@@ -92,10 +92,8 @@ class MarketModel:
         self.row_lower = np.zeros(self.lp.n_rows)
         self.row_upper = np.zeros(self.lp.n_rows)
         self.inputs: YearInputs | None = None
-        #: Opening inventory per ``inventory_sell`` column and target stock per holding cell
-        #: of the last ``set_year`` (t REO).
+        #: Opening inventory per ``inventory_sell`` column of the last ``set_year`` (t REO).
         self.inventory_opening = np.zeros(0)
-        self.inventory_target = np.zeros(0)
         #: The columns of ``inputs`` as read by the last ``set_year`` (reused by the results).
         self.view: YearView | None = None
         self._year_maps = YearMaps(self)
@@ -256,7 +254,6 @@ class MarketModel:
         self.inputs = inputs
         self.view = view
         self.inventory_opening = opening
-        self.inventory_target = target
 
     def _push(
         self,
