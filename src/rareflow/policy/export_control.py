@@ -56,6 +56,7 @@ from rareflow.engine.inputs import YearInputs
 from rareflow.engine.inventory import precautionary_scale
 from rareflow.engine.lpcore import INF
 from rareflow.engine.network import SHIP_FAMILY, Network
+from rareflow.engine.simulate import content_per_tonne
 from rareflow.policy.base import (
     PRICE_STAGE,
     AccountContext,
@@ -82,9 +83,9 @@ def covered_demand(network: Network, inputs: YearInputs, regions: list[str],
 
 def sector_content(network: Network, elements: Sequence[str]) -> dict[str, float]:
     """Tonnes REO of ``elements`` per t of each magnet sector's demand (by its grade mix)."""
-    content = network.magnet_mix.merge(network.recipes, on="grade_id")
-    content = content.loc[content.element.isin(elements)]
-    per_sector = (content.mix * content.content).groupby(content.sector).sum()
+    content = content_per_tonne(network.world)
+    content = content.loc[content.element.isin(list(elements))]
+    per_sector = content.groupby("sector")["content"].sum()
     return {str(sector): float(value) for sector, value in per_sector.items()}
 
 
