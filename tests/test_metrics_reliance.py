@@ -5,11 +5,15 @@ import pytest
 
 from rareflow.metrics import (
     apparent_consumption,
+    embedded_net_import_reliance,
+    embedded_reliance_by_origin,
     exports,
     format_reliance,
     imports,
     imports_by_partner,
     net_import_reliance,
+    scope_apparent_consumption,
+    usgs_net_import_reliance,
 )
 from rareflow.testing import empty_result, put, ship
 
@@ -125,3 +129,34 @@ def test_ensemble_draws_pass_through():
     nir = net_import_reliance(ds, "separation", "USA", "NdPr")
     assert set(nir.dims) == {"draw", "year"}
     np.testing.assert_allclose(nir.sel(year=2031), [0.0, 0.5])
+
+
+def test_usgs_scope_takes_oxide_and_metal_as_one_material(ds):
+    """Compounds and metals: P = separated oxide; metal imports count, concentrate and magnets do not."""
+    ship(ds, "metal", "CHN", "USA", 8.0, origin="china")
+    ship(ds, "metal", "USA", "JPN", 3.0)
+    ship(ds, "concentrate", "AUS", "USA", 50.0)
+    ship(ds, "magnet", "CHN", "USA", 70.0, origin="china")
+    put(ds, "production", 6.0, year=2030, stage="metal", region="USA", element="NdPr",
+        origin="other")  # made from oxide already counted: not production again
+    # M - X + R = (30 - 5) + (8 - 3) + 5 = 35; AC = 10 + 35 = 45
+    nir = usgs_net_import_reliance(ds, "USA")
+    assert float(nir.sel(year=2030)) == pytest.approx(35.0 / 45.0)
+    assert nir.attrs["units"] == "1"
+    assert scalar(scope_apparent_consumption(ds, "USA", "total")) == pytest.approx(45.0)
+
+
+def test_embedded_reliance_counts_the_content_of_imported_magnets_by_origin(ds):
+    ship(ds, "magnet", "CHN", "USA", 70.0, origin="china")
+    ship(ds, "magnet", "JPN", "USA", 20.0, origin="china")  # Chinese metal in a Japanese magnet
+    ship(ds, "magnet", "USA", "AUS", 10.0)
+    # oxide: M - X = 25, R = 5; magnets: 90 - 10 = 80; AC = 10 + 110 = 120
+    embedded = embedded_net_import_reliance(ds, "USA", "NdPr")
+    assert float(embedded.sel(year=2030)) == pytest.approx(110.0 / 120.0)
+    assert float(usgs_net_import_reliance(ds, "USA", "NdPr").sel(year=2030)) == pytest.approx(0.75)
+    by_origin = embedded_reliance_by_origin(ds, "USA", "NdPr").sel(year=2030)
+    # china: oxide 20 + magnets 90; other: oxide 10 - 5, magnets -10
+    assert float(by_origin.sel(origin="china")) == pytest.approx(110.0 / 120.0)
+    assert float(by_origin.sel(origin="other")) == pytest.approx(-5.0 / 120.0)
+    assert float(by_origin.sum("origin")) + 5.0 / 120.0 == pytest.approx(float(embedded.sel(
+        year=2030)))

@@ -5,7 +5,12 @@ import math
 import numpy as np
 import pytest
 
-from rareflow.metrics import crma_compliance, recycled_share, stockpile_cover_months
+from rareflow.metrics import (
+    crma_compliance,
+    recycled_share,
+    stockpile_cover_months,
+    third_country_shares,
+)
 from rareflow.testing import empty_result, put, ship
 
 REGIONS = ["CHN", "USA", "DEU", "FRA", "EST", "AUS"]
@@ -30,7 +35,7 @@ def test_stockpile_cover_in_months():
     ds = empty_result([2030, 2031], REGIONS)
     put(ds, "stockpile_level", 50.0, region="USA", element="Dy")
     put(ds, "consumption", 600.0, year=2030, stage="separation", region="USA", element="Dy")
-    cover = stockpile_cover_months(ds, "USA", "Dy")
+    cover = stockpile_cover_months(ds, "USA", "Dy", basis="stage")
     assert float(cover.sel(year=2030)) == 1.0
     assert math.isnan(float(cover.sel(year=2031)))  # zero consumption
     assert cover.attrs["units"] == "months"
@@ -41,7 +46,25 @@ def test_stockpile_cover_over_solver_noise_is_undefined():
     ds = empty_result([2030], REGIONS)
     put(ds, "stockpile_level", 50.0, region="USA", element="Dy")
     put(ds, "consumption", 1e-12, stage="separation", region="USA", element="Dy")
+    assert math.isnan(float(stockpile_cover_months(ds, "USA", "Dy", basis="stage").sel(year=2030)))
     assert math.isnan(float(stockpile_cover_months(ds, "USA", "Dy").sel(year=2030)))
+
+
+def test_stockpile_cover_counts_the_dy_inside_imported_magnets():
+    """Oxide use 10 t/y + 110 t/y of Dy in imported magnets: 20 t lasts 2 months, not 24."""
+    ds = empty_result([2030], REGIONS)
+    put(ds, "stockpile_level", 20.0, region="USA", element="Dy")
+    put(ds, "consumption", 10.0, stage="separation", region="USA", element="Dy")
+    ship(ds, "oxide", "CHN", "USA", 10.0, element="Dy", origin="china")
+    oxide_only = float(stockpile_cover_months(ds, "USA", "Dy").sel(year=2030))
+    assert oxide_only == pytest.approx(24.0)
+    ship(ds, "magnet", "CHN", "USA", 110.0, element="Dy", origin="china")
+    embedded = float(stockpile_cover_months(ds, "USA", "Dy").sel(year=2030))
+    assert embedded == pytest.approx(2.0)
+    assert embedded < oxide_only
+    assert float(stockpile_cover_months(ds, "USA", "Dy", basis="stage").sel(year=2030)) == 24.0
+    with pytest.raises(ValueError, match="basis"):
+        stockpile_cover_months(ds, "USA", "Dy", basis="magnet")  # type: ignore[arg-type]
 
 
 @pytest.fixture
@@ -110,3 +133,39 @@ def test_crma_draws_pass_through():
     check = crma_compliance(ds, EU, "separation").sel(year=2030)
     np.testing.assert_allclose(check["largest_share"], [0.8, 0.5])
     assert check["largest_supplier"].values.tolist() == ["CHN", "AUS"]
+
+
+def test_crma_magnet_share_follows_the_rule_of_origin():
+    """Japan makes 30 t and imports 40 t of Chinese magnets; its 30 t sent to the EU are Japanese.
+
+    Under the rule of origin a non-hub exporter ships its own make, so the EU's magnet supply is
+    China 70 / 100 and Japan 30 / 100, matching what a route-based cap row counts. Declared a
+    hub, Japan's shipments mix its pool (30 own + 40 Chinese) and part of them trace to China.
+    """
+    ds = empty_result([2030], REGIONS + ["JPN"])
+    at = {"year": 2030, "element": "NdPr"}
+    put(ds, "production", 110.0, stage="magnet", region="CHN", origin="china", **at)
+    put(ds, "production", 30.0, stage="magnet", region="JPN", origin="china", **at)
+    ship(ds, "magnet", "CHN", "JPN", 40.0, origin="china", year=2030)
+    ship(ds, "magnet", "CHN", "DEU", 70.0, origin="china", year=2030)
+    ship(ds, "magnet", "JPN", "DEU", 30.0, origin="china", year=2030)
+    put(ds, "consumption", 100.0, stage="magnet", region="DEU", **at)
+    put(ds, "consumption", 40.0, stage="magnet", region="JPN", **at)
+    check = crma_compliance(ds, EU, "magnet").sel(year=2030)
+    assert float(check["largest_share"]) == pytest.approx(0.70)
+    table = third_country_shares(ds, EU, "magnet")
+    assert table.loc[table.supplier == "JPN", "share"].item() == pytest.approx(0.30)
+    assert table.supplier.tolist() == ["CHN", "JPN"]
+    hub = crma_compliance(ds, EU, "magnet", reexport_hubs=["JPN"]).sel(year=2030)
+    assert float(hub["largest_share"]) == pytest.approx(0.70 + 0.30 * 40.0 / 70.0)
+
+
+def test_crma_extraction_benchmark(eu):
+    check = crma_compliance(eu, EU, "separation").sel(year=2030)
+    assert float(check["extraction_share"]) == 0.0
+    assert not bool(check["extraction_ok"])
+    put(eu, "production", 12.0, year=2030, stage="mining", region="FRA", element="NdPr",
+        origin="other")
+    check = crma_compliance(eu, EU, "separation").sel(year=2030)
+    assert float(check["extraction_share"]) == pytest.approx(0.12)
+    assert bool(check["extraction_ok"])

@@ -108,3 +108,14 @@ def test_first_year_matches_brute_force(values):
     assert (None if math.isnan(first) else int(first)) == expected
     holds = sufficient_from(share, 0.9).values.tolist()
     assert holds == sorted(holds)  # monotone: once from, always from
+
+
+def test_chinese_material_through_an_ally_or_made_up_at_home_is_not_trusted():
+    """Origin, not route: China-tagged magnets from Japan and China-tagged US output don't count."""
+    ds = case([10, 20, 50, 60, 70], from_japan=30.0)
+    ship(ds, "magnet", "JPN", "USA", 25.0, origin="china")  # Chinese material via Japan
+    put(ds, "production", 15.0, stage="magnet", region="USA", element="NdPr", origin="china")
+    allied = self_sufficiency_share(ds, "USA", "magnet", "NdPr", allied_members=["JPN"])
+    np.testing.assert_allclose(allied.values, [0.4, 0.5, 0.8, 0.9, 1.0])
+    domestic = self_sufficiency_share(ds, "USA", "magnet", "NdPr")
+    np.testing.assert_allclose(domestic.values, [0.1, 0.2, 0.5, 0.6, 0.7])

@@ -9,7 +9,7 @@ through unless a function says otherwise.
 from rareflow.metrics.answers import Groups, WorldLike, answers
 from rareflow.metrics.compare import compare, key_series, to_csv, to_json
 from rareflow.metrics.contract import RESULT_VARIABLES, STAGE_PRODUCT, contract_problems
-from rareflow.metrics.crma import crma_compliance
+from rareflow.metrics.crma import crma_compliance, third_country_shares
 from rareflow.metrics.demand import demand_response, shortfall
 from rareflow.metrics.ensemble import fan, self_sufficiency_probability, self_sufficiency_years
 from rareflow.metrics.fiscal import fiscal_cost
@@ -17,7 +17,15 @@ from rareflow.metrics.origin import china_origin_content, pool_china_share
 from rareflow.metrics.prices import prices
 from rareflow.metrics.provenance import sourced_consumption, sourcing_shares
 from rareflow.metrics.recycling import recycled_share
-from rareflow.metrics.reliance import apparent_consumption, format_reliance, net_import_reliance
+from rareflow.metrics.reliance import (
+    apparent_consumption,
+    embedded_net_import_reliance,
+    embedded_reliance_by_origin,
+    format_reliance,
+    net_import_reliance,
+    scope_apparent_consumption,
+    usgs_net_import_reliance,
+)
 from rareflow.metrics.shares import hhi, market_share
 from rareflow.metrics.stockpile import stockpile_cover_months
 from rareflow.metrics.sufficiency import self_sufficiency_share, self_sufficiency_year
@@ -35,6 +43,8 @@ __all__ = [
     "contract_problems",
     "crma_compliance",
     "demand_response",
+    "embedded_net_import_reliance",
+    "embedded_reliance_by_origin",
     "exports",
     "fan",
     "fiscal_cost",
@@ -48,6 +58,7 @@ __all__ = [
     "pool_china_share",
     "prices",
     "recycled_share",
+    "scope_apparent_consumption",
     "self_sufficiency_probability",
     "self_sufficiency_share",
     "self_sufficiency_year",
@@ -56,6 +67,8 @@ __all__ = [
     "sourced_consumption",
     "sourcing_shares",
     "stockpile_cover_months",
+    "third_country_shares",
     "to_csv",
     "to_json",
+    "usgs_net_import_reliance",
 ]

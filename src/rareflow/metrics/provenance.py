@@ -16,10 +16,24 @@ production plus its imports; with ``F[n, p]`` the share of node ``n``'s pool pro
 
 one small linear system per year, element (and draw). A region's consumption is split by the
 shares of what its nodes keep (pool minus exports).
+
+The rule of origin (``docs/reliance.md``): metal and magnets are exported only by the region
+that made them, except from declared re-export hubs (``trade.reexport_hubs``). So for those
+products a node outside the hubs ships its *own output first* (``a = min(own, exports)``, the
+part of its exports that is its own make; only a balance-breaking excess is mixed), and what it
+imports stays at home. Oxide and concentrate mix as above: oxide may be re-exported, and the
+origin tag kept by every shipment keeps China-origin oxide apart from a transit country's own.
+With ``a[m]`` and ``b[m] = exports[m] − a[m]``::
+
+    pool[n] · F[n, p] = P[n] · [region(n) = p]
+                        + Σ_m T[m, n] · (a[m] · [region(m) = p] + b[m] · F[m, p]) / exports[m]
+
+and a node keeps ``pool[n] · F[n] − a[n] · e_region(n) − b[n] · F[n]``.
 """
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Final
 
 import numpy as np
@@ -47,6 +61,8 @@ PRODUCT_STAGE: Final[dict[str, str]] = {
     "metal": "metal",
     "magnet": "magnet",
 }
+#: Products that obey the rule of origin (exporters ship their own make first).
+OWN_OUTPUT_FIRST: Final[frozenset[str]] = frozenset({"metal", "magnet"})
 #: Relative slack on each node's pool: keeps the system strictly diagonally dominant (so
 #: solvable) when rounding in the LP leaves exports a hair above a node's supply.
 _SLACK: Final[float] = 1e-9
@@ -60,11 +76,15 @@ def product_stage(stage: str) -> str:
     return PRODUCT_STAGE[stage]
 
 
-def sourced_consumption(ds: xr.Dataset, stage: str) -> xr.DataArray:
+def sourced_consumption(
+    ds: xr.Dataset, stage: str, *, reexport_hubs: Sequence[str] = ()
+) -> xr.DataArray:
     """Every region's consumption of a stage's product, split by the region that produced it.
 
     Produced means: by the region's own plants at :func:`product_stage` (for oxide also its
-    recycled oxide and strategic-stock releases). Formula in the module docstring. In a dataset
+    recycled oxide and strategic-stock releases). Formula in the module docstring: metal and
+    magnets follow the rule of origin (own output shipped first) except in ``reexport_hubs``,
+    whose shipments mix like oxide. In a dataset
     whose balances do not close, supply a region ships or uses beyond what it produced and
     imported is counted as its own. The sum over ``source`` equals ``consumption``. Dims:
     (year, region, element, source) plus any ``draw``. Units: t REO.
@@ -88,8 +108,11 @@ def sourced_consumption(ds: xr.Dataset, stage: str) -> xr.DataArray:
     n_regions, n_origins = len(regions), len(origins)
     flat_p = np.clip(p.reshape(-1, n_regions, n_origins), 0.0, None)
     flat_t = np.clip(t.reshape(-1, n_regions, n_regions, n_origins), 0.0, None)
+    hubs = set(reexport_hubs)
+    own_first = np.array([product_of(stage) in OWN_OUTPUT_FIRST and region not in hubs
+                          for region in regions])
     parts = [
-        _composition(flat_p[i:i + _CHUNK], flat_t[i:i + _CHUNK])
+        _composition(flat_p[i:i + _CHUNK], flat_t[i:i + _CHUNK], own_first)
         for i in range(0, flat_p.shape[0], _CHUNK)
     ]
     split = np.concatenate([part[0] for part in parts] or [np.zeros((0, n_regions, n_regions))])
@@ -109,18 +132,25 @@ def sourced_consumption(ds: xr.Dataset, stage: str) -> xr.DataArray:
 
 
 def sourcing_shares(
-    ds: xr.Dataset, members: Members, stage: str, *, element: ElementSel = TOTAL
+    ds: xr.Dataset,
+    members: Members,
+    stage: str,
+    *,
+    element: ElementSel = TOTAL,
+    reexport_hubs: Sequence[str] = (),
 ) -> xr.DataArray:
     """Share of the group's consumption at ``stage`` produced in each region (members included).
 
     ``S[p] = Σ_{r ∈ G} sourced[r, p] / Σ_{r ∈ G} consumption[r]`` from
-    :func:`sourced_consumption`; ``element`` follows the usual convention (``"total"`` weighs
+    :func:`sourced_consumption` (``reexport_hubs`` passed on); ``element`` follows the usual
+    convention (``"total"`` weighs
     elements by consumption). Each share lies in [0, 1] and they sum to at most 1. NaN where the
     group consumes nothing. Dims: (year, source) (+ element, draw). Units: fraction.
     """
     group = members_list(members)
     data_stage = product_stage(stage)
-    sourced = select_element(sum_regions(sourced_consumption(ds, stage), group), element)
+    sourced = select_element(
+        sum_regions(sourced_consumption(ds, stage, reexport_hubs=reexport_hubs), group), element)
     consumption = select_element(
         sum_regions(ds["consumption"].sel(stage=data_stage, drop=True), group), element
     )
@@ -141,12 +171,14 @@ def _own_supply(ds: xr.Dataset, data_stage: str) -> xr.DataArray:
     return produced
 
 
-def _composition(produced: np.ndarray, trade: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+def _composition(produced: np.ndarray, trade: np.ndarray,
+                 own_first: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray]:
     """Share of each region's kept supply by producing region, for a batch of networks.
 
-    ``produced``: (batch, region, origin); ``trade``: (batch, exporter, importer, origin).
-    Returns the shares (batch, region, source), rows summing to 1 where the region keeps
-    anything, and the tonnes each region keeps (batch, region).
+    ``produced``: (batch, region, origin); ``trade``: (batch, exporter, importer, origin);
+    ``own_first``: (region,) True where a region ships its own output first (the rule of
+    origin), else every node mixes. Returns the shares (batch, region, source), rows summing to
+    1 where the region keeps anything, and the tonnes each region keeps (batch, region).
     """
     batch, n_regions, n_origins = produced.shape
     n_nodes = n_regions * n_origins
@@ -159,20 +191,29 @@ def _composition(produced: np.ndarray, trade: np.ndarray) -> tuple[np.ndarray, n
     # A node shipping more than it has (an unbalanced dataset) supplied the gap itself.
     own = own + np.clip(outflow - own - flows.sum(axis=1), 0.0, None)
     inflow = own + flows.sum(axis=1)
+    node_region = np.repeat(np.arange(n_regions), n_origins)
+    first = (np.zeros(n_nodes, dtype=bool) if own_first is None
+             else np.repeat(np.asarray(own_first, dtype=bool), n_origins))
+    own_part = np.where(first, np.minimum(own, outflow), 0.0)  # a: own make shipped
+    mixed_part = outflow - own_part  # b: shipped with the pool's mix
+    safe_out = np.where(outflow > 0.0, outflow, 1.0)
     pool = inflow * (1.0 + _SLACK)
-    system = -np.swapaxes(flows, 1, 2)
+    system = -np.swapaxes(flows * (mixed_part / safe_out)[:, :, None], 1, 2)
     diagonal = np.where(pool > 0.0, pool, 1.0)
     index = np.arange(n_nodes)
     system[:, index, index] += diagonal
-    sources = np.zeros((batch, n_nodes, n_regions))
-    node_region = np.repeat(np.arange(n_regions), n_origins)
-    sources[:, index, node_region] = own
+    home = np.zeros((n_nodes, n_regions))
+    home[index, node_region] = 1.0
+    sources = own[:, :, None] * home
+    sources += np.einsum("bmn,bm,mr->bnr", flows, own_part / safe_out, home)
     shares = np.clip(np.linalg.solve(system, sources), 0.0, None)
     # Every node's pool is fully explained; renormalise away the slack and rounding.
     sums = shares.sum(axis=2, keepdims=True)
     shares = np.divide(shares, sums, out=np.zeros_like(shares), where=sums > 0)
+    kept_tonnes = (inflow - mixed_part)[:, :, None] * shares - own_part[:, :, None] * home
+    kept_tonnes = np.clip(kept_tonnes, 0.0, None).reshape(batch, n_regions, n_origins, n_regions)
     kept = np.clip(inflow - outflow, 0.0, None).reshape(batch, n_regions, n_origins)
-    weighted = (kept[..., None] * shares.reshape(batch, n_regions, n_origins, n_regions)).sum(2)
+    weighted = kept_tonnes.sum(2)
     total = kept.sum(axis=2)
     shares_by_region = np.divide(weighted, total[..., None], out=np.zeros_like(weighted),
                                  where=total[..., None] > 0)

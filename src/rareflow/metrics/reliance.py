@@ -15,11 +15,23 @@ USGS does not print negative values: a net exporter is shown as ``E``. :func:`ne
 keeps the raw (possibly negative) number so nothing is lost; :func:`format_reliance` renders it the
 USGS way. With production ≥ 0 and positive apparent consumption the value is ≤ 1 by construction,
 so no clipping is needed; zero apparent consumption gives NaN.
+
+Three definitions, each named where a number is shown (docs/reliance.md):
+
+* **per stage** (:func:`net_import_reliance`): one traded product (oxide, metal or magnets);
+* **USGS compounds and metals** (:func:`usgs_net_import_reliance`), the scope of the MCS
+  "Rare Earths" net import reliance: separated oxide and metal taken as one material
+  (:data:`USGS_SCOPE`), excluding ores and concentrates and excluding the rare earths inside
+  magnets and other products, so it can be set beside the MCS figures;
+* **embedded content** (:func:`embedded_net_import_reliance`): the USGS scope widened to the
+  rare-earth content of magnets (:data:`EMBEDDED_SCOPE`), per element, split by origin tag with
+  :func:`embedded_reliance_by_origin` - the Dy in an imported magnet counts as imported Dy.
 """
 
 from __future__ import annotations
 
 import math
+from typing import Final
 
 import xarray as xr
 
@@ -35,6 +47,13 @@ from rareflow.metrics._common import (
 )
 from rareflow.metrics.contract import STOCKPILE_STAGE, require
 from rareflow.metrics.trade import exports, imports
+
+#: Stages whose products make up USGS's "rare-earth compounds and metals": separated oxide
+#: (compounds) and metal. Ores and concentrates (``mining``/``concentration``) and magnets are
+#: outside the scope.
+USGS_SCOPE: Final[tuple[str, ...]] = ("separation", "metal")
+#: :data:`USGS_SCOPE` plus the rare-earth content of magnets (t REO by recipe).
+EMBEDDED_SCOPE: Final[tuple[str, ...]] = ("separation", "metal", "magnet")
 
 
 def apparent_consumption(
@@ -114,3 +133,98 @@ def _net_imports(
     if stock_stage is not None and stage == stock_stage:
         net = net + sum_regions(ds["stockpile_release"], group)
     return select_element(net, element)
+
+
+def scope_apparent_consumption(
+    ds: xr.Dataset,
+    region_or_members: Members,
+    element: ElementSel = None,
+    *,
+    scope: tuple[str, ...] = USGS_SCOPE,
+) -> xr.DataArray:
+    """Apparent consumption of the products of ``scope`` taken as one material (t REO).
+
+    Formula: ``AC = P + Σ_{s ∈ scope} (M_s − X_s) + R`` with ``P`` the group's separated
+    oxide production (``production`` at ``separation``, all origins: the one point where
+    material enters the scope; metal and magnets made at home are transformations inside it,
+    so they are not counted again), ``M_s``/``X_s`` imports/exports across the group border of
+    the product of stage ``s`` (t REO; magnets by recipe content) and ``R`` the group's
+    ``stockpile_release``. Recycled oxide is neither production nor import (MCS reports
+    recycling apart; in-plant swarf would otherwise count twice). Dims: year (+ element unless
+    selected, + draw). Units: t REO.
+    """
+    require(ds, "production", "trade", "stockpile_release")
+    group = members_list(region_or_members)
+    produced = sum_regions(ds["production"].sel(stage="separation", drop=True), group)
+    total = select_element(produced.sum("origin") + _scope_net_imports(ds, group, scope), element)
+    return with_units(total, "t REO", "apparent_consumption")
+
+
+def usgs_net_import_reliance(
+    ds: xr.Dataset, region_or_members: Members, element: ElementSel = "total"
+) -> xr.DataArray:
+    """Net import reliance for rare-earth compounds and metals, on the USGS MCS scope.
+
+    Formula: ``NIR = (Σ_{s ∈ {oxide, metal}} (M_s − X_s) + R) / AC`` with ``AC`` from
+    :func:`scope_apparent_consumption` over :data:`USGS_SCOPE` (separated oxide plus metal, no
+    concentrate, no magnets). ``element`` defaults to ``"total"`` (all rare earths, as USGS
+    reports). Fraction; negative = net exporter ("E"); NaN where ``AC`` is zero. Dims: year
+    (+ element, draw).
+    """
+    return _scope_reliance(ds, members_list(region_or_members), element, USGS_SCOPE,
+                           "usgs_net_import_reliance")
+
+
+def embedded_net_import_reliance(
+    ds: xr.Dataset, region_or_members: Members, element: ElementSel = None
+) -> xr.DataArray:
+    """Net import reliance counting the rare earths inside imported magnets, per element.
+
+    Formula: as :func:`usgs_net_import_reliance` over :data:`EMBEDDED_SCOPE`:
+    ``NIR_emb = (Σ_{s ∈ {oxide, metal, magnet}} (M_s − X_s) + R) / AC_emb`` with magnets in t REO
+    of each element by recipe, so 1 t of Dy in imported magnets weighs as 1 t of imported Dy
+    oxide. Fraction; NaN where ``AC_emb`` is zero. Dims: year (+ element unless selected,
+    + draw).
+    """
+    return _scope_reliance(ds, members_list(region_or_members), element, EMBEDDED_SCOPE,
+                           "embedded_net_import_reliance")
+
+
+def embedded_reliance_by_origin(
+    ds: xr.Dataset, region_or_members: Members, element: ElementSel = None
+) -> xr.DataArray:
+    """Net imports by origin tag over embedded apparent consumption (oxide, metal, magnets).
+
+    Formula: ``S[o] = Σ_{s ∈ EMBEDDED_SCOPE} (M_s[o] − X_s[o]) / AC_emb`` per origin tag ``o``
+    of the shipments (``china``: China-origin material or magnets that may contain it, the
+    tag the 0.1 % de-minimis rule reads; it is kept through any re-export). ``Σ_o S[o] + R /
+    AC_emb`` equals :func:`embedded_net_import_reliance`. Dims: year, origin (+ element,
+    draw). Units: fraction.
+    """
+    group = members_list(region_or_members)
+    by_origin = _scope_net_imports(ds, group, EMBEDDED_SCOPE, by_origin=True)
+    consumption = scope_apparent_consumption(ds, group, element, scope=EMBEDDED_SCOPE)
+    return with_units(ratio(select_element(by_origin, element), consumption), "1",
+                      "embedded_reliance_by_origin")
+
+
+def _scope_reliance(ds: xr.Dataset, group: list[str], element: ElementSel,
+                    scope: tuple[str, ...], name: str) -> xr.DataArray:
+    net = select_element(_scope_net_imports(ds, group, scope), element)
+    consumption = scope_apparent_consumption(ds, group, element, scope=scope)
+    return with_units(ratio(net, consumption), "1", name)
+
+
+def _scope_net_imports(ds: xr.Dataset, group: list[str], scope: tuple[str, ...], *,
+                       by_origin: bool = False) -> xr.DataArray:
+    """``Σ_s (M_s − X_s)`` over the products of ``scope``, plus ``R`` unless ``by_origin``."""
+    net: xr.DataArray | None = None
+    for stage in scope:
+        product = product_of(stage)
+        flow = (imports(ds, product, group, by_origin=by_origin)
+                - exports(ds, product, group, by_origin=by_origin))
+        net = flow if net is None else net + flow
+    assert net is not None, "a scope names at least one stage"
+    if not by_origin:
+        net = net + sum_regions(ds["stockpile_release"], group)
+    return net

@@ -6,6 +6,11 @@ from which that share stays at or above a threshold through the end of the run.
 "Domestic + allied" counts the group's own production plus what it actually imports from allied
 regions, not the allies' whole output (allies consume most of what they make). For a bloc-level
 measure ("can the allies together supply themselves?") pass the whole bloc as ``members``.
+
+Trusted supply is counted by origin, not by route: only material whose origin tag is not
+``china`` (:data:`TRUSTED_ORIGIN`) counts, at home or from an ally. Chinese material that passed
+through an ally, magnets an ally made from Chinese metal, and magnets made at home from Chinese
+metal (the tag the 0.1 % de-minimis rule reads) are never domestic or allied supply.
 """
 
 from __future__ import annotations
@@ -31,6 +36,9 @@ from rareflow.metrics.trade import imports_by_partner
 #: Share of a group's demand that domestic + allied supply must cover (≥ 90 %) for the group to
 #: count as self-sufficient: the default of every self-sufficiency year, probability and answer.
 SUFFICIENCY_THRESHOLD: Final[float] = 0.9
+#: The origin tag of supply that counts as trusted (domestic or allied): anything not
+#: China-origin.
+TRUSTED_ORIGIN: Final[str] = "other"
 
 
 def self_sufficiency_share(
@@ -43,20 +51,23 @@ def self_sufficiency_share(
 ) -> xr.DataArray:
     """Share of the group's consumption at ``stage`` covered by trusted production.
 
-    Formula: ``share = (P_G + M_A) / C_G`` where ``P_G`` = ``production`` at ``stage`` summed over
-    the members and origins, ``M_A`` = imports of the stage's product into the group from
-    ``allied_members`` outside the group (0 without allies) and ``C_G`` = ``consumption`` at
-    ``stage`` summed over members. ``element`` is one name or a list (summed before dividing).
+    Formula: ``share = (P_G[other] + M_A[other]) / C_G`` where ``P_G[other]`` = ``production`` at
+    ``stage`` summed over the members, origin tag ``other`` only (China-origin material made
+    into the stage's product at home is not self-sufficiency), ``M_A[other]`` = imports of the
+    stage's product into the group from ``allied_members`` outside the group with origin tag
+    ``other`` (Chinese material shipped through an ally does not count; 0 without allies) and
+    ``C_G`` = ``consumption`` at ``stage`` summed over members. ``element`` is one name or a list (summed before dividing).
     Not clipped: above 1 means the group makes more than it uses. NaN where consumption is zero.
     Dims: year (+ draw). Units: fraction.
     """
     require(ds, "production", "consumption", "trade")
     group = members_list(members)
-    production = sum_regions(ds["production"].sel(stage=stage, drop=True), group).sum("origin")
-    supply = select_element(production, element)
+    production = sum_regions(ds["production"].sel(stage=stage, drop=True), group)
+    supply = select_element(production.sel(origin=TRUSTED_ORIGIN, drop=True), element)
     allies = [region for region in allied_members or () if region not in set(group)]
     if allies:
-        from_allies = imports_by_partner(ds, product_of(stage), group).sel(exporter=allies)
+        from_allies = imports_by_partner(ds, product_of(stage), group, by_origin=True).sel(
+            exporter=allies, origin=TRUSTED_ORIGIN, drop=True)
         supply = supply + select_element(from_allies.sum("exporter"), element)
     consumption = select_element(
         sum_regions(ds["consumption"].sel(stage=stage, drop=True), group), element

@@ -8,18 +8,22 @@ from rareflow.metrics._common import Members, members_list, outside, with_units
 from rareflow.metrics.contract import require
 
 
-def imports_by_partner(ds: xr.Dataset, product: str, members: Members) -> xr.DataArray:
+def imports_by_partner(
+    ds: xr.Dataset, product: str, members: Members, *, by_origin: bool = False
+) -> xr.DataArray:
     """Shipments of ``product`` into the group, by exporting third country.
 
     Formula: ``M[e] = Σ_{i ∈ G} Σ_origin trade[product, exporter=e, importer=i]`` for every
-    exporter ``e ∉ G``. Dims: (year, exporter, element) plus any ``draw``. Units: t REO.
+    exporter ``e ∉ G`` (not summed over origin when ``by_origin``). Dims: (year, exporter,
+    element[, origin]) plus any ``draw``. Units: t REO.
     """
     trade = _trade(ds)
     group = members_list(members)
     flows = trade.sel(product=product, drop=True).sel(
         importer=group, exporter=outside(trade, group, "exporter")
     )
-    return with_units(flows.sum(("importer", "origin")), "t REO", "imports")
+    dims = ("importer",) if by_origin else ("importer", "origin")
+    return with_units(flows.sum(dims), "t REO", "imports")
 
 
 def imports(
