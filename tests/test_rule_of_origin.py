@@ -5,6 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 import xarray as xr
+from policy_runs import run
 
 from rareflow.engine.inputs import default_inputs
 from rareflow.engine.market import Adjustments, MarketModel
@@ -58,3 +59,35 @@ def test_no_region_exports_more_than_it_makes(seed: int) -> None:
     shipped = ds.trade.sel(product="metal").sum("importer").rename(exporter="region")
     output = ds.production.sel(stage="metal")
     assert float((shipped - output).max()) <= 1e-6
+
+
+def _china_oxide_into_usa(ds: xr.Dataset) -> xr.DataArray:
+    """t REO of China-origin oxide the US receives, by exporter."""
+    return ds.trade.sel(product="oxide", importer="USA", origin="china").sum("element")
+
+
+def test_oxide_closed_on_the_route_reaches_the_us_through_third_countries() -> None:
+    """Oxide may be re-exported: closing only China → US moves Chinese oxide via Japan."""
+    world = tiny_world()
+    model = MarketModel(world)
+    keys = model.network.col("oxide_ship").keys
+    closed = ((keys.exporter == "CHN") & (keys.importer == "USA")).to_numpy()
+    model.set_year(default_inputs(world, 2025),
+                   Adjustments(upper_scale={"oxide_ship": np.where(closed, 0.0, 1.0)}))
+    ds = to_dataset(model, model.solve(), 2025).isel(year=0)
+    via = _china_oxide_into_usa(ds)
+    assert float(via.sel(exporter="CHN")) == 0.0
+    assert float(via.drop_sel(exporter="CHN").sum()) > 1000.0  # the leak a route rule leaves
+
+
+def test_a_tariff_on_chinese_oxide_applies_by_origin_whatever_the_route() -> None:
+    """The same closure as a prohibitive tariff on China → US oxide: it follows the origin tag."""
+    world = tiny_world()
+    tariff = {"id": "oxide_tariff", "type": "tariff", "exporter": "CHN", "importer": "USA",
+              "product": "oxide", "usd_per_kg": 200, "start": 2024}
+    plain = _china_oxide_into_usa(run(world).isel(year=0))
+    ds = run(world, tariff).isel(year=0)
+    taxed = _china_oxide_into_usa(ds)
+    assert float(plain.sum()) > 1000.0
+    assert float(taxed.sum()) < 0.01 * float(plain.sum())
+    assert float(taxed.drop_sel(exporter="CHN").sum()) <= 1e-6

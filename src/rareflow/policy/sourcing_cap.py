@@ -17,6 +17,12 @@ metal       ``metal_ship``    ``magnet_metal_use``                      ``metal_
 magnet      ``magnet_ship``   ``magnet_use`` (x recipe content)         ``magnet_make`` x c.
 =========== ================= ========================================= ====================
 
+Suppliers are counted by origin, not by route (``docs/reliance.md``): China-origin oxide counts
+against China whichever country ships it (oxide may be re-exported and keeps its origin tag),
+and so do China-tagged metal and magnets shipped from a declared re-export hub; elsewhere metal
+and magnets obey the rule of origin, so their exporter is their origin. A cap therefore cannot
+be met by routing Chinese material through a third country.
+
 ``recycling`` has no traded product and gets no rows. Each row has an ``excess`` slack column
 costing ``EXCESS_PENALTY`` USD/kg, so a cap the world cannot meet costs money instead of making
 the year infeasible; ``account`` reports the summed excess (t REO) as the policy's shortfall.
@@ -87,6 +93,16 @@ def stage_production(network: Network, stage: str) -> pd.DataFrame:
     return table.loc[table.coef > 0, ["col", "region", "element", "coef"]]
 
 
+def origin_supplier(network: Network, ship: pd.DataFrame, product: str) -> pd.Series:
+    """The country a shipment is counted against: China for China-origin material that can
+    have been re-exported (oxide; metal and magnets from a re-export hub), else its exporter.
+    """
+    hubs = set(network.world.trade.reexport_hubs)
+    relabelable = (product == "oxide") | ship.exporter.isin(hubs)
+    chinese = (ship.origin == "china") & relabelable
+    return ship.exporter.where(~chinese, network.china)
+
+
 class SourcingCapEffect(Effect[SourcingCap]):
     """Per-supplier import caps and own-production floors with penalised excess."""
 
@@ -108,7 +124,9 @@ class SourcingCapEffect(Effect[SourcingCap]):
                 ship = traded_columns(network, PRODUCT[policy.stage])
                 ship = ship.loc[ship.importer.isin(group) & ~ship.exporter.isin(group)
                                 & ship.element.isin(elements)]
-                for supplier, imports in ship.groupby("exporter"):
+                ship = ship.assign(supplier=origin_supplier(network, ship, PRODUCT[policy.stage]))
+                ship = ship.loc[~ship.supplier.isin(group)]
+                for supplier, imports in ship.groupby("supplier"):
                     shown = use.loc[use.element.isin(imports.element)]
                     terms.append(imports[["col", "element", "coef"]].assign(
                         supplier=supplier, policy=policy.id))
@@ -158,7 +176,10 @@ class SourcingCapEffect(Effect[SourcingCap]):
         if "year" in trade.dims:
             trade = trade.isel(year=0)
         group = areas(ctx.world, policy.importer)
-        flows = trade.sel(importer=group).sum(["importer", "origin"]).to_series()
+        shipped = trade.sel(importer=group).sum("importer").to_series().rename("t").reset_index()
+        shipped = shipped.loc[~shipped.exporter.isin(group)]
+        shipped["supplier"] = origin_supplier(ctx.network, shipped, PRODUCT[policy.stage])
+        flows = shipped.groupby(["supplier", "element"])["t"].sum()
         keys = self.keys.loc[rows]
         index = pd.MultiIndex.from_arrays([keys.supplier, keys.element])
         return flows.reindex(index).fillna(0.0).to_numpy(dtype=float)

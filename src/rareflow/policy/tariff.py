@@ -11,7 +11,15 @@ per kg of its covered elements). The cost per kg of the column's unit is
   the element's price for the column's origin; magnets: the grade's price; concentrate: the
   highest concentrate price of the exporter),
 
-times the active share of the year. A negative rate (export subsidy) is clawed back on the
+times the active share of the year.
+
+Tariffs apply by origin, not by route (``docs/reliance.md``): a tariff on exports from China
+(its ``exporter`` areas include China) also covers China-origin oxide shipped from any other
+exporter outside the importer regions (oxide may be re-exported and keeps its origin tag), and
+China-tagged metal and magnets shipped from a declared re-export hub. Elsewhere metal and
+magnets obey the rule of origin (a region exports only what it made), so the route is the
+origin. Export subsidies (negative rates) are paid at the exporter's border and stay on the
+route. A negative rate (export subsidy) is clawed back on the
 covered product's shipments *into* the exporter regions from the importer regions (a re-import
 duty of the same size), since otherwise shipping subsidised goods out and back would earn the
 subsidy without limit (an unbounded LP). ``account`` reports the fiscal effect as
@@ -42,12 +50,23 @@ class TariffEffect(Effect[Tariff]):
 
     order = 40
 
-    def covered(self, ctx: YearContext, policy: Tariff) -> pd.DataFrame:
-        """Covered ship columns (unique) with ``weight``: covered t REO per unit (concentrate)."""
+    def covered(self, ctx: YearContext, policy: Tariff, *, by_origin: bool = True
+                ) -> pd.DataFrame:
+        """Covered ship columns (unique) with ``weight``: covered t REO per unit (concentrate).
+
+        With ``by_origin`` (charges), China-origin material that can have been re-exported
+        counts as shipped from China (see the module docstring).
+        """
         table = traded_columns(ctx.network, policy.product)
         exporters = area_or_all(ctx.world, policy.exporter)
         importers = area_or_all(ctx.world, policy.importer)
-        keep = (table.exporter.isin(exporters) & table.importer.isin(importers)
+        route = table.exporter.isin(exporters)
+        if by_origin and ctx.network.china in exporters:
+            hubs = set(ctx.world.trade.reexport_hubs)
+            relabelable = (policy.product == "oxide") | table.exporter.isin(hubs)
+            route = route | ((table.origin == "china") & relabelable
+                             & ~table.exporter.isin(importers))
+        keep = (route & table.importer.isin(importers)
                 & table.element.isin(policy.tracked_elements()))
         table = table.loc[keep]
         if policy.product == "concentrate":
@@ -60,7 +79,7 @@ class TariffEffect(Effect[Tariff]):
         """Shipments back into the exporters of a subsidised product (charged the subsidy)."""
         reverse = policy.model_copy(update={"exporter": policy.importer,
                                             "importer": policy.exporter})
-        return self.covered(ctx, reverse)
+        return self.covered(ctx, reverse, by_origin=False)
 
     def rate(self, ctx: YearContext, policy: Tariff, table: pd.DataFrame) -> np.ndarray:
         """USD per unit of each covered column (before the active share)."""
@@ -83,9 +102,10 @@ class TariffEffect(Effect[Tariff]):
             active = policy.active_fraction(ctx.year)
             if active <= 0:
                 continue
-            table = self.covered(ctx, policy)
+            subsidy = (policy.usd_per_kg or 0.0) < 0 or (policy.ad_valorem or 0.0) < 0
+            table = self.covered(ctx, policy, by_origin=not subsidy)
             rate = self.rate(ctx, policy, table) * active
-            if (policy.usd_per_kg or 0.0) < 0 or (policy.ad_valorem or 0.0) < 0:
+            if subsidy:
                 back = self.clawback(ctx, policy)
                 back_rate = -self.rate(ctx, policy, back) * active
                 table = pd.concat([table, back], ignore_index=True)
