@@ -132,7 +132,7 @@ def test_ensemble_draws_pass_through():
 
 
 def test_usgs_scope_takes_oxide_and_metal_as_one_material(ds):
-    """Compounds and metals: P = separated oxide; metal imports count, concentrate and magnets do not."""
+    """Compounds and metals: P = separated oxide; metal counts, concentrate and magnets do not."""
     ship(ds, "metal", "CHN", "USA", 8.0, origin="china")
     ship(ds, "metal", "USA", "JPN", 3.0)
     ship(ds, "concentrate", "AUS", "USA", 50.0)

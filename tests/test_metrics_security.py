@@ -142,7 +142,7 @@ def test_crma_magnet_share_follows_the_rule_of_origin():
     China 70 / 100 and Japan 30 / 100, matching what a route-based cap row counts. Declared a
     hub, Japan's shipments mix its pool (30 own + 40 Chinese) and part of them trace to China.
     """
-    ds = empty_result([2030], REGIONS + ["JPN"])
+    ds = empty_result([2030], [*REGIONS, "JPN"])
     at = {"year": 2030, "element": "NdPr"}
     put(ds, "production", 110.0, stage="magnet", region="CHN", origin="china", **at)
     put(ds, "production", 30.0, stage="magnet", region="JPN", origin="china", **at)

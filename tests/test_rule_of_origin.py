@@ -5,8 +5,8 @@ from __future__ import annotations
 import numpy as np
 import pytest
 import xarray as xr
-from policy_runs import run
 
+from policy_runs import run
 from rareflow.engine.inputs import default_inputs
 from rareflow.engine.market import Adjustments, MarketModel
 from rareflow.engine.results import to_dataset

@@ -77,8 +77,9 @@ def crma_compliance(
 
     ``element`` defaults to ``"total"`` (all rare earths as one material, elements weighed by
     consumption); None keeps the element dim. ``reexport_hubs``: regions allowed to re-export
-    metal and magnets (the world's ``trade.reexport_hubs``), passed to the tracing. Processing and recycling shares are ratios to
-    consumption as the Act words them, so above 1 means the group makes more than it uses.
+    metal and magnets (the world's ``trade.reexport_hubs``), passed to the tracing. Processing
+    and recycling shares are ratios to consumption as the Act words them, so above 1 means the
+    group makes more than it uses.
     Shares are NaN and checks False where consumption is zero. Dims: year (+ element, draw).
     """
     require(ds, "trade", "consumption", "production", "recycled")

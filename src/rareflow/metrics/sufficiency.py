@@ -56,9 +56,9 @@ def self_sufficiency_share(
     into the stage's product at home is not self-sufficiency), ``M_A[other]`` = imports of the
     stage's product into the group from ``allied_members`` outside the group with origin tag
     ``other`` (Chinese material shipped through an ally does not count; 0 without allies) and
-    ``C_G`` = ``consumption`` at ``stage`` summed over members. ``element`` is one name or a list (summed before dividing).
-    Not clipped: above 1 means the group makes more than it uses. NaN where consumption is zero.
-    Dims: year (+ draw). Units: fraction.
+    ``C_G`` = ``consumption`` at ``stage`` summed over members. ``element`` is one name or a
+    list (summed before dividing). Not clipped: above 1 means the group makes more than it
+    uses. NaN where consumption is zero. Dims: year (+ draw). Units: fraction.
     """
     require(ds, "production", "consumption", "trade")
     group = members_list(members)

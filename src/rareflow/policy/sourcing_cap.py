@@ -94,8 +94,10 @@ def stage_production(network: Network, stage: str) -> pd.DataFrame:
 
 
 def origin_supplier(network: Network, ship: pd.DataFrame, product: str) -> pd.Series:
-    """The country a shipment is counted against: China for China-origin material that can
-    have been re-exported (oxide; metal and magnets from a re-export hub), else its exporter.
+    """The country a shipment is counted against (by origin, not by route).
+
+    China for China-origin material that can have been re-exported (oxide; metal and magnets
+    from a re-export hub), else the exporter.
     """
     hubs = set(network.world.trade.reexport_hubs)
     relabelable = (product == "oxide") | ship.exporter.isin(hubs)
