@@ -29,6 +29,7 @@ from rareflow.metrics.reliance import (
 from rareflow.metrics.shares import hhi, market_share
 from rareflow.metrics.stockpile import stockpile_cover_months
 from rareflow.metrics.sufficiency import self_sufficiency_share, self_sufficiency_year
+from rareflow.metrics.targets import target_checks
 from rareflow.metrics.trade import exports, imports, imports_by_partner
 
 __all__ = [
@@ -67,6 +68,7 @@ __all__ = [
     "sourced_consumption",
     "sourcing_shares",
     "stockpile_cover_months",
+    "target_checks",
     "third_country_shares",
     "to_csv",
     "to_json",
