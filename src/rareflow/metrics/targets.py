@@ -22,6 +22,7 @@ from __future__ import annotations
 import math
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from functools import partial
 from typing import Final, Literal
 
 import pandas as pd
@@ -120,8 +121,7 @@ def crma_targets(ds: xr.Dataset, members: Sequence[str], region: str = "EU", *,
         found.append(TargetValue(
             f"CRMA single third country ≤ 65 % ({stage})", region, check["largest_share"], "≤",
             SINGLE_COUNTRY_CAP, "largest third-country share of consumption, traced by origin",
-            CRMA_SOURCE, notes=lambda year, s=suppliers: _supplier_note(s, year),
-            undefined_met=True))
+            CRMA_SOURCE, notes=partial(_supplier_note, suppliers), undefined_met=True))
     return found
 
 
@@ -142,8 +142,9 @@ def target_checks(
 
     One run (no ``draw`` dim). Columns: ``target``, ``region``, ``year``, ``value`` (fraction),
     ``comparison`` and ``threshold`` (``met`` = ``value comparison threshold``; an undefined
-    value - nothing consumed - meets a cap and misses a benchmark), ``due`` (the year the target is due by), ``definition`` (which metric
-    definition the value uses), ``note`` (the largest supplier for the caps) and ``source``.
+    value - nothing consumed - meets a cap and misses a benchmark), ``due`` (the year the
+    target is due by), ``definition`` (which metric definition the value uses), ``note`` (the
+    largest supplier for the caps) and ``source``.
     Targets of a group are skipped when its members are not given.
     """
     if "draw" in ds.dims:
