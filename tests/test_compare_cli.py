@@ -66,7 +66,8 @@ def test_csv_and_json_files_have_the_expected_directions(runs, tmp_path):
     assert result.exit_code == 0, result.output
     table = pd.read_csv(csv_file)
     assert list(table.columns) == ["section", "question", "metric", "region", "year", "period",
-                                   "unit", "value_a", "value_b", "difference", "change_pct",
+                                   "unit", "definition", "value_a", "value_b", "difference",
+                                   "change_pct",
                                    "answer_a", "answer_b"]
     dy = _row(table, DY_OUTSIDE)
     assert (dy["metric"], dy["year"], dy["unit"]) == ("Dy oxide price outside china", 2026,

@@ -6,6 +6,7 @@ import pytest
 
 from rareflow.metrics import Groups, answers, compare, key_series, to_csv, to_json
 from rareflow.metrics.compare import SECTIONS, question_fields, relative_change, section_of
+from rareflow.metrics.definitions import DEF_EMBEDDED, DEF_USGS
 from rareflow.model.market import Provenance, TradeCosts
 from rareflow.model.regions import Region
 from rareflow.model.sectors import MagnetGrade, Sector
@@ -40,6 +41,7 @@ def run():
     put(ds, "recycled", 2.0, region="USA", element="NdPr")
     put(ds, "stockpile_level", 5.0, region="USA", element="Dy")
     put(ds, "consumption", 30.0, stage="separation", region="USA", element="Dy")
+    ship(ds, "oxide", "CHN", "USA", 30.0, element="Dy", origin="china")
     put(ds, "price", 60.0, region="CHN", origin="china", **sep)
     put(ds, "price", 110.0, region="USA", **sep)  # both origins: USA and DEU get China-origin
     put(ds, "price", 100.0, region="DEU", **sep)
@@ -57,7 +59,7 @@ def row(table, question):
 
 def test_answers_table_layout():
     table = answers(run(), GROUPS)
-    assert list(table.columns) == ["question", "answer", "value", "unit"]
+    assert list(table.columns) == ["question", "answer", "value", "unit", "definition"]
     assert table["question"].is_unique
     assert len(table) > 20
 
@@ -95,11 +97,26 @@ def test_year_answers():
         100 * 2.0 / 50.0
     )
     assert row(table, "USA Dy stockpile cover 2030")["answer"] == "2.0 months"
+    assert row(table, "USA Dy stockpile cover 2030")["definition"].startswith("year-end stock")
+    # compounds and metals (USGS scope): oxide 20 NdPr + 30 Dy imported, nothing made -> 100 %
+    usgs = row(table, "USA import reliance for compounds and metals 2026")
+    assert (usgs["answer"], usgs["definition"]) == ("100 %", DEF_USGS)
+    # embedded NdPr 2026: oxide 20 + magnet content 80 imported, no oxide made -> 100 %
+    embedded = row(table, "USA embedded import reliance for NdPr 2026")
+    assert (embedded["value"], embedded["definition"]) == (pytest.approx(100.0), DEF_EMBEDDED)
+    assert row(table, "USA China-origin net imports of embedded NdPr 2026")["value"] == (
+        pytest.approx(100 * 20.0 / 100.0))
+    assert row(table, "EU embedded import reliance for NdPr 2030")["answer"] == "100 %"
+    goal = row(table, "USA target: net import reliance < 50 % by 2030 2030")
+    assert goal["answer"].startswith("missed (100 %")
+    assert goal["definition"] == DEF_USGS
+    assert row(table, "EU target: CRMA processing ≥ 40 % 2030")["answer"].startswith("missed")
+    assert (table["definition"] != "").all()
     assert row(table, "NdPr oxide price inside china 2030")["value"] == 60.0
     # weights USA 20 at 110, DEU 50 at 100: 7200 / 70
     assert row(table, "NdPr oxide price outside china 2030")["answer"] == "102.9 USD/kg"
     crma = row(table, "EU largest single third-country share of separation 2030")
-    assert crma["answer"] == "80 % (CHN; above the 65 % cap)"
+    assert crma["answer"] == "80 % (CHN; above the 65 % cap; then AUS 20 %)"
 
 
 def test_fiscal_answers():
@@ -183,7 +200,8 @@ def test_compare_shows_differences():
     put(b, "fiscal_cost", 0.0, instrument="ndpr_floor")
     table = compare(a, b, GROUPS, labels=("base", "ban"))
     assert list(table.columns) == [
-        "section", "question", "metric", "region", "year", "period", "unit", "value_base",
+        "section", "question", "metric", "region", "year", "period", "unit", "definition",
+        "value_base",
         "value_ban", "difference", "change_pct", "answer_base", "answer_ban",
     ]
     assert table["question"].is_unique

@@ -25,6 +25,7 @@ SECTIONS: Final[tuple[str, ...]] = (
     "Self-sufficiency",
     "Market shares and concentration",
     "Import reliance and stocks",
+    "Targets",
     "Recycling",
     "Fiscal cost",
     "World production and surplus",
@@ -36,6 +37,7 @@ SECTIONS: Final[tuple[str, ...]] = (
 #: its own constraint is not demand left unserved.
 _SECTION_RULES: Final[tuple[tuple[str, str], ...]] = (
     ("fiscal cost", "Fiscal cost"),
+    ("target:", "Targets"),
     ("policy shortfall", "Other"),
     ("shortfall", "Shortfalls"),
     ("demand response", "Demand response"),
@@ -56,8 +58,8 @@ _SECTION_RULES: Final[tuple[tuple[str, str], ...]] = (
 ABSOLUTE_UNITS: Final[frozenset[str]] = frozenset({"%", "year"})
 
 COLUMNS: Final[tuple[str, ...]] = (
-    "section", "question", "metric", "region", "year", "period", "unit", "value_{a}",
-    "value_{b}", "difference", "change_pct", "answer_{a}", "answer_{b}",
+    "section", "question", "metric", "region", "year", "period", "unit", "definition",
+    "value_{a}", "value_{b}", "difference", "change_pct", "answer_{a}", "answer_{b}",
 )
 
 #: The fields :func:`question_fields` reads out of a question, in :data:`COLUMNS` order.
@@ -183,9 +185,10 @@ def compare(
     year the runs share. ``world_or_ids`` defaults to ``Groups()`` (China = ``CHN``, no groups).
     Columns: ``section``, ``question``, ``unit``, ``value_<a>``, ``value_<b>``, ``difference``,
     ``change_pct`` (:func:`relative_change`; NaN for percentages, whose difference is in
-    points, and years), ``answer_<a>``, ``answer_<b>`` (series rows have no answer), and after
+    points, and years), ``answer_<a>``, ``answer_<b>`` (series rows have no answer), after
     ``question`` its parts as :func:`question_fields` reads them: ``metric``, ``region``,
-    ``year`` and ``period``.
+    ``year`` and ``period``, and after ``unit`` the row's ``definition`` (from the answers;
+    empty for the key series).
     """
     world = world_or_ids if world_or_ids is not None else Groups()
     a, b = labels
@@ -199,6 +202,7 @@ def compare(
         years = sorted({shared[0], shared[-1]})
     heavy = str(answer_options.get("heavy", "Dy"))
     tables = []
+    definitions: dict[str, str] = {}
     for ds, label in ((ds_a, a), (ds_b, b)):
         table = pd.concat(
             [
@@ -209,7 +213,10 @@ def compare(
             ignore_index=True,
         )
         renamed = {"value": f"value_{label}", "answer": f"answer_{label}"}
-        tables.append(table.rename(columns=renamed))
+        for question, definition in zip(table["question"], table["definition"].fillna(""),
+                                        strict=True):
+            definitions.setdefault(str(question), str(definition))
+        tables.append(table.drop(columns="definition").rename(columns=renamed))
     merged = tables[0].merge(tables[1], on=["question", "unit"], how="outer")
     order = list(dict.fromkeys([*tables[0]["question"], *tables[1]["question"]]))
     merged = merged.set_index("question").loc[order].reset_index()
@@ -220,6 +227,7 @@ def compare(
                               strict=True)
     ]
     merged["section"] = merged["question"].map(section_of)
+    merged["definition"] = merged["question"].map(lambda q: definitions.get(str(q), ""))
     named = (answer_options.get(name, _ANSWER_DEFAULTS[name]) for name in ("region", "bloc"))
     prefixes = {str(name) for name in named if name}
     fields = [question_fields(str(q), prefixes, world.china) for q in merged["question"]]

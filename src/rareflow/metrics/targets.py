@@ -35,6 +35,7 @@ from rareflow.metrics.crma import (
     SINGLE_COUNTRY_CAP,
     crma_compliance,
 )
+from rareflow.metrics.definitions import DEF_EMBEDDED, DEF_TRACED, DEF_USGS
 from rareflow.metrics.reliance import embedded_net_import_reliance, usgs_net_import_reliance
 
 #: The US goal: net import reliance below this share.
@@ -95,10 +96,10 @@ def us_targets(ds: xr.Dataset, members: Sequence[str], region: str = "USA") -> l
     return [
         TargetValue(f"net import reliance < 50 % by {TARGET_YEAR}", region,
                     usgs_net_import_reliance(ds, members), "<", US_RELIANCE_TARGET,
-                    "USGS compounds and metals (oxide + metal)", US_SOURCE),
+                    DEF_USGS, US_SOURCE),
         TargetValue(f"net import reliance < 50 % by {TARGET_YEAR}", region,
                     embedded_net_import_reliance(ds, members, "total"), "<",
-                    US_RELIANCE_TARGET, "embedded (oxide + metal + magnet content)", US_SOURCE),
+                    US_RELIANCE_TARGET, DEF_EMBEDDED, US_SOURCE),
     ]
 
 
@@ -120,7 +121,7 @@ def crma_targets(ds: xr.Dataset, members: Sequence[str], region: str = "EU", *,
         suppliers = check["largest_supplier"]
         found.append(TargetValue(
             f"CRMA single third country ≤ 65 % ({stage})", region, check["largest_share"], "≤",
-            SINGLE_COUNTRY_CAP, "largest third-country share of consumption, traced by origin",
+            SINGLE_COUNTRY_CAP, f"largest third-country share of consumption, {DEF_TRACED}",
             CRMA_SOURCE, notes=partial(_supplier_note, suppliers), undefined_met=True))
     return found
 
