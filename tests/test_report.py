@@ -26,7 +26,7 @@ from rareflow.report import ReportMeta, ensemble_figures, render_report, result_
 from rareflow.report.allocation import trace_pools
 from rareflow.report.html import answer_grid, figure_json
 from rareflow.report.sankey import sankey_flows
-from rareflow.report.series import shortfall_figure
+from rareflow.report.series import SCOPE_LINES, shortfall_figure
 from rareflow.runs.runner import RunOutcome, run_scenario
 from rareflow.testing import empty_result, put
 
@@ -170,6 +170,8 @@ def test_area_menus_switch_regions(figures: dict[str, go.Figure]) -> None:
         # one shortfall and one demand-response line per sector
         assert len(visible) == n_traces and sum(visible) == 12
     assert figures["reliance"].layout.updatemenus[0].buttons[0].label == "United States"
+    names = [trace.name for trace in figures["reliance"].data]
+    assert {"oxide", "magnets", *SCOPE_LINES} <= set(names)
     assert figures["shares"].layout.updatemenus[0].buttons[0].label == "China"
 
 
@@ -304,6 +306,8 @@ def test_html_carries_every_chart_and_the_answers(baseline: RunOutcome, page: st
         assert f'id="{attrs["data-target"]}"' in page
     frame = answers(baseline.result, baseline.world)
     assert "USA import reliance for magnets" in page
+    assert "<th>definition</th>" in page
+    assert "USGS MCS scope: compounds and metals (separated oxide + metal)" in page
     for answer in frame["answer"]:
         assert str(answer).replace("&", "&amp;") in page
     assert 'href="#provenance"' in page and "regions.yaml" in page

@@ -253,7 +253,7 @@ def _crma_rows(ctx: _Context, year: int, bloc: str, members: list[str],
         check = crma_compliance(ctx.ds, members, stage, reexport_hubs=hubs).sel(year=year)
         largest = float(check["largest_share"])
         supplier = str(check["largest_supplier"].values) or "none"
-        verdict = "within" if largest <= check.attrs["cap"] + 1e-6 else "above"
+        verdict = "within" if bool(check["within_cap"]) else "above"
         shares = third_country_shares(ctx.ds.sel(year=[year]), members, stage,
                                       reexport_hubs=hubs)
         others = ", ".join(f"{name} {_percent(float(share))}"

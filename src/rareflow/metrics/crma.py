@@ -44,6 +44,8 @@ EXTRACTION_BENCHMARK = 0.10
 PROCESSING_BENCHMARK = 0.40
 RECYCLING_BENCHMARK = 0.25
 SINGLE_COUNTRY_CAP = 0.65
+#: Rounding allowed on the cap: a cap the LP meets exactly can read 0.6500000001.
+CAP_TOLERANCE = 1e-6
 
 
 def crma_compliance(
@@ -66,7 +68,7 @@ def crma_compliance(
       consumption of the stage's product that was produced in third country ``e``, traced
       through trade (:func:`~rareflow.metrics.provenance.sourcing_shares`: re-exports and
       transit do not count; stays in [0, 1]); ``largest_supplier`` its id (``""`` when nothing
-      comes from outside); ``within_cap`` = ``largest_share ≤ cap``.
+      comes from outside); ``within_cap`` = ``largest_share ≤ cap`` (within 1e-6).
     - ``domestic_share`` = share of that consumption produced inside the group.
     - ``extraction_share`` = ``P_G[mining] / C_G[separation]`` (rare earths mined in the group
       over its oxide consumption) and ``extraction_ok`` = ``≥ extraction_benchmark`` (10 %).
@@ -113,7 +115,7 @@ def crma_compliance(
         {
             "largest_share": with_units(largest, "1"),
             "largest_supplier": supplier.astype(str),
-            "within_cap": largest <= cap,
+            "within_cap": largest <= cap + CAP_TOLERANCE,
             "domestic_share": with_units(domestic, "1"),
             "extraction_share": with_units(extraction, "1"),
             "extraction_ok": extraction >= extraction_benchmark,

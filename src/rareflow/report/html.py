@@ -58,7 +58,10 @@ CHART_NOTES: dict[str, str] = {
     ),
     "reliance": (
         "Net imports as a share of apparent consumption (production + imports − exports + stock "
-        "release), the USGS definition. Net exporters are drawn at 0 and marked E on hover."
+        "release), the USGS formula, per product (oxide, metal, magnets), on the USGS scope of "
+        "compounds and metals (separated oxide + metal as one material, what the USGS Mineral "
+        "Commodity Summaries publish) and embedded (also counting the rare earths inside "
+        "imported magnets). Net exporters are drawn at 0 and marked E on hover."
     ),
 }
 
@@ -255,12 +258,24 @@ def answer_grid(frame: pd.DataFrame) -> tuple[list[int], list[tuple[str, dict[in
     return sorted(years), list(rows.items())
 
 
+def answer_definitions(frame: pd.DataFrame) -> dict[str, str]:
+    """The metric definition of each answer row, by question stem (see :func:`answer_grid`)."""
+    if "definition" not in frame.columns:
+        return {}
+    found: dict[str, str] = {}
+    for question, definition in zip(frame["question"], frame["definition"], strict=True):
+        match = _YEAR_SUFFIX.match(str(question))
+        found.setdefault(match["stem"] if match else str(question), str(definition))
+    return found
+
+
 def _answers_section(frame: pd.DataFrame, meta: ReportMeta) -> str:
     note = "Plain-language answers of the run, one per question."
     if meta.kind == "ensemble" and meta.draw is not None:
         note += (f" For this ensemble they are those of draw {meta.draw}; the Ensemble section "
                  "shows the spread across draws.")
     years, rows = answer_grid(frame)
+    definitions = answer_definitions(frame)
     head = "".join(f'<th>{year}</th>' for year in years) or "<th>answer</th>"
     body = []
     for stem, cells in rows:
@@ -271,9 +286,12 @@ def _answers_section(frame: pd.DataFrame, meta: ReportMeta) -> str:
             values = "".join(
                 f'<td class="answer">{escape(cells.get(year, "—"))}</td>' for year in years
             )
-        body.append(f"<tr><td>{escape(stem)}</td>{values}</tr>")
+        definition = escape(definitions.get(stem, ""))
+        body.append(f'<tr><td>{escape(stem)}</td>{values}<td class="definition">{definition}'
+                    "</td></tr>")
     return (f'<p class="note">{escape(note)}</p>\n<table class="answers"><thead><tr>'
-            f"<th>question</th>{head}</tr></thead><tbody>{''.join(body)}</tbody></table>")
+            f"<th>question</th>{head}<th>definition</th></tr></thead>"
+            f"<tbody>{''.join(body)}</tbody></table>")
 
 
 def _chart_section(key: str, figure: go.Figure, note: str) -> str:

@@ -14,10 +14,12 @@ import xarray as xr
 
 from rareflow.metrics import (
     demand_response,
+    embedded_net_import_reliance,
     market_share,
     net_import_reliance,
     prices,
     shortfall,
+    usgs_net_import_reliance,
 )
 from rareflow.model.world import World
 from rareflow.report.areas import add_area_menu, focus_areas
@@ -127,8 +129,16 @@ def share_figure(result: xr.Dataset, world: World) -> go.Figure:
     return year_axis(fig, years)
 
 
+#: The scope-wide reliance lines drawn after the per-product ones (docs/reliance.md).
+SCOPE_LINES: tuple[str, ...] = ("compounds and metals (USGS scope)", "embedded (with magnets)")
+
+
 def reliance_figure(result: xr.Dataset, world: World) -> go.Figure:
-    """Net import reliance (USGS) per product for each focus area, % (net exporters at 0)."""
+    """Net import reliance (USGS formula) for each focus area, % (net exporters at 0).
+
+    One line per product (concentrate, oxide, metal, magnets), then the USGS compounds-and-
+    metals scope and the embedded scope (:data:`SCOPE_LINES`).
+    """
     regions = [str(r) for r in result["region"].values]
     areas = focus_areas(world, regions, first="USA")
     fig = go.Figure()
@@ -136,19 +146,22 @@ def reliance_figure(result: xr.Dataset, world: World) -> go.Figure:
     stages = _present(RELIANCE_STAGES, result)
     for area in areas:
         members = list(area.members or ())
-        for i, stage in enumerate(stages):
-            raw = net_import_reliance(result, stage, members, "total")
-            product = RELIANCE_STAGES[stage]
+        lines = [(RELIANCE_STAGES[stage], net_import_reliance(result, stage, members, "total"))
+                 for stage in stages]
+        lines += [(SCOPE_LINES[0], usgs_net_import_reliance(result, members)),
+                  (SCOPE_LINES[1], embedded_net_import_reliance(result, members, "total"))]
+        for i, (product, raw) in enumerate(lines):
             text = [_reliance_text(v) for v in np.asarray(raw.values, dtype=float)]
             fig.add_trace(go.Scatter(
                 x=years, y=plot_values(100 * raw.clip(min=0)), mode="lines+markers", name=product,
                 line={"color": colour(i)}, marker={"size": 5}, customdata=text,
                 hovertemplate=f"{area.label}, {product}: %{{customdata}}<extra></extra>",
             ))
-    base_layout(fig, "Net import reliance (USGS definition)", x_title="year",
+    base_layout(fig, "Net import reliance (USGS formula)", x_title="year",
                 y_title="% of apparent consumption (0 = net exporter)")
     fig.update_yaxes(range=[0, 100.5])
-    add_area_menu(fig, [area.label for area in areas], [len(stages)] * len(areas))
+    add_area_menu(fig, [area.label for area in areas],
+                  [len(stages) + len(SCOPE_LINES)] * len(areas))
     return year_axis(fig, years)
 
 

@@ -25,6 +25,8 @@ HEADLINES: tuple[tuple[str, str, str, bool], ...] = (
      False),
     ("magnet_reliance", "US import reliance, magnets", "USA import reliance for magnets {year}",
      False),
+    ("compounds_reliance", "US import reliance, compounds and metals (USGS scope)",
+     "USA import reliance for compounds and metals {year}", False),
     ("china_separation", "China share of separation", "China share of separation {year}", False),
     ("defence_shortfall", "US defence magnet shortfall",
      "USA defence magnet shortfall {year}", False),

@@ -560,7 +560,8 @@
   function showAnswers(rows) {
     const body = $("answers").tBodies[0];
     body.replaceChildren(...rows.map((row) =>
-      el("tr", {}, el("td", { text: row.label || row.question, title: row.question }),
+      el("tr", {}, el("td", { text: row.label || row.question,
+        title: row.definition ? `${row.question} (${row.definition})` : row.question }),
         el("td", { class: "num", text: row.answer }))));
     $("answers-section").hidden = rows.length === 0;
   }
