@@ -21,13 +21,29 @@ Built once per world. Stages and products:
   column (``stretch``, bounded by the ``normal_capacity`` rows): marginal cost rises toward
   nameplate;
 * strategic stockpiles release or absorb oxide; surplus oxide is left in tailings;
-* the rule of origin: a region exports only the metal and magnets it made (``reexport_*``
-  rows: exports of each element or grade and origin tag at most the region's own output of
-  it), so their exporter is the country of their last substantial transformation and a tariff
-  or control on a route acts on that origin. Declared trading hubs (``trade.reexport_hubs``)
-  are exempt (the rows are relaxed in ``set_year``). Oxide may be re-exported (traders resell
-  stocks); it keeps its China-origin tag wherever it goes, which is what controls and
-  sourcing caps read.
+* the rule of origin (``docs/reliance.md``). Every traded product has an origin: the country
+  of its last substantial transformation (mining for concentrate, separation or recycling for
+  oxide, reduction for metal, magnet making for magnets), and a China-content tag
+  (``origin``: ``china`` when mined or processed in China, or made from such material; what
+  the 0.1 % de-minimis rule reads). Both are kept through any re-export:
+
+  - concentrate is shipped only from its mining country (``conc_ship`` keys), so its
+    exporter is its origin;
+  - metal and magnets are exported only by the region that made them (``reexport_*`` rows:
+    exports of each element or grade and tag at most the region's own output of it), so
+    their exporter is their origin. Declared trading hubs (``trade.reexport_hubs``, data with
+    a source) are exempt (the rows are relaxed in ``set_year``); what a hub ships keeps its
+    tag;
+  - oxide may be re-exported (traders resell stocks), so its exporter is not always its
+    origin; it keeps its China-content tag wherever it goes, and China-tagged oxide is
+    Chinese origin (Chinese concentrate is not exported, so oxide separated abroad is never
+    China-tagged by its feed; recycling abroad of China-tagged scrap is the one exception).
+
+  Policies act on origin, not on route: tariffs on exports from China and sourcing caps
+  count China-tagged oxide (and China-tagged metal and magnets from a hub) as Chinese on any
+  route; export controls act on China's own exports and, with ``de_minimis``, on China-tagged
+  material shipped from third countries; self-sufficiency and "allied" supply count only
+  material not tagged ``china``.
 
 What the flows carry is described once, as tables built with the network (see :class:`Network`):
 ``outputs`` says what each producing column makes and ``shipments`` what each ship column carries,
