@@ -22,6 +22,7 @@ from rareflow.engine import inventory as stocks
 from rareflow.engine.inputs import default_inputs
 from rareflow.engine.market import DISPOSAL_COST, NORMAL_SHARE, STRETCH_PREMIUM, MarketModel
 from rareflow.engine.results import to_dataset
+from rareflow.metrics.reliance import usgs_net_import_reliance
 from rareflow.model import demand_curve
 from rareflow.model.market import ReferencePrice
 from rareflow.model.world import World
@@ -135,6 +136,8 @@ def markdown(world: World, ds: xr.Dataset, lp_size: tuple[int, int]) -> str:
     lines += ["", _misses_text(misses), ""]
     demand = float(ds.demand.sum())
     us_ndpr = float(ds.production.sel(stage="separation", region="USA", element="NdPr").sum())
+    us_oxide = float(ds.production.sel(stage="separation", region="USA").sum())
+    us_reliance = float(usgs_net_import_reliance(ds, "USA"))
     lines += [
         "Other 2024 checks:",
         "",
@@ -144,6 +147,9 @@ def markdown(world: World, ds: xr.Dataset, lp_size: tuple[int, int]) -> str:
         f"| China's share of separation | {_share(ds, 'separation'):.1%} | ≥ 85 % (IEA GCMO) |",
         f"| China's share of magnet making | {_share(ds, 'magnet'):.1%} | 88–96 % (IEA GCMO) |",
         f"| US NdPr oxide, t | {us_ndpr:,.0f} | 1,294 (MP Materials FY2024) |",
+        f"| US separated oxide (compounds), t | {us_oxide:,.0f} | 1,300 (USGS MCS 2025) |",
+        f"| US net import reliance, compounds and metals | {us_reliance:.1%} | 53–80 % "
+        "(USGS MCS 2025: 80 %; MCS 2026: 53 %) |",
         f"| shortfall, share of demand | {float(ds.shortfall.sum()) / demand:.2%} | < 1 % |",
         f"| oxide left in tailings, t | {float(ds.disposal.sum()):,.0f} | — |",
         f"| lowest price, USD/kg | {float(ds.price.min()):.2f} | ≥ 0 |",
