@@ -276,7 +276,12 @@ def _target_rows(ctx: _Context, years: list[int], bloc: str | None, eu: list[str
         scope = " (embedded)" if definition.startswith("embedded") else ""
         verdict = "met" if bool(record["met"]) else "missed"
         value = float(record["value"])
-        shown = "no consumption" if math.isnan(value) else _percent(value)
+        if math.isnan(value):
+            shown, note = "no consumption", ""
+        elif definition in (DEF_USGS, DEF_EMBEDDED):
+            shown = _reliance(value)  # a net exporter reads "E", as USGS prints it
+        else:
+            shown = _percent(value)
         extra = f"; {note}" if note else ""
         ctx.add(f"{record['region']} target: {record['target']}{scope} {int(record['year'])}",
                 f"{verdict} ({shown}{extra})", 100 * value, "%", definition)
