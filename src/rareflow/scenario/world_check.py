@@ -37,8 +37,10 @@ def validate_against_world(scenario: Scenario, world: World) -> None:
     Checks region ids, groups, facility ids and sector ids used by policies, overrides and
     uncertainty entries; the error names file, line and field and suggests the closest name.
     Then refuses facility overrides that could not act on ``world`` (:func:`check_overrides_act`).
-    The scenario's ``years`` must lie in the range the world can simulate.
+    The scenario's ``world`` (if it names one) must be ``world``'s vintage, and its ``years``
+    must lie in the range the world can simulate.
     """
+    scenario.world_name(world.vintage)  # a scenario of another world is refused first
     valid = valid_names(world)
     for ref in scenario.references():
         if ref.value not in valid[ref.kind]:
