@@ -60,7 +60,7 @@ def prepare_run(
     """
     parsed = load_scenario(scenario)
     loaded = scenario_world(parsed, world, data_dir)
-    validate_against_world(parsed, loaded)  # its names, its world and its years
+    validate_against_world(parsed, loaded, own_years=years is None)  # names, world, years
     return RunInputs(parsed, loaded, list(parsed.run_years(loaded, years)))
 
 
