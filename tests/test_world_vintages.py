@@ -25,7 +25,7 @@ from rareflow.model.world import DEFAULT_WORLD
 from rareflow.runs.runner import prepare_run
 from rareflow.scenario import load_scenario
 from rareflow.web.app import create_app
-from tests.world_vintages import TEST_WORLD, WORLDS_ENV, write_test_world
+from world_vintages import TEST_WORLD, WORLDS_ENV, write_test_world
 
 
 @pytest.fixture
@@ -74,14 +74,14 @@ def test_an_unknown_world_is_refused_with_the_known_ones(worlds: Path) -> None:
 
 def test_a_missing_file_is_named(worlds: Path) -> None:
     (worlds / TEST_WORLD / "scrap.yaml").unlink()
-    with pytest.raises(DataError, match="lacks scrap.yaml") as caught:
+    with pytest.raises(DataError, match=r"lacks scrap\.yaml") as caught:
         load_world(vintage=TEST_WORLD)
     assert caught.value.file == f"worlds/{TEST_WORLD}/scrap.yaml"
 
 
 def test_a_copy_of_a_shared_file_is_refused(worlds: Path) -> None:
     (worlds / TEST_WORLD / "magnet_grades.yaml").write_text("[]\n", encoding="utf-8")
-    with pytest.raises(DataError, match="magnet_grades.yaml is shared by every world"):
+    with pytest.raises(DataError, match=r"magnet_grades\.yaml is shared by every world"):
         load_world(vintage=TEST_WORLD)
 
 
