@@ -7,6 +7,7 @@ refused by the Python API, the CLI and the dashboard with the range in the messa
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -22,6 +23,7 @@ from rareflow.data.loader import (
 )
 from rareflow.model.errors import DataError
 from rareflow.model.world import DEFAULT_WORLD
+from rareflow.report.provenance import scenario_text_world
 from rareflow.runs.runner import prepare_run
 from rareflow.scenario import load_scenario
 from rareflow.web.app import create_app
@@ -207,6 +209,19 @@ def test_scenarios_check_uses_the_scenarios_world(worlds: Path, tmp_path: Path) 
     result = _cli("scenarios", "check", str(_scenario(tmp_path, TEST_WORLD)))
     assert result.exit_code == 0, result.output
     assert f"checked against world {TEST_WORLD}" in result.output
+
+
+def test_report_takes_the_world_of_the_run(
+    worlds: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("RAREFLOW_STORE", str(tmp_path / "store"))
+    ran = _cli("run", str(_scenario(tmp_path, TEST_WORLD)), "--years", "2010", "--json")
+    assert ran.exit_code == 0, ran.output
+    run_id = json.loads(ran.output)["run_id"]
+    refused = _cli("report", run_id, "--world", "2024", "--out", str(tmp_path / "r.html"))
+    assert refused.exit_code == 2 and f"is of world '{TEST_WORLD}'" in refused.output
+    assert scenario_text_world(f'name: x\nworld: "{TEST_WORLD}"\n') == TEST_WORLD
+    assert scenario_text_world("name: x\n") is None
 
 
 # --- years outside a world's range -------------------------------------------------------------

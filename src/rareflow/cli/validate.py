@@ -91,8 +91,9 @@ def _print(console: Console, backtests: list[Backtest], *, quick: bool) -> None:
 def _rich(table: PageTable, title: str) -> Table:
     out = Table(title=escape(title), title_justify="left")
     align = table.align or "l" + "r" * (len(table.header) - 1)
-    for header, side in zip(table.header, align, strict=True):
-        out.add_column(escape(header), justify="right" if side == "r" else "left")
+    for index, (header, side) in enumerate(zip(table.header, align, strict=True)):
+        out.add_column(escape(header), justify="right" if side == "r" else "left",
+                       no_wrap=index == 0)  # series ids and years stay whole
     for row in table.rows:
         out.add_row(*(escape(cell) for cell in row))
     return out
