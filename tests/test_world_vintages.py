@@ -205,6 +205,13 @@ def test_data_check_takes_a_world(worlds: Path) -> None:
     assert refused.exit_code == 2 and "unknown world '1999'" in refused.output
 
 
+def test_scenarios_list_names_each_scenarios_world() -> None:
+    rows = json.loads(_cli("scenarios", "list", "--json").output)
+    worlds = {row["name"]: row["world"] for row in rows}
+    assert worlds["baseline"] == "2024"
+    assert set(worlds.values()) <= set(available_worlds())
+
+
 def test_scenarios_check_uses_the_scenarios_world(worlds: Path, tmp_path: Path) -> None:
     result = _cli("scenarios", "check", str(_scenario(tmp_path, TEST_WORLD)))
     assert result.exit_code == 0, result.output

@@ -41,7 +41,8 @@ def _summary(name: str) -> dict[str, Any]:
         raw, _ = read_yaml(path)
         scenario = load_scenario(path)
     except DataError as exc:
-        return {**row, "description": "", "extends": None, "instruments": None, "error": str(exc)}
+        return {**row, "description": "", "extends": None, "world": None, "instruments": None,
+                "error": str(exc)}
     extends = raw.get("extends") if isinstance(raw, dict) else None
     if isinstance(extends, list):
         extends = ", ".join(str(parent) for parent in extends)
@@ -49,6 +50,7 @@ def _summary(name: str) -> dict[str, Any]:
         **row,
         "description": scenario.description,
         "extends": extends,
+        "world": scenario.world_name(),
         "instruments": len(scenario.policies),
         "uncertain_inputs": len(scenario.uncertainty.distributions()),
         "error": None,

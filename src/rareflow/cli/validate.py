@@ -17,6 +17,7 @@ from rich.markup import escape
 from rich.table import Table
 
 from rareflow.cli.options import emit_json, json_options
+from rareflow.cli.tables import fitted
 
 if TYPE_CHECKING:  # the model is imported when the command runs (fast --help)
     from rareflow.runs.validation import Backtest
@@ -64,7 +65,12 @@ def validate_command(quick: bool, docs_dir: Path | None, out_file: Path | None,
 
 
 def _print(console: Console, backtests: list[Backtest], *, quick: bool) -> None:
-    from rareflow.runs.validation_page import series_table, summary_table, two_tier_table
+    from rareflow.runs.validation_page import (
+        SUMMARY_NOTE,
+        series_table,
+        summary_table,
+        two_tier_table,
+    )
 
     if not backtests:
         console.print("No backtest scenario is bundled.")
@@ -73,17 +79,18 @@ def _print(console: Console, backtests: list[Backtest], *, quick: bool) -> None:
         console.print(f"[bold]{escape(backtest.scenario)}[/bold] on world {backtest.world}, "
                       f"{backtest.years[0]}–{backtest.years[-1]}: "
                       f"{escape(backtest.description)}", highlight=False)
-        console.print(_rich(summary_table(backtest), "summary"))
+        console.print(fitted(console, _rich(summary_table(backtest), "summary")))
+        console.print(SUMMARY_NOTE, style="dim", highlight=False)
         tiers = two_tier_table(backtest)
         if tiers is not None:
-            console.print(_rich(tiers, "two tiers: outside China against China"))
+            console.print(fitted(console, _rich(tiers, "two tiers: outside China against China")))
         if not quick:
             for comparison in backtest.comparisons:
                 table = series_table(comparison)
                 table = type(table)(table.header[:5], tuple(row[:5] for row in table.rows),
                                     table.align[:5])
-                console.print(_rich(table, f"{comparison.series.title} "
-                                           f"({comparison.series.unit})"))
+                console.print(fitted(console, _rich(table, f"{comparison.series.title} "
+                                                           f"({comparison.series.unit})")))
         if backtest.missing:
             console.print("no record in the run's years: " + ", ".join(backtest.missing))
 

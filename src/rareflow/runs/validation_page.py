@@ -23,6 +23,11 @@ from rareflow.data.history import RECORD_FILE, bundled_commentary
 from rareflow.runs.validation import Backtest, Movement, SeriesComparison, run_backtests
 
 PAGE_TITLE = "Validation: the model against history"
+#: What the summary table's columns mean.
+SUMMARY_NOTE = ("years: years with both a record and a model value; mean error: the mean of "
+                "|model − record| / record over them; record, model: the peak value as a "
+                "multiple of the base year's (the run's first year, or the record's last year "
+                "before it), with its year, then the last year's multiple.")
 
 
 @dataclass(frozen=True)
@@ -93,8 +98,8 @@ def summary_table(backtest: Backtest) -> Table:
                      "—" if mean is None else f"{mean:.0%}",
                      multiple(Movement.of(comparison.path("record"), start)),
                      multiple(Movement.of(comparison.path("model"), start))))
-    return Table(("series", "unit", "years", "mean abs. error", "record: peak, end",
-                  "model: peak, end"), tuple(rows), "llrrll")
+    return Table(("series", "unit", "years", "mean error", "record", "model"), tuple(rows),
+                 "llrrll")
 
 
 def two_tier_table(backtest: Backtest) -> Table | None:
@@ -127,9 +132,9 @@ def two_tier_table(backtest: Backtest) -> Table | None:
                      "—" if gap is None else f"{gap:.2f} ({year})", record_gap))
     if not rows:
         return None
-    return Table(("element", "model: outside-China peak", "model: China peak",
-                  f"model: outside / China, {start}", "model: outside / China at outside peak",
-                  "record: outside / China"), tuple(rows), "lrrrrl")
+    return Table(("element", "model outside China", "model in China",
+                  f"model ratio {start}", "model ratio at peak", "record ratio"),
+                 tuple(rows), "lrrrrl")
 
 
 def _record_gap(inside: SeriesComparison, outside: SeriesComparison) -> str:
@@ -219,12 +224,16 @@ def blocks(backtests: Sequence[Backtest], commentary: str | None = None) -> list
         out += [("h2", f"{backtest.scenario} (world {backtest.world}, "
                        f"{backtest.years[0]}–{backtest.years[-1]})"),
                 ("p", backtest.description),
-                ("h3", "Summary"), summary_table(backtest)]
+                ("h3", "Summary"),
+                ("p", SUMMARY_NOTE), summary_table(backtest)]
         tiers = two_tier_table(backtest)
         if tiers is not None:
             out += [("h3", "Two tiers: prices outside China against prices in China"),
-                    ("p", "Multiples are the model's price in its peak year over its price in "
-                          f"{backtest.years[0]} (annual means of the model's market prices)."),
+                    ("p", "Model outside China, in China: the peak price over the price in "
+                          f"{backtest.years[0]} (annual means of the model's market prices), "
+                          "with the peak year. Ratio: the price outside China over the price in "
+                          f"China, in {backtest.years[0]} and in the year of the outside peak; "
+                          "the record's in each year both markets are recorded."),
                     tiers]
         for comparison in backtest.comparisons:
             out += [("h3", comparison.series.title)]
