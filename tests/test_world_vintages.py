@@ -24,7 +24,7 @@ from rareflow.data.loader import (
 from rareflow.model.errors import DataError
 from rareflow.model.world import DEFAULT_WORLD
 from rareflow.report.provenance import scenario_text_world
-from rareflow.runs.runner import prepare_run
+from rareflow.runs.runner import prepare_run, run_parsed_scenario
 from rareflow.scenario import load_scenario
 from rareflow.web.app import create_app
 from world_vintages import TEST_WORLD, WORLDS_ENV, write_test_world
@@ -182,6 +182,12 @@ def test_a_scenario_of_another_world_does_not_validate_against_2024(
 ) -> None:
     with pytest.raises(DataError, match="runs on world"):
         load_scenario(_scenario(tmp_path, TEST_WORLD), load_world())
+
+
+def test_running_a_scenario_on_another_world_is_refused(worlds: Path, tmp_path: Path) -> None:
+    scenario = load_scenario(_scenario(tmp_path, TEST_WORLD))
+    with pytest.raises(DataError, match="runs on world"):
+        run_parsed_scenario(scenario, load_world(), [2024])
 
 
 def test_an_unknown_world_in_a_scenario_points_at_its_line(tmp_path: Path) -> None:

@@ -116,11 +116,12 @@ def run_parsed_scenario(
     For callers that build scenarios in code (the dashboard derives them from a bundled scenario
     and its levers). ``scenario`` must already be validated against ``world``. With
     ``store_dir`` the run is stored like :func:`run_scenario`'s; ``params`` are recorded next to
-    the year range (e.g. the levers that made the scenario). Years outside the world's range
-    raise :class:`DataError`; a year without a solution raises
-    :class:`InfeasibleScenarioError`, naming the policies and records involved, and stores
-    nothing.
+    the year range (e.g. the levers that made the scenario). Years outside the world's range,
+    or a scenario that names another world, raise :class:`DataError`; a year without a
+    solution raises :class:`InfeasibleScenarioError`, naming the policies and records
+    involved, and stores nothing.
     """
+    scenario.world_name(world.vintage)  # a scenario of another world is refused
     year_list = list(scenario.run_years(world, years))
     if store_dir is not None:
         RunStore.check_writable(store_dir)  # a refused folder is reported before simulating
