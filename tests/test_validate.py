@@ -152,8 +152,9 @@ def test_the_page_has_a_table_and_a_chart_per_series(
     assert charts == ["validation-exports_china.svg", "validation-price_NdPr_china.svg",
                       "validation-price_NdPr_outside_china.svg"]
     assert (tmp_path / charts[0]).read_text().startswith("<svg")
-    page = html_page(blocks([backtest]))
+    page = html_page(blocks([backtest], "The model **misses** 2011.\n\n<script>x</script>"))
     assert page.count("<svg") == 3 and "<script" not in page
+    assert "<strong>misses</strong>" in page
     assert markdown(blocks([backtest])) == markdown(blocks([backtest]))  # deterministic
 
 

@@ -19,10 +19,14 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
+from markdown_it import MarkdownIt
+
 from rareflow.data.history import RECORD_FILE, bundled_commentary
 from rareflow.runs.validation import Backtest, Movement, SeriesComparison, run_backtests
 
 PAGE_TITLE = "Validation: the model against history"
+#: Renders the page's markdown text in HTML; raw HTML in it is escaped, not passed on.
+_MARKDOWN = MarkdownIt("commonmark", {"html": False}).enable("table")
 #: What the summary table's columns mean.
 SUMMARY_NOTE = ("years: years with both a record and a model value; mean error: the mean of "
                 "|model − record| / record over them; record, model: the peak value as a "
@@ -126,8 +130,8 @@ def two_tier_table(backtest: Backtest) -> Table | None:
         gap = model_out[year] / model_in[year] if model_in.get(year) else None
         start_gap = model_out[start] / model_in[start] if model_in.get(start) else None
         record_gap = _record_gap(inside, outside)
-        rows.append((element, f"× {peak_out.peak_multiple:.1f} ({peak_out.peak_year})",
-                     f"× {peak_in.peak_multiple:.1f} ({peak_in.peak_year})",
+        rows.append((element, f"×{peak_out.peak_multiple:.1f} ({peak_out.peak_year})",
+                     f"×{peak_in.peak_multiple:.1f} ({peak_in.peak_year})",
                      "—" if start_gap is None else f"{start_gap:.2f}",
                      "—" if gap is None else f"{gap:.2f} ({year})", record_gap))
     if not rows:
@@ -287,14 +291,17 @@ def html_page(content: Sequence[Block]) -> str:
             kind, text = block
             if kind == "md":
                 if not text.startswith("<!--"):
-                    body.append(f"<pre class=\"md\">{html.escape(text)}</pre>")
+                    # commentary is our own bundled markdown; raw HTML in it is not passed on
+                    body.append(_MARKDOWN.render(text))
                 continue
-            tag = kind if kind in ("h1", "h2", "h3") else "p"
-            body.append(f"<{tag}>{html.escape(text)}</{tag}>")
+            if kind in ("h1", "h2", "h3"):
+                body.append(f"<{kind}>{html.escape(text)}</{kind}>")
+            else:  # paragraphs are markdown too (code spans); raw HTML is escaped
+                body.append(f"<p>{_MARKDOWN.renderInline(text)}</p>")
     style = ("body{font-family:sans-serif;max-width:60rem;margin:2rem auto;padding:0 1rem}"
              "table{border-collapse:collapse;margin:.5rem 0 1.5rem}"
              "th,td{border-bottom:1px solid #ddd;padding:.2rem .5rem;font-size:.85rem}"
-             "td.r{text-align:right}pre.md{white-space:pre-wrap;font-family:inherit}")
+             "td.r{text-align:right}")
     return ("<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\">"
             f"<title>{html.escape(PAGE_TITLE)}</title><style>{style}</style></head><body>\n"
             + "\n".join(body) + "\n</body></html>\n")
