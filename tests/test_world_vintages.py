@@ -24,6 +24,8 @@ from rareflow.data.loader import (
 from rareflow.model.errors import DataError
 from rareflow.model.world import DEFAULT_WORLD
 from rareflow.report.provenance import scenario_text_world
+from rareflow.runs.ensemble import run_ensemble
+from rareflow.runs.ensemble.worker import data_version
 from rareflow.runs.runner import prepare_run, run_parsed_scenario
 from rareflow.scenario import load_scenario
 from rareflow.web.app import create_app
@@ -235,6 +237,20 @@ def test_report_takes_the_world_of_the_run(
     assert refused.exit_code == 2 and f"is of world '{TEST_WORLD}'" in refused.output
     assert scenario_text_world(f'name: x\nworld: "{TEST_WORLD}"\n') == TEST_WORLD
     assert scenario_text_world("name: x\n") is None
+
+
+def test_an_ensemble_runs_on_the_scenarios_world(
+    worlds: Path, tmp_path: Path, in_process_cluster: str
+) -> None:
+    outcome = run_ensemble(str(_scenario(tmp_path, TEST_WORLD)), draws=1, years=[2010],
+                           store_dir=tmp_path / "store", scheduler=in_process_cluster)
+    # the workers check that they loaded the driver's world (same data version) or fail
+    assert outcome.run.n_done == 1 and not outcome.failures
+    assert outcome.run.data_version == data_version(load_world(vintage=TEST_WORLD))
+    assert outcome.run.data_version != data_version(load_world())
+    with pytest.raises(DataError, match="runs on world"):
+        run_ensemble(str(_scenario(tmp_path, TEST_WORLD)), draws=1, world="2024",
+                     store_dir=tmp_path / "store", scheduler=in_process_cluster)
 
 
 # --- years outside a world's range -------------------------------------------------------------
