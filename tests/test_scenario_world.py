@@ -18,7 +18,12 @@ from rareflow.model import (
     TradeCosts,
     World,
 )
-from rareflow.scenario import ExportControl, bundled_names, load_scenario, validate_against_world
+from rareflow.scenario import (
+    ExportControl,
+    bundled_names_of,
+    load_scenario,
+    validate_against_world,
+)
 
 SRC = {"source": "test fixture"}
 
@@ -116,7 +121,7 @@ def world() -> World:
     return make_world()
 
 
-@pytest.mark.parametrize("name", bundled_names())
+@pytest.mark.parametrize("name", bundled_names_of("2024"))
 def test_bundled_scenarios_validate_against_world(name: str, world: World) -> None:
     scenario = load_scenario(name, world)
     validate_against_world(scenario, world)

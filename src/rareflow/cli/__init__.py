@@ -13,6 +13,7 @@ from rareflow.cli.run import run_command
 from rareflow.cli.runs import register as register_run_commands
 from rareflow.cli.scenarios import register as register_scenario_commands
 from rareflow.cli.serve import serve_command
+from rareflow.cli.validate import validate_command
 from rareflow.version import __version__
 
 
@@ -30,6 +31,7 @@ main.add_command(compare_command)
 main.add_command(report_command)
 main.add_command(serve_command)
 main.add_command(ensemble_command)
+main.add_command(validate_command)
 
 
 @main.group()

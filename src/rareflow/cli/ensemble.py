@@ -27,6 +27,7 @@ from rareflow.cli.options import (
     json_options,
     parse_years,
     store_option,
+    world_option,
 )
 
 if TYPE_CHECKING:  # Dask, xarray and the model are imported when the command runs (fast --help)
@@ -50,6 +51,7 @@ SHOWN_YEARS: tuple[int, ...] = (2026, 2028, 2030, 2035, 2040)
               help=f"START-END (default: the scenario's, else {DEFAULT_YEARS_TEXT}).")
 @click.option("--data", "data_dir", type=click.Path(path_type=Path, file_okay=False),
               default=None, help="Directory of world-data overrides.")
+@world_option
 @store_option
 @click.option("--workers", type=click.IntRange(min=1), default=None,
               help="Local Dask worker processes (default: one per core).")
@@ -65,7 +67,8 @@ SHOWN_YEARS: tuple[int, ...] = (2026, 2028, 2030, 2035, 2040)
 @json_options("the outcome and summary")
 def ensemble_command(
     scenario: str, draws: int, seed: int, years_text: str | None, data_dir: Path | None,
-    store_dir: Path, workers: int | None, scheduler: str | None, connect_timeout: float,
+    world: str | None, store_dir: Path, workers: int | None, scheduler: str | None,
+    connect_timeout: float,
     batch_size: int | None, no_fsync: bool, as_json: bool, json_out: Path | None,
 ) -> None:
     """Run DRAWS draws of SCENARIO's uncertainty on Dask; re-running resumes missing draws.
@@ -92,7 +95,7 @@ def ensemble_command(
                                data_dir=data_dir, store_dir=store_dir, scheduler=scheduler,
                                workers=workers, batch_size=batch_size,
                                durable=not no_fsync, progress=report,
-                               connect_timeout=connect_timeout)
+                               connect_timeout=connect_timeout, world=world)
     elapsed = time.perf_counter() - started
     summary = _summary(store_dir, outcome)
     if not emit_json(_as_json(outcome, summary, elapsed), as_json=as_json, json_out=json_out,

@@ -28,9 +28,9 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from rareflow.data.loader import load_world
 from rareflow.runs.ensemble.worker import DrawFailure, EnsembleSpec, data_version, run_batch
-from rareflow.scenario import Scenario, load_scenario
+from rareflow.runs.runner import scenario_world
+from rareflow.scenario import Scenario, load_scenario, validate_against_world
 from rareflow.store import DEFAULT_ROOT, RunInfo, RunStore, StagedDraw
 from rareflow.store.runs import run_key
 from rareflow.version import __version__
@@ -92,6 +92,7 @@ def run_ensemble(
     durable: bool = True,
     progress: Callable[[EnsembleProgress], None] | None = None,
     connect_timeout: float = DEFAULT_CONNECT_TIMEOUT,
+    world: str | None = None,
 ) -> EnsembleOutcome:
     """Run (or resume) ``draws`` draws of ``scenario`` and store them; return the outcome.
 
@@ -100,16 +101,19 @@ def run_ensemble(
     otherwise a local cluster with ``workers`` processes (default: the number of cores) runs
     the draws. Failed draws are recorded with their error and tried again on the next call.
     A ``scheduler`` that does not answer within ``connect_timeout`` seconds raises
-    :class:`SchedulerUnreachableError` before anything is stored.
+    :class:`SchedulerUnreachableError` before anything is stored. ``world`` names the world
+    when the scenario names none (a conflict with the scenario's is refused).
     """
     if draws < 1:
         raise ValueError(f"an ensemble needs at least one draw, got {draws}")
-    world = load_world(data_dir)
-    parsed = scenario if isinstance(scenario, Scenario) else load_scenario(scenario, world)
-    year_list = tuple(parsed.run_years(world, years))
+    parsed = scenario if isinstance(scenario, Scenario) else load_scenario(scenario)
+    loaded = scenario_world(parsed, world, data_dir)
+    if not isinstance(scenario, Scenario):
+        validate_against_world(parsed, loaded)
+    year_list = tuple(parsed.run_years(loaded, years))
     store = RunStore(store_dir, durable=durable)
     try:
-        args = _run_args(parsed, data_version(world), seed, draws, year_list)
+        args = _run_args(parsed, data_version(loaded), seed, draws, year_list)
         existing = store.find_run(**args)  # type: ignore[arg-type]
         # Same inputs with fewer draws: extend that run and run only the draws it lacks.
         shorter = None if existing is not None else _shorter_run(store, args)
@@ -134,9 +138,10 @@ def run_ensemble(
                 run = existing or store.create_run(**args)  # type: ignore[arg-type]
             spec = EnsembleSpec(run.run_key, run.run_id, parsed,
                                 str(data_dir) if data_dir is not None else None,
-                                data_version(world), year_list, seed,
+                                data_version(loaded), year_list, seed,
                                 str(Path(store_dir).resolve()), durable,
-                                staging_dir=str(store.staging_dir.resolve()))
+                                staging_dir=str(store.staging_dir.resolve()),
+                                world=loaded.vintage)
             n_workers = max(1, len(client.scheduler_info()["workers"]))
             batches = _batches(todo, n_workers, batch_size)
             counts = [len(done), 0]

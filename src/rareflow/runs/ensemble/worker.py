@@ -36,7 +36,7 @@ from rareflow.engine.diagnostics import InfeasibleYearError
 from rareflow.engine.market import MarketModel
 from rareflow.engine.simulate import build_market, simulate
 from rareflow.engine.warmstart import BasisRecorder, ReferenceBases
-from rareflow.model.world import World
+from rareflow.model.world import DEFAULT_WORLD, World
 from rareflow.policy.program import (
     ScenarioProgram,
     apply_overrides,
@@ -64,6 +64,8 @@ class EnsembleSpec:
     durable: bool = True
     #: The driver's writer session folder (``RunStore.staging_dir``): draws are staged there.
     staging_dir: str = ""
+    #: The world (vintage) the draws run on.
+    world: str = DEFAULT_WORLD
 
 
 @dataclass(frozen=True)
@@ -76,7 +78,8 @@ class DrawFailure:
 
 def data_version(world: World) -> str:
     """The world's name and version plus a hash of its content (edited data is new data)."""
-    digest = hashlib.sha256(world.model_dump_json().encode()).hexdigest()[:12]
+    # the vintage's name is left out: the content says it all, and 2024 keys stay as they were
+    digest = hashlib.sha256(world.model_dump_json(exclude={"vintage"}).encode()).hexdigest()[:12]
     return f"{world.provenance.name} {world.provenance.version} ({digest})"
 
 
@@ -85,7 +88,7 @@ class WorkerModel:
 
     def __init__(self, spec: EnsembleSpec, world: World | None = None) -> None:
         base_world = world if world is not None else load_world(
-            Path(spec.data_dir) if spec.data_dir else None)
+            Path(spec.data_dir) if spec.data_dir else None, vintage=spec.world)
         version = data_version(base_world)
         if version != spec.data_version:
             raise RuntimeError(f"worker data version {version} differs from the ensemble's "
