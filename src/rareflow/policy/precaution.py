@@ -6,7 +6,8 @@ a destination, while it lasts. Both go through :func:`raise_precaution`, which k
 ``inventory_block`` column, the largest share of the year for which any active policy asks for
 precaution. Overlapping policies on the same holders therefore do not compound: holders want
 :data:`~rareflow.engine.inventory.PRECAUTIONARY_COVER_YEARS` of cover at most, whatever the
-number of controls that threaten their supply.
+number of controls that threaten their supply. (Threats in disjoint parts of one year would
+call for the sum of their shares; the largest share understates that case.)
 """
 
 from __future__ import annotations
