@@ -15,6 +15,11 @@ One row per (policy, exporter region, product, element) with shipments to the de
   uncovered share times last year's (reference) flow of the product and element from the
   exporter to the destinations.
 
+A country's halt also makes holders of inventories in the destinations want precautionary
+cover of the halted elements for the part of the year it lasts (as an export control does;
+:func:`~rareflow.policy.precaution.raise_precaution`); a company's halt does not, because the
+region's other producers may still sell there.
+
 No fiscal cost.
 """
 
@@ -30,6 +35,7 @@ from rareflow.engine.lpcore import INF
 from rareflow.engine.network import Network
 from rareflow.model.errors import DataError
 from rareflow.policy.base import Effect, YearContext, areas, traded_columns
+from rareflow.policy.precaution import raise_precaution
 from rareflow.scenario.instruments import TradeHalt
 
 ROWS = "policy_trade_halt"
@@ -137,8 +143,11 @@ class TradeHaltEffect(Effect[TradeHalt]):
             active = policy.active_fraction(ctx.year)
             if active <= 0:
                 continue
+            destinations = areas(ctx.world, list(policy.destinations))
             halted.append(HaltNote(frozenset(self.sellers[policy.id]), frozenset(policy.products),
-                                   frozenset(areas(ctx.world, list(policy.destinations)))))
+                                   frozenset(destinations)))
+            if policy.country is not None:
+                raise_precaution(ctx, destinations, policy.tracked_elements(), active)
             own = np.flatnonzero((self.rows.policy == policy.id).to_numpy())
             if active >= 1.0:
                 upper[own] = 0.0
