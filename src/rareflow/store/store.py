@@ -86,7 +86,7 @@ from rareflow.store.runs import (
     validate_run_args,
 )
 from rareflow.store.sessions import WriterSession, claim_stale, live_claims, staging_root
-from rareflow.store.staging import StagedDraw, stage_encoded
+from rareflow.store.staging import DrawFiles, StagedDraw, stage_encoded, stage_files
 
 DB_FILE = "runs.duckdb"
 DEFAULT_ROOT = Path("rareflow-runs")
@@ -619,6 +619,21 @@ class RunStore:
         finally:
             self._discard(staged)
         return [item.draw for item in published]
+
+    def commit_files(self, run_id: str, drawn: Sequence[DrawFiles]) -> list[int]:
+        """Stage and commit draws encoded in other processes (:func:`.staging.encode_draw_files`).
+
+        Like :meth:`commit_staged` (one transaction, a draw already done is skipped), for
+        drivers whose workers cannot see the store: the workers send the files' bytes, this
+        process writes them. Returns the draws recorded by this call.
+        """
+        staged: list[StagedDraw] = []
+        try:
+            for item in drawn:
+                staged.append(stage_files(self.staging_dir, item, durable=self.durable))
+            return self.commit_staged(run_id, staged)
+        finally:
+            self._discard(staged)
 
     def _check_commit(
         self, con: duckdb.DuckDBPyConnection, run_id: str, staged: Sequence[StagedDraw]
