@@ -15,6 +15,7 @@ itself (:func:`stage_draw`).
 
 from __future__ import annotations
 
+from concurrent.futures import Executor
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -94,9 +95,14 @@ def encode_draw_files(run_id: str, draw: int, result: xr.Dataset) -> DrawFiles:
                      blobs)
 
 
-def stage_files(staging_dir: Path | str, drawn: DrawFiles, *, durable: bool = True) -> StagedDraw:
-    """Write the files of an encoded draw into the writer session ``staging_dir``."""
+def stage_files(staging_dir: Path | str, drawn: DrawFiles, *, durable: bool = True,
+                executor: Executor | None = None) -> StagedDraw:
+    """Write the files of an encoded draw into the writer session ``staging_dir``.
+
+    ``executor``: threads that write the files in parallel (see
+    :func:`rareflow.store.files.write_staged_bytes`).
+    """
     folder, n_bytes = files.write_staged_bytes(Path(staging_dir), drawn.run_id, drawn.draw,
-                                               drawn.blobs, durable=durable)
+                                               drawn.blobs, durable=durable, executor=executor)
     return StagedDraw(drawn.run_id, drawn.draw, drawn.layout_id, drawn.layout_text,
                       drawn.attrs, n_bytes, str(folder))

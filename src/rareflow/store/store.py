@@ -42,6 +42,7 @@ import shutil
 import threading
 import weakref
 from collections.abc import Iterable, Iterator, Mapping, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
 from dataclasses import replace
 from datetime import UTC, datetime
@@ -106,6 +107,9 @@ _RUN_SELECT = f"""
 _RUN_GROUP = f" GROUP BY {_RUN_COLUMNS}"
 #: Damaged files named per run by ``list_runs(check_files=True)`` (the rest are counted).
 _DAMAGE_SHOWN = 3
+#: Threads that write (and fsync) the files of draws encoded elsewhere (``commit_files``):
+#: parallel fsyncs cost about a tenth of the same fsyncs in turn on a loaded ext4 disk.
+_WRITER_THREADS = 8
 #: ``errno`` values of a folder or file that cannot be written.
 _NOT_WRITABLE = frozenset({errno.EROFS, errno.EACCES, errno.EPERM})
 
@@ -629,8 +633,10 @@ class RunStore:
         """
         staged: list[StagedDraw] = []
         try:
-            for item in drawn:
-                staged.append(stage_files(self.staging_dir, item, durable=self.durable))
+            with ThreadPoolExecutor(_WRITER_THREADS, thread_name_prefix="store-write") as pool:
+                for item in drawn:
+                    staged.append(stage_files(self.staging_dir, item, durable=self.durable,
+                                              executor=pool))
             return self.commit_staged(run_id, staged)
         finally:
             self._discard(staged)

@@ -144,7 +144,7 @@ def run_ensemble(
                 run = store.extend_run(shorter.run_id, draws)
             else:
                 run = existing or store.create_run(**args)  # type: ignore[arg-type]
-            spec = ensemble_spec(run, parsed, world, year_list, seed)
+            spec = ensemble_spec(run.run_key, run.run_id, parsed, world, year_list, seed)
             n_workers = max(1, len(client.scheduler_info()["workers"]))
             batches = _batches(todo, n_workers, batch_size)
             counts = [len(done), 0]
@@ -161,11 +161,11 @@ def run_ensemble(
         store.close()
 
 
-def ensemble_spec(run: RunInfo, scenario: Scenario, world: World, years: tuple[int, ...],
-                  seed: int) -> EnsembleSpec:
-    """What every task of the ensemble ``run`` carries: scenario, world, versions, seed, years."""
-    return EnsembleSpec(run.run_key, run.run_id, scenario, None, data_version(world), years,
-                        seed, world_json=world.model_dump_json(), code_version=code_version())
+def ensemble_spec(run_key: str, run_id: str, scenario: Scenario, world: World,
+                  years: tuple[int, ...], seed: int) -> EnsembleSpec:
+    """What every task of an ensemble run carries: scenario, world, versions, seed, years."""
+    return EnsembleSpec(run_key, run_id, scenario, None, data_version(world), years, seed,
+                        world_json=world.model_dump_json(), code_version=code_version())
 
 
 def _run_args(scenario: Scenario, data_version: str, seed: int, draws: int,
