@@ -53,7 +53,7 @@ def test_worker_refuses_a_task_whose_world_data_version_differs(
 ) -> None:
     wrong = replace(spec, run_key="versions-test-data",
                     data_version="rareflow-world 1999.1 (000000000000)")
-    with Client(in_process_cluster) as client:
+    with Client(in_process_cluster) as client:  # type: ignore[no-untyped-call]
         future = client.submit(run_batch, wrong, [0], pure=False)
         with pytest.raises(VersionMismatchError) as raised:
             future.result()
@@ -68,7 +68,8 @@ def test_driver_stops_the_ensemble_when_a_worker_refuses_its_code(
     spec: EnsembleSpec, in_process_cluster: str
 ) -> None:
     wrong = replace(spec, run_key="versions-test-code", code_version="0.0.1+0123456789ab")
-    with Client(in_process_cluster) as client, pytest.raises(VersionMismatchError) as raised:
+    client = Client(in_process_cluster)  # type: ignore[no-untyped-call]
+    with client, pytest.raises(VersionMismatchError) as raised:
         list(driver._run_batches(client, wrong, [[0], [1]]))
     text = str(raised.value)
     assert "0.0.1+0123456789ab" in text and code_version() in text
