@@ -251,6 +251,7 @@ def _run_batches(client: Any, spec: EnsembleSpec,
                 outcomes = [DrawFailure(draw, error) for draw in futures[future]]
             future.release()
             yield outcomes
+            del outcomes  # stored by now: no reference kept while waiting for the next batch
     finally:
         client.cancel([*futures, spec_future])
 
