@@ -54,7 +54,7 @@ SHOWN_YEARS: tuple[int, ...] = (2026, 2028, 2030, 2035, 2040)
 @click.option("--workers", type=click.IntRange(min=1), default=None,
               help="Local Dask worker processes (default: one per core).")
 @click.option("--scheduler", default=None,
-              help="Address of an existing Dask scheduler (e.g. tcp://10.0.0.5:8786).")
+              help="Address of an existing Dask scheduler (e.g. tcp://scheduler.example:8786).")
 @click.option("--connect-timeout", type=click.FloatRange(min=0.1), show_default=True,
               default=DEFAULT_CONNECT_TIMEOUT, envvar="RAREFLOW_CONNECT_TIMEOUT",
               help="Seconds to wait for --scheduler to answer before giving up.")
