@@ -26,7 +26,7 @@ from rareflow import metrics
 
 table = metrics.compare(base.result, controls.result, base.world,
                         labels=("baseline", "controls"))
-table[["section", "question", "baseline", "controls", "difference", "unit"]].head(15)
+table[["section", "question", "value_baseline", "value_controls", "difference", "unit"]].head(15)
 
 # %% [markdown]
 # Oxide prices outside China (`other` origin, the US market) for both runs:

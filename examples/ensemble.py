@@ -13,11 +13,21 @@ from pathlib import Path
 os.environ.setdefault("RAREFLOW_STORE", str(Path(tempfile.mkdtemp()) / "store"))
 store_dir = Path(os.environ["RAREFLOW_STORE"])
 
+# %% [markdown]
+# Without `scheduler`, `run_ensemble` starts a local Dask cluster with one worker process per
+# core. Here a small in-process cluster keeps the example light; any Dask scheduler address
+# works the same way (e.g. `tcp://scheduler.example:8786`, whose workers must see the same
+# data and store folder).
+
 # %%
+from distributed import LocalCluster
+
 from rareflow.runs.ensemble import ensemble_summary, run_ensemble
 
-outcome = run_ensemble("slow-rebuild", draws=8, seed=7, years=range(2024, 2031),
-                       store_dir=store_dir, workers=2)
+with LocalCluster(n_workers=1, threads_per_worker=1, processes=False,
+                  dashboard_address=None) as cluster:
+    outcome = run_ensemble("slow-rebuild", draws=8, seed=7, years=range(2024, 2031),
+                           store_dir=store_dir, scheduler=cluster.scheduler_address)
 print("run", outcome.run_id, "- draws run:", outcome.ran, "- failed:", len(outcome.failures))
 
 # %% [markdown]

@@ -45,8 +45,8 @@ _NAME_UNITS: tuple[tuple[str, str], ...] = (
 def unit_of(name: str, annotation: Any) -> str:
     """The unit a key's name declares (``floor_usd_per_kg`` → USD/kg), or ``""``.
 
-    Dates and nested models have none (their type says it); ``years`` alone is a duration in years, or a list of
-    calendar years when it holds several values.
+    Dates and nested models have none (their type says it); ``years`` alone is a duration in
+    years, or a list of calendar years when it holds several values.
     """
     if _is_date(annotation) or _is_model(annotation):
         return ""

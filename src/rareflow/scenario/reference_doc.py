@@ -103,7 +103,8 @@ def _model_section(model: type[BaseModel], level: str = "###",
 
 def _instrument_section(kind: str, model: type[InstrumentBase],
                         used: list[BundledPolicy]) -> list[str]:
-    lines = [f'<a id="{model.__name__.lower()}"></a>', "", f"### `{kind}`", "", f"Model: `{model.__module__}.{model.__name__}`.", "",
+    lines = [f'<a id="{model.__name__.lower()}"></a>', "", f"### `{kind}`", "",
+             f"Model: `{model.__module__}.{model.__name__}`.", "",
              docstring(model), "", *field_rows(model, COMMON_KEYS), ""]
     if used:
         example = next((p for p in used if p.entry.get("source")), used[0])
@@ -168,13 +169,17 @@ def markdown() -> str:
     lines += ["## Overrides", ""]
     lines += _model_section(Overrides) + _model_section(FacilityOverride)
     lines += ["## Uncertainty", ""]
-    for model in (Uncertainty, FacilityDistributions, GrowthUncertainty, PolicyTiming,
-                  RecyclingUncertainty):
-        lines += _model_section(model)
+    uncertain: tuple[type[BaseModel], ...] = (Uncertainty, FacilityDistributions,
+                                               GrowthUncertainty, PolicyTiming,
+                                               RecyclingUncertainty)
+    for section in uncertain:
+        lines += _model_section(section)
     lines += ["## Distributions", "",
               "A distribution is a mapping with a `dist` key naming its kind.", ""]
-    for model in (Normal, LogNormal, Uniform, Triangular, Discrete, Bernoulli):
-        lines += _model_section(model)
+    distributions: tuple[type[BaseModel], ...] = (Normal, LogNormal, Uniform, Triangular,
+                                                  Discrete, Bernoulli)
+    for section in distributions:
+        lines += _model_section(section)
     return "\n".join(lines).rstrip() + "\n"
 
 
