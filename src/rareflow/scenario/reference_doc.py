@@ -103,7 +103,9 @@ def _model_section(model: type[BaseModel], level: str = "###",
 
 def _instrument_section(kind: str, model: type[InstrumentBase],
                         used: list[BundledPolicy]) -> list[str]:
-    lines = [f'<a id="{model.__name__.lower()}"></a>', "", f"### `{kind}`", "",
+    anchor = model.__name__.lower()  # where type names link (ExportControl -> exportcontrol)
+    lines = [] if anchor == kind else [f'<a id="{anchor}"></a>', ""]
+    lines += [f"### `{kind}`", "",
              f"Model: `{model.__module__}.{model.__name__}`.", "",
              docstring(model), "", *field_rows(model, COMMON_KEYS), ""]
     if used:
