@@ -117,3 +117,14 @@ def test_every_command_has_its_help_on_the_commands_page(site: Path) -> None:
     missing = [name for name in main.list_commands(context)
                if f"Usage: rareflow {name}" not in page]
     assert not missing, missing
+
+
+def test_the_glossary_holds_the_dashboards_terms(site: Path) -> None:
+    from rareflow.web.glossary import dashboard_terms
+
+    page = (site / "glossary" / "index.html").read_text(encoding="utf-8")
+    terms = [term for term, _ in dashboard_terms()]
+    assert {"t REO", "HHI", "CRMA", "de minimis", "NdPr", "Offtake", "Price floor",
+            "Demand response", "Shortfall", "pp"} <= set(terms)
+    missing = [term for term in terms if f"<strong>{term}</strong>" not in page]
+    assert not missing, missing
