@@ -85,7 +85,9 @@ def _file_section(spec: RecordFile) -> list[str]:
              f"`{spec.model.__module__}.{spec.model.__name__}` (the world's `{spec.field}`); "
              f"{_key_text(spec)}.", "", docstring(spec.model), ""]
     if header:
-        lines += ["The file opens with:", "", "```text", header, "```", ""]
+        block = "\n".join(f"    {line}".rstrip() for line in ["```text", *header.splitlines(),
+                                                            "```"])
+        lines += [f'??? info "The comment block that opens `{spec.name}`"', "", block, ""]
     skip = tuple(Sourced.model_fields) if issubclass(spec.model, Sourced) else ()
     lines += [*field_rows(spec.model, skip), ""]
     for nested in nested_models(spec.model):
