@@ -51,5 +51,8 @@ list(figures)
 # %%
 figures["sufficiency"]
 
+# %% [markdown]
+# A fan chart: separated Dy oxide outside China, median and the 25–75 and 5–95 percentile bands.
+
 # %%
-figures[next(key for key in figures if key.startswith("fan-"))]
+figures["fan-dy-oxide-price-outside-china"]

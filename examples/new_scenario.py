@@ -75,7 +75,11 @@ from rareflow.runs import run_parsed_scenario
 
 outcome = run_parsed_scenario(scenario, world, scenario.run_years(world, None))
 result = outcome.result
-result.fiscal_cost.to_pandas().round(1)
+result.fiscal_cost.sel(instrument=["usa_floor_wider", "usa_ndpr_stockpile"]).to_pandas().round(1)
+
+# %% [markdown]
+# Strategic NdPr stock held in the US at year end (t REO; the bundled data's existing stocks
+# plus what the new stockpile buys from 2026):
 
 # %%
 result.stockpile_level.sel(region="USA", element="NdPr").to_pandas().round(0)

@@ -46,19 +46,23 @@ for world in (bundled, mine):
     print(plant.name, [plant.capacity_in(year) for year in range(2026, 2031)])
 
 # %% [markdown]
-# The same check from the command line: `rareflow data check --data my-data`.
+# The same check from the command line: `rareflow data check --data my-data` (here with
+# `--json`, the summary as JSON).
 
 # %%
+import json
 import subprocess
 import sys
 
-check = subprocess.run([sys.executable, "-m", "rareflow", "data", "check", "--data", str(my_data)],
-                       capture_output=True, text=True)
-print(check.returncode)
-print(check.stdout[:1500])
+check = subprocess.run([sys.executable, "-m", "rareflow", "data", "check", "--data", str(my_data),
+                        "--json"], capture_output=True, text=True)
+print("exit status", check.returncode)
+summary = json.loads(check.stdout)
+{key: summary[key] for key in list(summary)[:3]}
 
 # %% [markdown]
-# Run a scenario on the changed world and compare US magnet production with the bundled data.
+# Run `mp-dod-2025` (the DoD contract takes the 10X plant's magnets) on both worlds and
+# compare the plant's output and US magnet production (t of magnet).
 
 # %%
 import pandas as pd
@@ -66,10 +70,10 @@ import pandas as pd
 from rareflow.runs import run_scenario
 
 years = range(2024, 2030)
-runs = {"bundled": run_scenario("baseline", years=years),
-        "my data": run_scenario("baseline", years=years, data_dir=my_data)}
+runs = {"bundled": run_scenario("mp-dod-2025", years=years),
+        "my data": run_scenario("mp-dod-2025", years=years, data_dir=my_data)}
 pd.DataFrame({
-    label: outcome.result.production.sel(stage="magnet", region="USA")
-    .sum(["element", "origin"]).to_pandas()
+    label: outcome.result.magnet_production.sel(region="USA").sum(["grade", "origin"])
+    .to_pandas()
     for label, outcome in runs.items()
 }).round(0)

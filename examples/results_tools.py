@@ -73,4 +73,4 @@ store.query("select run_id, kind, scenario_name, data_version, n_draws from runs
 # %%
 reloaded = store.load_result(run_id)
 store.close()
-bool((reloaded["price"] == result["price"]).all())
+reloaded["price"].equals(result["price"])  # equal values, NaN where NaN
