@@ -73,3 +73,10 @@ def test_data_guide_has_every_file_and_key() -> None:
         for name in spec.model.model_fields:
             if name not in ("source", "assumption"):
                 assert f"| `{name}` |" in section, (spec.name, name)
+
+
+def test_scenario_reference_lists_the_bundled_library() -> None:
+    from rareflow.scenario import bundled_names
+
+    library = reference_doc.markdown().split("## The bundled library", 1)[1].split("\n## ", 1)[0]
+    assert all(f"| `{name}` |" in library for name in bundled_names())

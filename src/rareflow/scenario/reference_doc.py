@@ -92,6 +92,20 @@ def bundled_policies() -> Iterator[BundledPolicy]:
             yield BundledPolicy(name, dict(entry))
 
 
+def library_rows() -> list[str]:
+    """A table of the bundled scenarios: name, parents and description, as written."""
+    rows = ["| scenario | extends | description |", "|---|---|---|"]
+    for name in bundled_names():
+        path = bundled_path(name)
+        assert path is not None
+        data = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+        parents = data.get("extends") or ()
+        parents = [parents] if isinstance(parents, str) else list(parents)
+        text = " ".join(str(data.get("description", "")).split()).replace("|", "\\|")
+        rows.append(f"| `{name}` | {', '.join(f'`{p}`' for p in parents)} | {text} |")
+    return rows
+
+
 def _yaml(entry: dict[str, Any]) -> str:
     return yaml.safe_dump([entry], sort_keys=False, allow_unicode=True, width=1000).rstrip()
 
@@ -154,8 +168,10 @@ def markdown() -> str:
     by_type: dict[str, list[BundledPolicy]] = {kind: [] for kind in INSTRUMENT_MODELS}
     for policy in bundled_policies():
         by_type.setdefault(policy.type, []).append(policy)
-    lines = [_INTRO, "## A scenario file", "", *_model_section(Scenario),
-             *_model_section(YearRange)]
+    lines = [_INTRO, "## The bundled library", "",
+             "`rareflow scenarios list` lists these; each file is in `src/rareflow/scenarios/` "
+             "and may be extended by your own.", "", *library_rows(), "",
+             "## A scenario file", "", *_model_section(Scenario), *_model_section(YearRange)]
     lines += ["## Policies", "",
               "Each entry of `policies` is one instrument, chosen by its `type`. The "
               f"{len(INSTRUMENT_MODELS)} instruments: "
