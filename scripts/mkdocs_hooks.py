@@ -4,8 +4,10 @@
   (:mod:`rareflow.scenario.reference_doc`);
 * ``data-guide.md`` from the data record models and the bundled files
   (:mod:`rareflow.data.guide_doc`);
-* ``examples/<name>.md`` from the Jupytext notebooks in ``examples/`` (text and code, no outputs;
-  the notebooks are executed by ``tests/test_examples.py``);
+* ``examples/<name>.md`` from the Jupytext notebooks in ``examples/``: text and code; with
+  ``RAREFLOW_DOCS_EXECUTE=1`` each notebook is also executed (about a minute of CPU for all)
+  and its outputs shown, Plotly figures drawn by the plotly.js that the plotly package ships
+  (the tests build without outputs; ``tests/test_examples.py`` executes the notebooks);
 * ``commands.md``: each marker ``<!-- cli-help: NAME -->`` becomes the ``--help`` of command NAME
   and its subcommands (``other``: every command not placed elsewhere);
 * ``glossary.md``: the marker ``<!-- dashboard-glossary -->`` is replaced by the dashboard's
@@ -17,12 +19,16 @@ go stale in the repository.
 
 from __future__ import annotations
 
+import json
+import os
 import re
+import tempfile
 from pathlib import Path
 from typing import Any
 
 import click
 import jupytext
+import nbformat
 from mkdocs.config.defaults import MkDocsConfig
 from mkdocs.structure.files import File, Files
 from mkdocs.structure.pages import Page
@@ -30,6 +36,7 @@ from mkdocs.structure.pages import Page
 from rareflow.cli import main as cli_main
 from rareflow.data import guide_doc
 from rareflow.scenario import reference_doc
+from rareflow.web.assets import plotly_js
 from rareflow.web.glossary import dashboard_terms
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -70,15 +77,66 @@ def cli_help(markdown: str) -> str:
     return CLI_MARKER.sub(replace, markdown)
 
 
-def notebook_markdown(path: Path) -> str:
-    """A Jupytext percent-format notebook as a Markdown page: its text, and code as blocks."""
+PLOTLY_MIME = "application/vnd.plotly.v1+json"
+PLOTLY_ASSET = "assets/javascripts/plotly.min.js"
+
+
+def executing() -> bool:
+    """Whether this build executes the example notebooks (``RAREFLOW_DOCS_EXECUTE=1``)."""
+    return os.environ.get("RAREFLOW_DOCS_EXECUTE") == "1"
+
+
+def _execute(notebook: nbformat.NotebookNode) -> None:
+    from nbclient import NotebookClient
+
+    with tempfile.TemporaryDirectory() as folder:
+        previous = os.environ.get("RAREFLOW_STORE")
+        os.environ["RAREFLOW_STORE"] = str(Path(folder) / "store")  # the kernel inherits it
+        try:
+            NotebookClient(notebook, timeout=600, kernel_name="python3",
+                           resources={"metadata": {"path": folder}}).execute()
+        finally:
+            if previous is None:
+                os.environ.pop("RAREFLOW_STORE", None)
+            else:
+                os.environ["RAREFLOW_STORE"] = previous
+
+
+def _output_markdown(output: nbformat.NotebookNode, figure_id: str) -> str:
+    if output.output_type == "stream":
+        return f"```text\n{output.text.rstrip()}\n```"
+    data = output.get("data", {})
+    if PLOTLY_MIME in data:
+        figure = json.dumps(data[PLOTLY_MIME]).replace("</", "<\\/")  # no early </script>
+        return (f'<div class="notebook-figure" id="{figure_id}"></div>\n'
+                f"<script>(function () {{ const f = {figure}; "
+                f"Plotly.newPlot('{figure_id}', f.data, f.layout, {{responsive: true}}); }})();"
+                "</script>")
+    # Tables (pandas) as HTML; xarray's HTML needs its notebook styles, so it shows as text.
+    if "<table" in data.get("text/html", "") and "xr-wrap" not in data["text/html"]:
+        return f'<div class="notebook-html" markdown="0">\n{data["text/html"]}\n</div>'
+    if "text/plain" in data:
+        return f"```text\n{data['text/plain'].rstrip()}\n```"
+    return ""
+
+
+def notebook_markdown(path: Path, execute: bool = False) -> str:
+    """A Jupytext percent-format notebook as a Markdown page: its text, code and outputs."""
     notebook = jupytext.read(path)
+    if execute:
+        _execute(notebook)
     parts = []
-    for cell in notebook.cells:
+    if execute:
+        parts.append(f'<script src="../../{PLOTLY_ASSET}"></script>')
+    for index, cell in enumerate(notebook.cells):
         if cell.cell_type == "markdown":
             parts.append(cell.source)
         elif cell.cell_type == "code" and cell.source.strip():
             parts.append(f"```python\n{cell.source.rstrip()}\n```")
+            for number, output in enumerate(cell.get("outputs", [])):
+                rendered = _output_markdown(output, f"{path.stem}-{index}-{number}")
+                if rendered:
+                    parts.append(rendered)
     link = f"`examples/{path.name}`"
     parts.append(
         f"!!! note \"Run this notebook\"\n    The source is {link} (a Jupytext percent-format "
@@ -94,9 +152,11 @@ def on_files(files: Files, config: MkDocsConfig, **kwargs: Any) -> Files:
         "data-guide.md": guide_doc.markdown(),
     }
     for path in sorted(EXAMPLES.glob("*.py")):
-        generated[f"examples/{path.stem}.md"] = notebook_markdown(path)
+        generated[f"examples/{path.stem}.md"] = notebook_markdown(path, executing())
     for uri, content in generated.items():
         files.append(File.generated(config, uri, content=content))
+    if executing():
+        files.append(File.generated(config, PLOTLY_ASSET, abs_src_path=str(plotly_js())))
     return files
 
 
