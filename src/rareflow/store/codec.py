@@ -32,8 +32,10 @@ from rareflow.store.errors import CorruptStoreError, StoreError, UnsupportedData
 
 VALUE_COLUMN = "value"
 DRAW_COLUMN = "draw"
-#: Names a dimension may not take: they are columns the store adds when reading.
-RESERVED_DIMS = frozenset({VALUE_COLUMN, DRAW_COLUMN, "file_row_number", "filename"})
+#: The column, in every file the store writes, holding the run's id (``draw`` holds the draw).
+RUN_COLUMN = "run_id"
+#: Names a dimension may not take: columns the store writes into its files or adds when reading.
+RESERVED_DIMS = frozenset({VALUE_COLUMN, DRAW_COLUMN, RUN_COLUMN, "file_row_number", "filename"})
 #: Version of the layouts written; :data:`READABLE_LAYOUT_VERSIONS` are read.
 LAYOUT_VERSION = 2
 READABLE_LAYOUT_VERSIONS = frozenset({1, 2})
@@ -86,7 +88,7 @@ def encode_dataset(ds: xr.Dataset) -> EncodedDataset:
         if dim in RESERVED_DIMS:
             raise UnsupportedDatasetError(
                 f"dimension {dim!r} is reserved by the run store ({sorted(RESERVED_DIMS)}); "
-                "write one draw at a time"
+                "write one draw at a time, and rename other such dimensions"
             )
     coords: dict[str, Any] = {}
     for cname in ds.coords:

@@ -6,7 +6,10 @@
 ```
 
 Each file is a zstd Parquet table as :mod:`rareflow.store.codec` encodes it: one column per
-dimension and ``value``; a float variable's file holds only its non-zero rows.
+dimension and ``value``, then ``run_id`` and ``draw`` (the same in every row, so a file read on
+its own, or many read together, still says which run and draw each row is; draws written before
+these columns were added have only the hive-style ``draw=<n>`` folder name). A float variable's
+file holds only its non-zero rows.
 
 A draw is written into a fresh folder of its writer's session (:func:`write_staged`, by any
 worker process) and, when the writer commits it, moved onto ``draw=<n>`` with one rename
@@ -24,10 +27,11 @@ import uuid
 from collections.abc import Callable, Iterable, Mapping
 from pathlib import Path
 
+import numpy as np
 import pyarrow as pa
 import pyarrow.parquet as pq
 
-from rareflow.store.codec import VALUE_COLUMN
+from rareflow.store.codec import DRAW_COLUMN, RUN_COLUMN, VALUE_COLUMN
 
 RESULTS_DIR = "results"
 TEMP_PREFIX = ".tmp-"
@@ -94,11 +98,21 @@ def _write_parquet(table: pa.Table, path: Path, *, durable: bool) -> int:
     return int(data.size)
 
 
+def with_identity(table: pa.Table, run_id: str, draw: int) -> pa.Table:
+    """``table`` with ``run_id`` and ``draw`` columns appended (constant, dictionary-encoded)."""
+    rows = table.num_rows
+    run = pa.DictionaryArray.from_arrays(pa.array(np.zeros(rows, dtype=np.int32)),
+                                         pa.array([run_id]))
+    number = pa.array(np.full(rows, draw, dtype=np.int64))
+    return table.append_column(RUN_COLUMN, run).append_column(DRAW_COLUMN, number)
+
+
 def write_staged(
     session: Path, run_id: str, draw: int, tables: Mapping[str, pa.Table], *, durable: bool
 ) -> tuple[Path, int]:
     """Write ``tables`` as one draw into a new folder of a writer session; returns it and bytes.
 
+    Each file gets the ``run_id`` and ``draw`` columns (:func:`with_identity`).
     The session folder must exist (it is not created: a writer whose session was removed as
     abandoned cannot write into it). Nothing under ``results/`` is touched; the draw is
     published by :func:`publish_staged` when the writer commits it.
@@ -108,7 +122,8 @@ def write_staged(
     try:
         n_bytes = 0
         for name, table in tables.items():
-            n_bytes += _write_parquet(table, folder / f"{name}{PARQUET_SUFFIX}", durable=durable)
+            n_bytes += _write_parquet(with_identity(table, run_id, draw),
+                                      folder / f"{name}{PARQUET_SUFFIX}", durable=durable)
         if durable:
             _fsync_dir(folder)
     except BaseException:
