@@ -65,6 +65,8 @@ def test_csv_and_json_files_have_the_expected_directions(runs, tmp_path):
                       "--csv", csv_file, "--json-out", json_file)
     assert result.exit_code == 0, result.output
     table = pd.read_csv(csv_file)
+    raw = csv_file.read_text(encoding="utf-8")
+    assert ",2026," in raw and ".0," not in raw.split("\n", 2)[1]  # years are whole numbers
     assert list(table.columns) == ["section", "question", "metric", "region", "year", "period",
                                    "unit", "value_a", "value_b", "difference", "change_pct",
                                    "answer_a", "answer_b"]
