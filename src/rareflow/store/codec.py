@@ -3,14 +3,14 @@
 Each data variable becomes a table with one column per dimension (labels, dictionary-encoded;
 positions for a dimension without coordinate) and a ``value`` column, rows in C order of the
 variable's dims (the store appends ``run_id`` and ``draw`` when it writes the files:
-:func:`rareflow.store.files.with_identity`). Float variables are stored *without their zero rows* (layout version 2,
-``"rows": "nonzero"``): a cell is kept iff ``value != 0 or signbit(value)``, so -0.0 and NaN
-are kept and an absent row means +0.0. Other variables keep every cell (``"rows": "all"``), as
-did every variable in version 1 layouts, which are still read. Everything else needed for an
-exact round trip -- the coordinates with their dtypes and attrs, each variable's dims, dtype,
-rows and attrs, the order of variables -- goes into the *layout*, a JSON document shared by all
-draws of a run that have the same shape. Dataset-level attrs are kept separately because they
-may differ per draw (a draw's own seed, for instance).
+:func:`rareflow.store.files.with_identity`). Float variables are stored *without their zero
+rows* (layout version 2, ``"rows": "nonzero"``): a cell is kept iff ``value != 0 or
+signbit(value)``, so -0.0 and NaN are kept and an absent row means +0.0. Other variables keep
+every cell (``"rows": "all"``), as did every variable in version 1 layouts, which are still
+read. Everything else needed for an exact round trip -- the coordinates with their dtypes and
+attrs, each variable's dims, dtype, rows and attrs, the order of variables -- goes into the
+*layout*, a JSON document shared by all draws of a run that have the same shape. Dataset-level
+attrs are kept separately because they may differ per draw (a draw's own seed, for instance).
 """
 
 from __future__ import annotations

@@ -924,7 +924,8 @@ class RunStore:
         Available: tables ``runs``, ``draws`` and ``layouts`` (copies taken when the call
         starts, so the database is not held while the query runs), the table macro
         ``result(run_id, variable)`` over the done draws of a variable (columns: dims, value,
-        run_id, draw; ``run_id`` is null in files of stores older than that column), and ``read_parquet`` with paths relative to the store root
+        run_id, draw; ``run_id`` is null in files of stores older than that column), and
+        ``read_parquet`` with paths relative to the store root
         (``results/<run_id>/draw=*/<variable>.parquet``). A damaged file raises
         :class:`~rareflow.store.errors.CorruptStoreError`; ``result`` also raises if a done
         draw's file is missing, which a hand-written glob cannot notice (it skips it).
