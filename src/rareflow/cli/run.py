@@ -81,7 +81,7 @@ def run_command(
                                       progress=lambda _year: bar.advance(task))
     if out_file is not None:
         try:
-            write_netcdf(outcome.result, out_file)
+            write_netcdf(outcome.result, out_file, run_id=outcome.run_id)
         except OSError as error:
             stored = f" (the run is stored as {outcome.run_id})" if outcome.run_id else ""
             fail(f"cannot write --out {out_file}: {error.strerror or error}{stored}")

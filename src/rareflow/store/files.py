@@ -6,7 +6,10 @@
 ```
 
 Each file is a zstd Parquet table as :mod:`rareflow.store.codec` encodes it: one column per
-dimension and ``value``; a float variable's file holds only its non-zero rows.
+dimension and ``value``, then ``run_id`` and ``draw`` (the same in every row, so a file read on
+its own, or many read together, still says which run and draw each row is; draws written before
+these columns were added have only the hive-style ``draw=<n>`` folder name). A float variable's
+file holds only its non-zero rows.
 
 A draw is written into a fresh folder of its writer's session (:func:`write_staged`, by any
 worker process) and, when the writer commits it, moved onto ``draw=<n>`` with one rename
@@ -25,10 +28,11 @@ from collections.abc import Callable, Iterable, Mapping
 from concurrent.futures import Executor, wait
 from pathlib import Path
 
+import numpy as np
 import pyarrow as pa
 import pyarrow.parquet as pq
 
-from rareflow.store.codec import VALUE_COLUMN
+from rareflow.store.codec import DRAW_COLUMN, RUN_COLUMN, VALUE_COLUMN
 
 RESULTS_DIR = "results"
 TEMP_PREFIX = ".tmp-"
@@ -99,18 +103,33 @@ def _write_bytes(data: bytes | pa.Buffer, path: Path, *, durable: bool) -> int:
     return len(memoryview(data))
 
 
+def with_identity(table: pa.Table, run_id: str, draw: int) -> pa.Table:
+    """``table`` with ``run_id`` and ``draw`` columns appended (constant, dictionary-encoded)."""
+    rows = table.num_rows
+    run = pa.DictionaryArray.from_arrays(pa.array(np.zeros(rows, dtype=np.int32)),
+                                         pa.array([run_id]))
+    number = pa.array(np.full(rows, draw, dtype=np.int64))
+    return table.append_column(RUN_COLUMN, run).append_column(DRAW_COLUMN, number)
+
+
 def write_staged(
     session: Path, run_id: str, draw: int, tables: Mapping[str, pa.Table], *, durable: bool
 ) -> tuple[Path, int]:
     """Write ``tables`` as one draw into a new folder of a writer session; returns it and bytes.
 
+    Each file gets the ``run_id`` and ``draw`` columns (:func:`with_identity`).
     The session folder must exist (it is not created: a writer whose session was removed as
     abandoned cannot write into it). Nothing under ``results/`` is touched; the draw is
     published by :func:`publish_staged` when the writer commits it.
     """
-    return write_staged_bytes(session, run_id, draw,
-                              {name: parquet_bytes(table) for name, table in tables.items()},
+    return write_staged_bytes(session, run_id, draw, draw_blobs(tables, run_id, draw),
                               durable=durable)
+
+
+def draw_blobs(tables: Mapping[str, pa.Table], run_id: str, draw: int) -> dict[str, pa.Buffer]:
+    """One draw's tables as the bytes of its Parquet files, with ``run_id`` and ``draw``."""
+    return {name: parquet_bytes(with_identity(table, run_id, draw))
+            for name, table in tables.items()}
 
 
 def write_staged_bytes(

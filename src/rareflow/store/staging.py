@@ -90,7 +90,7 @@ class DrawFiles:
 def encode_draw_files(run_id: str, draw: int, result: xr.Dataset) -> DrawFiles:
     """Validate and encode one draw into its Parquet files in memory (nothing is written)."""
     encoded = encode_dataset(result)
-    blobs = {name: files.parquet_bytes(table) for name, table in encoded.tables.items()}
+    blobs = files.draw_blobs(encoded.tables, run_id, int(draw))
     return DrawFiles(run_id, int(draw), encoded.layout_id, encoded.layout_text, encoded.attrs,
                      blobs)
 

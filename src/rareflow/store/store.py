@@ -5,7 +5,8 @@
 <root>/runs.duckdb                                   runs, draws (status, error), layouts
 <root>/.writer.lock                                  flock held during each write
 <root>/.rareflow-staging/<session>/                  each live writer's staged draws
-<root>/results/<run_id>/draw=<n>/<variable>.parquet  tidy table: one column per dim + value
+<root>/results/<run_id>/draw=<n>/<variable>.parquet  tidy table: one column per dim, value,
+                                                     run_id, draw
 ```
 
 A float variable's files hold only its non-zero rows (a missing row is a 0; -0.0 and NaN are
@@ -120,7 +121,7 @@ _NOT_WRITABLE = frozenset({errno.EROFS, errno.EACCES, errno.EPERM})
 _RESULT_MACRO = f"""
 CREATE OR REPLACE TEMP MACRO result(run, var) AS TABLE
 SELECT * FROM read_parquet('results/' || run || '/draw=*/' || var || '.parquet',
-    hive_partitioning = true, hive_types = {{'{DRAW_COLUMN}': BIGINT}})
+    hive_partitioning = true, hive_types = {{'{DRAW_COLUMN}': BIGINT}}, union_by_name = true)
 WHERE {DRAW_COLUMN} IN (SELECT draw FROM temp.main.draws WHERE run_id = run AND status = 'done')
 AND coalesce((
     SELECT error('results/' || run || '/draw=' || min(d.draw) || '/' || var
@@ -876,6 +877,13 @@ class RunStore:
         are restored), ordered by draw, then in C order of the variable's dims. DuckDB reads
         the Parquet files directly, so no draw is ever built as an xarray object.
         """
+        frame: pd.DataFrame = self.variable_table(run_id, variable, draws).to_pandas()
+        return frame
+
+    def variable_table(
+        self, run_id: str, variable: str, draws: Iterable[int] | None = None
+    ) -> pa.Table:
+        """:meth:`load_variable` as an Arrow table (labels dictionary-encoded), not pandas."""
         run = self.get_run(run_id)
         check_variable_name(variable)
         done = self._done_draws(run, draws)
@@ -888,8 +896,7 @@ class RunStore:
                 f"run {run.run_id} has no variable {variable!r}; it has: {', '.join(known)}"
             )
         table = self._read_rows(run.run_id, variable, having)
-        frame: pd.DataFrame = full_rows(variable, table, having).to_pandas()
-        return frame
+        return full_rows(variable, table, having)
 
     def _read_rows(
         self, run_id: str, variable: str, having: Sequence[tuple[int, Mapping[str, Any]]]
@@ -938,7 +945,8 @@ class RunStore:
         Available: tables ``runs``, ``draws`` and ``layouts`` (copies taken when the call
         starts, so the database is not held while the query runs), the table macro
         ``result(run_id, variable)`` over the done draws of a variable (columns: dims, value,
-        draw), and ``read_parquet`` with paths relative to the store root
+        run_id, draw; ``run_id`` is null in files of stores older than that column), and
+        ``read_parquet`` with paths relative to the store root
         (``results/<run_id>/draw=*/<variable>.parquet``). A damaged file raises
         :class:`~rareflow.store.errors.CorruptStoreError`; ``result`` also raises if a done
         draw's file is missing, which a hand-written glob cannot notice (it skips it).
