@@ -132,14 +132,17 @@ class MarketModel:
     def _build_static_cost(self) -> np.ndarray:
         cost = np.zeros(self.lp.n_cols)
         col = self.network.col
-        for name in ("mine", "concentrate", "separate", "metal_make", "magnet_make", "recycle"):
+        for name in ("mine", "concentrate", "separate", "metal_make", "magnet_make", "recycle",
+                     "heavy_refine"):
             family = col(name)
             cost[family.ids] = self._facility_values(family, "unit_cost")
         for name, product in (("conc_ship", "concentrate"), ("oxide_ship", "oxide"),
-                              ("metal_ship", "metal"), ("magnet_ship", "magnet")):
+                              ("metal_ship", "metal"), ("magnet_ship", "magnet"),
+                              ("mixed_heavy_ship", "mixed_heavy")):
             family = col(name)
             cost[family.ids] = self._trade_cost(family, product)
         cost[col("oxide_dispose").ids] = DISPOSAL_COST
+        cost[col("mixed_heavy_dispose").ids] = DISPOSAL_COST
         fill = col("stock_fill")
         support = {(s.region, s.element): s.support_price_share for s in self.world.stockpiles
                    if s.support_price_share is not None}
