@@ -186,6 +186,7 @@ def reference_to_dataset(model: MarketModel, solution: Solution, year: int) -> x
                                       coords),
         "mixed_heavy_disposal": _array(_by_mix(model, v("mixed_heavy_dispose")),
                                        ["region", "element"], coords),
+        "off_grade_refined": _array(v("oxide_refine"), ["region", "element"], coords),
         "surplus": xr.DataArray(-solution.objective / 1000.0),
     }
     dataset = xr.Dataset(data).expand_dims(year=[year])
@@ -361,6 +362,7 @@ UNITS = {
     "mixed_heavy_production": "t REO",
     "mixed_heavy_refined": "t REO",
     "mixed_heavy_disposal": "t REO",
+    "off_grade_refined": "t REO",
     "surplus": "USD million",
 }
 

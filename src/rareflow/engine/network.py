@@ -7,6 +7,8 @@ Built once per world. Stages and products:
   oxide output is ``Σ_feed input × element share × recovery`` (linear, no mixing);
 * oxides carry an origin tag (``china`` when mined or processed in China) and a purity grade
   (``hi`` ≥ 99 %, else ``lo``); metal plants take ``hi`` oxide, oxide end uses take any;
+  off-grade oxide reaches magnet grade only through a further refining step at a cost
+  (``oxide_refine``, where separation plants are), else it goes to the lower (oxide) uses;
 * ``metal_make`` reduces oxide to metal; ``magnet_make`` turns metal into magnets by recipe,
   split into *clean* magnets (origin ``other``: may draw only non-China metal) and *tainted*
   ones (origin ``china``: may draw any) so that de-minimis rules can act on the tainted part;
@@ -374,6 +376,9 @@ def build_network(world: World) -> Network:
     _declare_rows(lp, fac, mix, sector_regions, oxide_demand, scrap_nodes)
     cuts, mixes = _heavy_cuts(world, sep, shares)
     _declare_mixed_heavy(lp, world, fac, cuts, mixes)
+    # off-grade oxide refined to magnet grade where separation plants are (added last)
+    lp.add_columns("oxide_refine", _cross(_frame(region=sorted(set(sep.region))), elements,
+                                          origins))
     outputs = _outputs(world, lp, fac, shares, recipes, sep, mixes)
     mixed_heavy = _mixed_heavy_made(lp, fac, cuts, mixes)
     shipments = _shipments(lp, shares, recipes, china, mixes)
@@ -611,6 +616,12 @@ def _link(net: Network) -> None:
                                                            "grade"], 1.0)
     lp.link(row("oxide_balance"), col("oxide_dispose"), ["region", "element", "origin", "grade"],
             -1.0)
+    # off-grade refining (lo → hi), no mass lost: a further purification pass
+    refine = col("oxide_refine").labelled("col")
+    lp.link(row("oxide_balance"), refine.assign(grade="lo"), ["region", "element", "origin",
+                                                             "grade"], -1.0)
+    lp.link(row("oxide_balance"), refine.assign(grade="hi"), ["region", "element", "origin",
+                                                             "grade"], 1.0)
 
     # metal: hi oxide in, metal out (origin becomes china if reduced in China)
     metal = col("metal_make").labelled("col")
@@ -679,7 +690,8 @@ def _link(net: Network) -> None:
 
     # mixed heavy concentrate: made by light separation (per t of feed: the mix's content ×
     # recovery), refined by heavy separation on its separation capacity, or left in the residue
-    heavy_made = net.mixed_heavy.groupby(["col", "region", "mix", "origin"], as_index=False).coef.sum()
+    heavy_made = net.mixed_heavy.groupby(["col", "region", "mix", "origin"])["coef"].sum(
+    ).reset_index()
     lp.link(row("mixed_heavy_balance"), heavy_made, ["region", "mix", "origin"], "coef")
     lp.link(row("mixed_heavy_balance"), col("heavy_refine"), ["region", "mix", "origin"], -1.0)
     lp.link(row("mixed_heavy_balance"), col("mixed_heavy_dispose"), ["region", "mix", "origin"],

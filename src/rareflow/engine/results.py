@@ -69,6 +69,7 @@ _LINEAR: dict[str, tuple[str, ...]] = {
     "mixed_heavy_production": DIMS["mixed_heavy_production"],
     "mixed_heavy_refined": DIMS["mixed_heavy_refined"],
     "mixed_heavy_disposal": DIMS["mixed_heavy_disposal"],
+    "off_grade_refined": DIMS["off_grade_refined"],
 }
 
 
@@ -306,6 +307,7 @@ class ResultPlan:
         self._add("mixed_heavy_production", net.mixed_heavy)
         self._add("mixed_heavy_refined", by_mix(col("heavy_refine")))
         self._add("mixed_heavy_disposal", by_mix(col("mixed_heavy_dispose")))
+        self._add("off_grade_refined", col("oxide_refine"))
 
     def _declare_bounds(self, model: MarketModel) -> tuple[sparse.csr_matrix, ...]:
         """Maps from column upper bounds (or opening stocks) to (region, sector/element) cells.
@@ -446,6 +448,7 @@ class ResultPlan:
             "mixed_heavy_production": flows["mixed_heavy_production"],
             "mixed_heavy_refined": flows["mixed_heavy_refined"],
             "mixed_heavy_disposal": flows["mixed_heavy_disposal"],
+            "off_grade_refined": flows["off_grade_refined"],
             "surplus": np.asarray(-solution.objective / 1000.0),
         }
 

@@ -191,6 +191,9 @@ RESULT_VARIABLES: Final[tuple[ResultVariable, ...]] = (
                    "is in `production` at stage `separation`)", "solve"),
     ResultVariable("mixed_heavy_disposal", _REGION_ELEMENT, "t REO",
                    "mixed heavy concentrate left in the residue (no refiner took it)", "solve"),
+    ResultVariable("off_grade_refined", _REGION_ELEMENT, "t REO",
+                   "off-grade oxide (separated at < 99 % purity) refined to the ≥ 99 % grade that "
+                   "metal and magnet makers need", "solve"),
     ResultVariable("surplus", ("year",), "USD million", "LP objective (total surplus)", "solve"),
     ResultVariable("magnets_in_use", _REGION_SECTOR, "t magnet",
                    "stock of magnets in use at year end (multi-year simulations only)",
