@@ -9,6 +9,7 @@ import numpy as np
 import pytest
 import xarray as xr
 
+from policy_runs import run
 from rareflow.engine.balance import balance_residuals, transformation_losses
 from rareflow.engine.inputs import default_inputs
 from rareflow.engine.market import Adjustments, MarketModel
@@ -101,3 +102,16 @@ def test_closing_the_route_to_china_keeps_the_mix_at_home() -> None:
     _assert_conserved(closed)
     assert float(closed.trade.sel(product="mixed_heavy", importer="CHN").sum()) == 0.0
     assert _us_heavy_oxide(closed) > _us_heavy_oxide(open_route)
+
+
+def test_a_company_halt_of_its_mixed_heavy_sales_to_china_moves_refining_home() -> None:
+    world = _world(refiner_cost=15.0, china_refines=True)
+    halt = {"id": "halt", "type": "trade_halt", "products": ["mixed_heavy"],
+            "destinations": ["CHN"], "facilities": ["us_sep"], "start": 2024, "source": "test"}
+    base = run(world, years=[2024]).isel(year=0)
+    halted = run(world, halt, years=[2024]).isel(year=0)
+    to_china = base.trade.sel(product="mixed_heavy", exporter="USA", importer="CHN")
+    assert float(to_china.sum()) > 0
+    assert float(halted.trade.sel(product="mixed_heavy", importer="CHN").sum()) == 0.0
+    assert float(halted.mixed_heavy_refined.sel(region="USA").sum()) > float(
+        base.mixed_heavy_refined.sel(region="USA").sum())
