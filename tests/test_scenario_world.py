@@ -32,6 +32,7 @@ SCENARIO_FACILITIES = (
     "mp_mountain_pass_mine",
     "mp_mountain_pass_separation",
     "mp_independence_magnets",
+    "mp_independence_apple_lines",
     "mp_10x_magnets",
     "lynas_seadrift",
     "ef_white_mesa_heavy",

@@ -8,7 +8,8 @@ One row per (policy, exporter region, product, element) with shipments to the de
   the t REO of the element each carries (:func:`~rareflow.policy.base.traded_columns`);
 * other producers: for a company halt, the output columns of the exporter region's facilities
   *not* in the company that make the product (oxide: separation and recycling; concentrate:
-  concentrators and concentrate passed on without one). A country halt has none, so the row
+  concentrators and concentrate passed on without one; mixed heavy concentrate: light
+  separation). A country halt has none, so the row
   closes the flow. Products are fungible in a region, so the row says "the company's output goes
   elsewhere": the region may still send the destination what others make.
 * ``upper`` = 0 in a year the halt covers entirely; in a year it covers only partly, the year's
@@ -101,7 +102,7 @@ class TradeHaltEffect(Effect[TradeHalt]):
                                   & ships.importer.isin(destinations)
                                   & (ships.importer != ships.exporter)
                                   & ships.element.isin(elements)]
-                made = network.outputs
+                made = pd.concat([network.outputs, network.mixed_heavy])
                 others = made.loc[(made["product"] == product) & made.region.isin(exporters)
                                   & made.element.isin(elements) & ~made.facility.isin(company)]
                 if policy.country is not None:
