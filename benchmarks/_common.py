@@ -2,7 +2,10 @@
 
 Benchmarks are plain scripts (not pytest tests): speed is measured here, never in unit tests.
 Every script exposes ``main() -> list[Target]``; ``run_all.py`` runs them in one process and
-prints one ``TARGET <name>: measured <x> (target <y>) PASS|FAIL`` line per target at the end.
+prints one ``TARGET <name>: measured <x> (target <y>) PASS|FAIL`` line per target at the end --
+unless the machine was busy when it started (:class:`MachineLoad`): then each line ends in
+``NOT TRUSTWORTHY: machine busy (load X)`` instead of a verdict, so that a slow number on a
+shared machine is not taken for a regression.
 """
 
 from __future__ import annotations
@@ -21,6 +24,9 @@ from rareflow.engine.simulate import simulate
 from rareflow.model.world import World
 
 YEARS = range(2024, 2041)
+#: 1-minute load average per usable core above which a machine is too busy for a verdict
+#: (> 1.0 on 2 cores): other processes then take a share of the cores the targets assume.
+BUSY_LOAD_PER_CORE = 0.5
 
 
 @dataclass(frozen=True)
@@ -43,14 +49,49 @@ class Target:
             return self.measured >= self.target
         return self.measured < self.target
 
-    def line(self) -> str:
-        """The ``TARGET ...`` summary line."""
+    def line(self, untrusted: str | None = None) -> str:
+        """The ``TARGET ...`` summary line; ``untrusted``: why it gets no PASS/FAIL verdict."""
         bound = (">= " if self.higher_is_better else "< ") + _fmt(self.target, self.unit)
         if self.skipped is not None or self.measured is None:
             return f"TARGET {self.name}: SKIPPED (target {bound}): {self.skipped}"
-        verdict = "PASS" if self.passed else "FAIL"
+        verdict = untrusted or ("PASS" if self.passed else "FAIL")
         return f"TARGET {self.name}: measured {_fmt(self.measured, self.unit)} (target {bound}) " \
                f"{verdict}"
+
+
+@dataclass(frozen=True)
+class MachineLoad:
+    """The 1-minute load average and the usable cores when the benchmarks start."""
+
+    load_1min: float
+    cores: int
+
+    @property
+    def busy(self) -> bool:
+        """Whether the load is above :data:`BUSY_LOAD_PER_CORE` per core."""
+        return self.load_1min > BUSY_LOAD_PER_CORE * self.cores
+
+    def untrusted(self, force: bool = False) -> str | None:
+        """What replaces the PASS/FAIL verdicts: None on a quiet machine or with ``force``."""
+        if force or not self.busy:
+            return None
+        return f"NOT TRUSTWORTHY: machine busy (load {self.load_1min:.2f})"
+
+    def line(self) -> str:
+        """``load: 1-minute average X on N usable cores (busy above Y)``."""
+        return (f"load: 1-minute average {self.load_1min:.2f} on {self.cores} usable cores "
+                f"(busy above {BUSY_LOAD_PER_CORE * self.cores:.1f})")
+
+
+def machine_load() -> MachineLoad:
+    """This machine's load now (``os.getloadavg``) and its usable cores."""
+    return MachineLoad(os.getloadavg()[0], _usable_cores())
+
+
+def _usable_cores() -> int:
+    if hasattr(os, "sched_getaffinity"):
+        return len(os.sched_getaffinity(0))
+    return os.cpu_count() or 1
 
 
 def _fmt(value: float, unit: str) -> str:
@@ -77,9 +118,7 @@ def bundled_or_tiny_world() -> tuple[World, str]:
 def machine() -> str:
     """A one-line description of the machine the numbers come from."""
     cores = os.cpu_count()
-    usable: int | None = cores
-    if hasattr(os, "sched_getaffinity"):
-        usable = len(os.sched_getaffinity(0))
+    usable = _usable_cores()
     return (f"{platform.processor() or platform.machine()}, {usable} usable cores "
             f"({cores} online), Python {platform.python_version()}")
 

@@ -16,11 +16,11 @@ from rareflow.engine.inputs import YearInputs
 from rareflow.engine.inventory import OPENING_ORIGIN, STOCK_ELASTICITY, cover_years
 from rareflow.engine.lpcore import INF
 from rareflow.engine.market import NORMAL_SHARE, MarketModel, Solution
-from rareflow.engine.network import SWARF_SHARE
+from rareflow.engine.network import MIXED_HEAVY_ELEMENTS, SWARF_SHARE
 from rareflow.model.demand_curve import curve_steps
 from rareflow.model.elements import ELEMENTS, ORIGINS, STAGES
 
-PRODUCTS = ("concentrate", "oxide", "metal", "magnet")
+PRODUCTS = ("concentrate", "oxide", "metal", "magnet", "mixed_heavy")
 
 
 def _values(model: MarketModel, solution: Solution, name: str) -> pd.DataFrame:
@@ -180,6 +180,13 @@ def reference_to_dataset(model: MarketModel, solution: Solution, year: int) -> x
         "disposal": _array(v("oxide_dispose"), ["region", "element"], coords),
         "concentrate_stored": _array(_stored(model, solution, shares), ["region", "element"],
                                      coords),
+        "mixed_heavy_production": _array(_mixed_heavy_made(model, solution),
+                                         ["region", "element"], coords),
+        "mixed_heavy_refined": _array(_by_mix(model, v("heavy_refine")), ["region", "element"],
+                                      coords),
+        "mixed_heavy_disposal": _array(_by_mix(model, v("mixed_heavy_dispose")),
+                                       ["region", "element"], coords),
+        "off_grade_refined": _array(v("oxide_refine"), ["region", "element"], coords),
         "surplus": xr.DataArray(-solution.objective / 1000.0),
     }
     dataset = xr.Dataset(data).expand_dims(year=[year])
@@ -203,15 +210,41 @@ def _stored(model: MarketModel, solution: Solution, shares: pd.DataFrame) -> pd.
 
 
 def _separated(model: MarketModel, solution: Solution) -> pd.DataFrame:
-    """Oxide output of separation plants by region, element and origin."""
+    """Oxide output of separation plants (from concentrate and from mixed heavy concentrate)."""
     lp = model.lp
     row = model.network.row("oxide_balance")
-    sep = model.network.col("separate")
-    block = lp.matrix_csr()[row.ids][:, sep.ids]
-    flows = block.multiply(solution.col_value[sep.ids]).sum(axis=1).A.ravel()
     table = row.keys.copy()
-    table["value"] = flows
+    table["value"] = 0.0
+    for family in ("separate", "heavy_refine"):
+        sep = model.network.col(family)
+        block = lp.matrix_csr()[row.ids][:, sep.ids]
+        table["value"] += block.multiply(solution.col_value[sep.ids]).sum(axis=1).A.ravel()
     return table
+
+
+def _mixed_heavy_made(model: MarketModel, solution: Solution) -> pd.DataFrame:
+    """Mixed heavy concentrate made by light separation, by region and element: each separate
+    column's feed × the deposit share of every SEG+HRE element the plant leaves × recovery."""
+    net = model.network
+    fac = net.facilities.set_index("facility")
+    left = {f.id: [e for e in MIXED_HEAVY_ELEMENTS if e not in f.elements]
+            for f in model.world.facilities if f.stage == "separation" and f.elements is not None}
+    sep = _values(model, solution, "separate")
+    sep = sep.loc[sep.facility.isin(list(left))]
+    rows = []
+    for facility, region, deposit, value in zip(sep.facility, sep.region, sep.deposit, sep.value,
+                                                strict=True):
+        shares = net.shares.loc[net.shares.deposit == deposit].set_index("element").share
+        for element in left[facility]:
+            rows.append({"region": region, "element": element,
+                         "value": value * float(shares[element]) * float(fac.recovery[facility])})
+    return pd.DataFrame(rows, columns=["region", "element", "value"])
+
+
+def _by_mix(model: MarketModel, table: pd.DataFrame) -> pd.DataFrame:
+    """A table of mixed heavy concentrate flows split into elements by the mix's shares."""
+    table = table.merge(model.network.mixes[["mix", "element", "share"]], on="mix")
+    return table.assign(value=table.value * table.share)
 
 
 def _trade_tables(
@@ -223,7 +256,8 @@ def _trade_tables(
     metal = _values(model, solution, "metal_ship")
     magnet = _values(model, solution, "magnet_ship").merge(recipes, on="grade_id")
     magnet = magnet.assign(value=magnet.value * magnet.content)
-    return [conc, oxide, metal, magnet]
+    heavy = _by_mix(model, _values(model, solution, "mixed_heavy_ship"))
+    return [conc, oxide, metal, magnet, heavy]
 
 
 def _demand_tables(
@@ -325,6 +359,10 @@ UNITS = {
     "inventory_release": "t REO",
     "disposal": "t REO",
     "concentrate_stored": "t REO",
+    "mixed_heavy_production": "t REO",
+    "mixed_heavy_refined": "t REO",
+    "mixed_heavy_disposal": "t REO",
+    "off_grade_refined": "t REO",
     "surplus": "USD million",
 }
 

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import csv
 import json
+import re
 
 import pandas as pd
 import pytest
@@ -65,6 +67,9 @@ def test_csv_and_json_files_have_the_expected_directions(runs, tmp_path):
                       "--csv", csv_file, "--json-out", json_file)
     assert result.exit_code == 0, result.output
     table = pd.read_csv(csv_file)
+    with csv_file.open(encoding="utf-8", newline="") as handle:
+        years = {row["year"] for row in csv.DictReader(handle)}
+    assert "2026" in years and all(re.fullmatch(r"\d{4}", y) for y in years - {""})  # no 2026.0
     assert list(table.columns) == ["section", "question", "metric", "region", "year", "period",
                                    "unit", "definition", "value_a", "value_b", "difference",
                                    "change_pct",

@@ -45,11 +45,9 @@ def test_china_stage_shares_2024(solved: xr.Dataset) -> None:
     assert 0.88 <= _share(solved, "magnet", "CHN") <= 0.96
 
 
-#: Reference prices the 2024 solve must meet within ±15 % (issue #16), by (element, market).
-#: Sm outside China is the one known miss: its $3.0/kg reference is our estimate without a
-#: source, and with China's domestic $1.9/kg and $0.30/kg freight no free market holds that gap
-#: (docs/calibration.md); it is checked within ±25 % instead.
-PRICE_TOLERANCE = {("Sm", "outside_china"): 0.25}
+#: Reference prices the 2024 solve must meet within ±15 % (issue #16), for every element and
+#: market alike.
+PRICE_TOLERANCE = 0.15
 CALIBRATED = ("NdPr", "Dy", "Tb", "Ce", "La", "Sm", "Y")
 
 
@@ -69,7 +67,7 @@ def test_oxide_prices_2024_within_15_percent(
 ) -> None:
     reference = {(p.element, p.market): p.usd_per_kg
                  for p in world.reference_prices if p.year == 2024}[(element, market)]
-    tolerance = PRICE_TOLERANCE.get((element, market), 0.15)
+    tolerance = PRICE_TOLERANCE
     assert market_price(solved, element, market) == pytest.approx(reference, rel=tolerance)
 
 

@@ -102,8 +102,7 @@ SCENARIOS = ["suspension-2025-11", "slow-rebuild", "recycling-20pct-2030", "wart
 def test_reused_worker_model_does_not_depend_on_draw_order(world: World, name: str) -> None:
     """A draw re-solved on a busy worker equals the same draw on a fresh worker, to the bit."""
     scenario = load_scenario(name, world)
-    spec = EnsembleSpec("key", "run", scenario, None, data_version(world), YEARS, seed=11,
-                        store_root="unused")
+    spec = EnsembleSpec("key", "run", scenario, None, data_version(world), YEARS, seed=11)
     busy = WorkerModel(spec, world)
     reused = {index: busy.run_draw(index) for index in (2, 0, 1)}
     for index, result in reused.items():
@@ -126,8 +125,7 @@ def test_reference_warm_start_reaches_the_optimum_of_a_cold_build(world: World, 
     tolerance.
     """
     scenario = load_scenario(name, world)
-    spec = EnsembleSpec("key", "run", scenario, None, data_version(world), YEARS, seed=11,
-                        store_root="unused")
+    spec = EnsembleSpec("key", "run", scenario, None, data_version(world), YEARS, seed=11)
     model = WorkerModel(spec, world)
     for index in (0, 1):
         result = model.run_draw(index)

@@ -63,3 +63,34 @@ def test_holders_abroad_buy_ahead_of_a_control_and_sell_after(
 def test_announced_after_start_is_rejected() -> None:
     with pytest.raises(ValueError, match="announced"):
         _run({**CONTROL, "announced": "2026-06-01"})
+
+
+HALT: dict[str, Any] = {
+    "id": "dy_metal_halt", "type": "trade_halt", "country": "CHN", "products": ["metal"],
+    "elements": ["Dy"], "destinations": ["JPN"], "start": "2025-01-01", "end": "2025-12-31",
+}
+
+
+def _japan_dy_stock(ds: xr.Dataset, year: int) -> float:
+    return float(ds.inventory_level.sel(element="Dy", region="JPN", year=year))
+
+
+@pytest.fixture(scope="module")
+def halted() -> xr.Dataset:
+    return _run(HALT)
+
+
+def test_holders_in_a_halted_destination_want_precautionary_cover(
+    quiet: xr.Dataset, halted: xr.Dataset
+) -> None:
+    # China halts its Dy metal sales to Japan in 2025; Japan can still import oxide, and its
+    # holders build stock while the halt lasts, then sell it down once it is over
+    assert _japan_dy_stock(halted, 2025) > _japan_dy_stock(quiet, 2025) * 1.5
+    assert _japan_dy_stock(halted, 2027) == pytest.approx(_japan_dy_stock(quiet, 2027), rel=0.15)
+
+
+def test_overlapping_threats_do_not_compound_precaution(halted: xr.Dataset) -> None:
+    # a second, identical halt asks for the same cover: holders do not want it twice over
+    # (the tolerance allows for alternative optima of the duplicated rows, nothing more)
+    twice = _run(HALT, {**HALT, "id": "dy_metal_halt_again"})
+    assert _japan_dy_stock(twice, 2025) == pytest.approx(_japan_dy_stock(halted, 2025), rel=0.02)

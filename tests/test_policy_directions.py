@@ -6,7 +6,7 @@ import pytest
 import xarray as xr
 
 from rareflow.runs.runner import run_scenario
-from rareflow.scenario import bundled_names
+from rareflow.scenario import bundled_names_of
 
 YEARS = range(2024, 2027)
 
@@ -72,7 +72,7 @@ def test_identical_before_the_controls_start(baseline: xr.Dataset, october: xr.D
         _outside_price(baseline, "Dy", 2024))
 
 
-@pytest.mark.parametrize("name", bundled_names())
+@pytest.mark.parametrize("name", bundled_names_of("2024"))
 def test_every_bundled_scenario_runs_2024_2040_on_the_bundled_world(name: str) -> None:
     result = run_scenario(name, years=range(2024, 2041)).result
     assert list(result.year.values) == list(range(2024, 2041))

@@ -11,7 +11,7 @@ import xarray as xr
 from rareflow.engine.inventory import STOCK_ELASTICITY
 from rareflow.model.demand_curve import CHOKE_RATIO, FLOOR_RATIO, breakpoints, curve_steps
 from rareflow.runs.runner import prepare_run, run_parsed_scenario
-from rareflow.scenario.library import bundled_names
+from rareflow.scenario import bundled_names_of
 
 BASELINE = Path(__file__).parents[1] / "src" / "rareflow" / "scenarios" / "baseline.yaml"
 MAGNET_SECTORS = ("ev", "wind", "electronics", "industrial_motors", "defence")
@@ -73,7 +73,7 @@ def test_curve_steps_follow_the_constant_elasticity_curve() -> None:
             assert stepped == pytest.approx(ratio ** -elasticity, rel=tolerance + 1e-9)
 
 
-@pytest.mark.parametrize("name", bundled_names())
+@pytest.mark.parametrize("name", bundled_names_of("2024"))
 def test_price_paths_are_not_fixed_multiples_of_the_reference(name: str) -> None:
     inputs = prepare_run(name, years=range(2024, 2033))
     ds = run_parsed_scenario(inputs.scenario, inputs.world, inputs.years).result

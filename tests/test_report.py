@@ -408,8 +408,9 @@ def test_cli_unknown_run_and_bad_year_exit_2(
 
 # -- browser ---------------------------------------------------------------------------------
 # Debian chromium through Playwright, network blocked. Without it these tests skip (fail under
-# CI=true, tests/browser.py); RAREFLOW_SKIP_BROWSER=1 skips them on purpose. RAREFLOW_SCREENSHOT_DIR=docs also refreshes
-# docs/report.png (the top of the baseline 2024-2040 report, linked from the README).
+# CI=true, tests/browser.py); RAREFLOW_SKIP_BROWSER=1 skips them on purpose.
+# RAREFLOW_SCREENSHOT_DIR=docs also refreshes docs/report.png (the top of the baseline
+# 2024-2040 report, linked from the README).
 
 @contextmanager
 def _offline_page(width: int = 1280, height: int = 1600, scale: float = 1.0) -> Iterator[Any]:

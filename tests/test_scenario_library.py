@@ -37,11 +37,13 @@ EXPECTED = {
     "mp-dod-2025",
     "actual-path-2025",
 }
+#: Backtests replay history on their own world; they do not extend the 2024 baseline.
+BACKTESTS = {"backtest-2010-crisis"}
 REPO = Path(__file__).resolve().parents[1]
 
 
 def test_library_is_complete() -> None:
-    assert set(bundled_names()) == EXPECTED
+    assert set(bundled_names()) == EXPECTED | BACKTESTS
 
 
 def test_repository_scenarios_folder_is_the_package_folder() -> None:
@@ -60,14 +62,22 @@ def test_bundled_scenario_loads(name: str) -> None:
     assert all(policy.source for policy in scenario.policies)
 
 
-@pytest.mark.parametrize("name", sorted(EXPECTED))
+@pytest.mark.parametrize("name", sorted(BACKTESTS))
+def test_backtest_loads_on_its_own_world(name: str) -> None:
+    scenario = load_scenario(name)
+    assert scenario.name == name and scenario.world not in (None, "2024")
+    assert scenario.years is not None
+    assert all(policy.source for policy in scenario.policies)
+
+
+@pytest.mark.parametrize("name", sorted(EXPECTED | BACKTESTS))
 def test_bundled_scenario_cites_its_sources(name: str) -> None:
     text = (library_dir() / f"{name}.yaml").read_text()
     header = "".join(line for line in text.splitlines(keepends=True) if line.startswith("#"))
     assert re.search(r"\((?:[^()]*\b20\d\d\b[^()]*)\)", header), name  # "(outlet, year)"
 
 
-@pytest.mark.parametrize("name", sorted(EXPECTED))
+@pytest.mark.parametrize("name", sorted(EXPECTED | BACKTESTS))
 def test_bundled_scenario_text_points_at_no_file_outside_the_repository(name: str) -> None:
     """Descriptions, comments, notes and sources cite publications, not the authors' notes."""
     text = (library_dir() / f"{name}.yaml").read_text(encoding="utf-8")
@@ -153,7 +163,8 @@ def test_cli_list_json() -> None:
     result = CliRunner().invoke(main, ["scenarios", "list", "--json"])
     assert result.exit_code == 0, result.output
     rows = {row["name"]: row for row in json.loads(result.output)}
-    assert set(rows) == EXPECTED
+    assert set(rows) == EXPECTED | BACKTESTS
+    assert rows["backtest-2010-crisis"]["world"] == "2010"
     assert rows["controls-2025-october"]["extends"] == "controls-2025-april"
     assert rows["baseline"]["instruments"] == 1
 

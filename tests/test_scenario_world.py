@@ -18,7 +18,12 @@ from rareflow.model import (
     TradeCosts,
     World,
 )
-from rareflow.scenario import ExportControl, bundled_names, load_scenario, validate_against_world
+from rareflow.scenario import (
+    ExportControl,
+    bundled_names_of,
+    load_scenario,
+    validate_against_world,
+)
 
 SRC = {"source": "test fixture"}
 
@@ -27,6 +32,7 @@ SCENARIO_FACILITIES = (
     "mp_mountain_pass_mine",
     "mp_mountain_pass_separation",
     "mp_independence_magnets",
+    "mp_independence_apple_lines",
     "mp_10x_magnets",
     "lynas_seadrift",
     "ef_white_mesa_heavy",
@@ -116,7 +122,7 @@ def world() -> World:
     return make_world()
 
 
-@pytest.mark.parametrize("name", bundled_names())
+@pytest.mark.parametrize("name", bundled_names_of("2024"))
 def test_bundled_scenarios_validate_against_world(name: str, world: World) -> None:
     scenario = load_scenario(name, world)
     validate_against_world(scenario, world)

@@ -24,7 +24,7 @@ from rareflow.scenario import (
     ExportControl,
     PriceFloor,
     RecyclingTarget,
-    bundled_names,
+    bundled_names_of,
     load_scenario,
 )
 from rareflow.store import RunStore
@@ -173,7 +173,7 @@ def test_no_interactive_docs(client: TestClient) -> None:
 def test_scenarios_list_every_bundled_one_with_defaults(client: TestClient) -> None:
     data = client.get("/api/scenarios").json()
     by_name = {s["name"]: s for s in data["scenarios"]}
-    assert set(by_name) == set(bundled_names())
+    assert set(by_name) == set(bundled_names_of("2024"))
     mp = by_name["mp-dod-2025"]
     assert mp["defaults"]["price_floor_usd_per_kg"] == 110
     assert mp["defaults"]["offtake_share"] == 1.0
@@ -187,7 +187,7 @@ def test_scenarios_list_every_bundled_one_with_defaults(client: TestClient) -> N
     assert data["bounds"]["elements"][:3] == ["Sc", "Y", "La"]
 
 
-@pytest.mark.parametrize("name", bundled_names())
+@pytest.mark.parametrize("name", bundled_names_of("2024"))
 def test_default_levers_leave_every_scenario_unchanged(world: World, name: str) -> None:
     scenario = load_scenario(name, world)
     derived = derive_scenario(scenario, lever_defaults(scenario), world)
@@ -317,7 +317,7 @@ def test_unknown_scenario_is_404_listing_the_known_ones(client: TestClient) -> N
     response = post_run(client, {"scenario": "pyproject"})
     assert response.status_code == 404
     body = response.json()
-    assert body["known"] == sorted(bundled_names())
+    assert body["known"] == sorted(bundled_names_of("2024"))
     assert "baseline" in body["error"]
 
 

@@ -8,11 +8,13 @@ from rareflow.cli.compare import compare_command
 from rareflow.cli.data import check as data_check
 from rareflow.cli.ensemble import ensemble_command
 from rareflow.cli.errors import EXIT_RULE, RareflowGroup
+from rareflow.cli.export import export_command
 from rareflow.cli.report import report_command
 from rareflow.cli.run import run_command
 from rareflow.cli.runs import register as register_run_commands
 from rareflow.cli.scenarios import register as register_scenario_commands
 from rareflow.cli.serve import serve_command
+from rareflow.cli.validate import validate_command
 from rareflow.version import __version__
 
 
@@ -30,6 +32,8 @@ main.add_command(compare_command)
 main.add_command(report_command)
 main.add_command(serve_command)
 main.add_command(ensemble_command)
+main.add_command(validate_command)
+main.add_command(export_command)
 
 
 @main.group()

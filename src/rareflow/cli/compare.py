@@ -22,7 +22,13 @@ from rich.padding import Padding
 from rich.table import Table
 from rich.text import Text
 
-from rareflow.cli.options import emit_json, json_options, parse_years, store_option
+from rareflow.cli.options import (
+    emit_json,
+    json_options,
+    parse_years,
+    store_option,
+    world_option,
+)
 from rareflow.cli.tables import fits
 
 if TYPE_CHECKING:  # the heavy modules are imported when the command runs (fast --help)
@@ -263,6 +269,7 @@ def document(table: pd.DataFrame, a: LoadedRun, b: LoadedRun, years: list[int]) 
               help="Draw to use from ensemble runs.")
 @click.option("--data", "data_dir", type=click.Path(path_type=Path, file_okay=False),
               default=None, help="Directory of world-data overrides (for region groups).")
+@world_option
 @click.option("--csv", "csv_file", type=click.Path(path_type=Path, dir_okay=False),
               default=None, help="Also write the rows as CSV to this file.")
 @json_options("the comparison")
@@ -273,6 +280,7 @@ def compare_command(
     years_text: str | None,
     draw: int | None,
     data_dir: Path | None,
+    world: str | None,
     csv_file: Path | None,
     as_json: bool,
     json_out: Path | None,
@@ -281,6 +289,7 @@ def compare_command(
     from rareflow.data.loader import load_world
     from rareflow.metrics import compare, to_csv
     from rareflow.model.errors import DataError
+    from rareflow.model.world import DEFAULT_WORLD
 
     err = Console(stderr=True)
     window = parse_years(years_text)
@@ -288,11 +297,11 @@ def compare_command(
         a = load_run(run_a, store_dir, draw=draw)
         b = load_run(run_b, store_dir, draw=draw)
         years = shared_years(a, b, window)
-        world = load_world(data_dir)
+        data = load_world(data_dir, vintage=world or DEFAULT_WORLD)
     except (CompareError, DataError) as error:
         err.print(Text.assemble(("error: ", "red"), str(error)), soft_wrap=True)
         raise SystemExit(2) from error
-    table = compare(a.result.sel(year=years), b.result.sel(year=years), world, labels=LABELS)
+    table = compare(a.result.sel(year=years), b.result.sel(year=years), data, labels=LABELS)
     if csv_file is not None:
         to_csv(table, csv_file)
     doc = document(table, a, b, years)

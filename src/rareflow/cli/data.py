@@ -16,7 +16,7 @@ from rich.markup import escape
 from rich.table import Table
 
 from rareflow.cli.errors import EXIT_BAD_INPUT
-from rareflow.cli.options import emit_json, json_options
+from rareflow.cli.options import emit_json, json_options, world_option
 
 if TYPE_CHECKING:  # the data modules are imported when the command runs (fast --help)
     from rareflow.data.summary import DataSummary
@@ -30,16 +30,19 @@ if TYPE_CHECKING:  # the data modules are imported when the command runs (fast -
     default=None,
     help="Directory of override YAML files laid over the bundled data.",
 )
+@world_option
 @click.option("--year", type=int, default=None, help="Year for capacities (default: base year).")
 @json_options("the summary")
-def check(data_dir: Path | None, year: int | None, as_json: bool, json_out: Path | None) -> None:
+def check(data_dir: Path | None, world: str | None, year: int | None, as_json: bool,
+          json_out: Path | None) -> None:
     """Validate the world data (bundled, or overlaid with --data) and summarise it."""
     from rareflow.data.loader import load_world
     from rareflow.data.summary import summarize
     from rareflow.model.errors import DataError
+    from rareflow.model.world import DEFAULT_WORLD
 
     try:
-        summary = summarize(load_world(data_dir), year)
+        summary = summarize(load_world(data_dir, vintage=world or DEFAULT_WORLD), year)
     except DataError as error:
         if not emit_json({"ok": False, "error": str(error)}, as_json=as_json, json_out=json_out,
                          indent=None):

@@ -20,13 +20,14 @@ from rich.progress import (
 )
 from rich.table import Table
 
-from rareflow.cli.errors import EXIT_PROBLEM
+from rareflow.cli.errors import EXIT_PROBLEM, fail
 from rareflow.cli.options import (
     DEFAULT_YEARS_TEXT,
     emit_json,
     json_options,
     parse_years,
     store_option,
+    world_option,
 )
 
 if TYPE_CHECKING:  # Dask, xarray and the model are imported when the command runs (fast --help)
@@ -50,11 +51,13 @@ SHOWN_YEARS: tuple[int, ...] = (2026, 2028, 2030, 2035, 2040)
               help=f"START-END (default: the scenario's, else {DEFAULT_YEARS_TEXT}).")
 @click.option("--data", "data_dir", type=click.Path(path_type=Path, file_okay=False),
               default=None, help="Directory of world-data overrides.")
+@world_option
 @store_option
 @click.option("--workers", type=click.IntRange(min=1), default=None,
               help="Local Dask worker processes (default: one per core).")
 @click.option("--scheduler", default=None,
-              help="Address of an existing Dask scheduler (e.g. tcp://10.0.0.5:8786).")
+              help="Address of an existing Dask scheduler (e.g. tcp://scheduler.example:8786); "
+                   "its workers need this rareflow version installed, not the data or store.")
 @click.option("--connect-timeout", type=click.FloatRange(min=0.1), show_default=True,
               default=DEFAULT_CONNECT_TIMEOUT, envvar="RAREFLOW_CONNECT_TIMEOUT",
               help="Seconds to wait for --scheduler to answer before giving up.")
@@ -65,15 +68,18 @@ SHOWN_YEARS: tuple[int, ...] = (2026, 2028, 2030, 2035, 2040)
 @json_options("the outcome and summary")
 def ensemble_command(
     scenario: str, draws: int, seed: int, years_text: str | None, data_dir: Path | None,
-    store_dir: Path, workers: int | None, scheduler: str | None, connect_timeout: float,
+    world: str | None, store_dir: Path, workers: int | None, scheduler: str | None,
+    connect_timeout: float,
     batch_size: int | None, no_fsync: bool, as_json: bool, json_out: Path | None,
 ) -> None:
     """Run DRAWS draws of SCENARIO's uncertainty on Dask; re-running resumes missing draws.
 
     More --draws than a stored ensemble with the same seed and inputs extends that run: only
-    the new draws run.
+    the new draws run. Results come back to this process through Dask and only it writes the
+    run store; workers with another rareflow version are refused.
     """
     from rareflow.runs.ensemble.driver import run_ensemble
+    from rareflow.runs.ensemble.versions import VersionMismatchError
 
     console = Console(stderr=True)
     started = time.perf_counter()
@@ -88,11 +94,15 @@ def ensemble_command(
             bar.update(task, completed=p.done + p.failed, rate=f"{rate:.1f} draws/s",
                        failed=f"[red]{p.failed} failed[/red]" if p.failed else "")
 
-        outcome = run_ensemble(scenario, draws=draws, seed=seed, years=parse_years(years_text),
-                               data_dir=data_dir, store_dir=store_dir, scheduler=scheduler,
-                               workers=workers, batch_size=batch_size,
-                               durable=not no_fsync, progress=report,
-                               connect_timeout=connect_timeout)
+        try:
+            outcome = run_ensemble(scenario, draws=draws, seed=seed,
+                                   years=parse_years(years_text), data_dir=data_dir,
+                                   store_dir=store_dir, scheduler=scheduler, workers=workers,
+                                   batch_size=batch_size, durable=not no_fsync,
+                                   progress=report, connect_timeout=connect_timeout,
+                                   world=world)
+        except VersionMismatchError as error:
+            fail(str(error))
     elapsed = time.perf_counter() - started
     summary = _summary(store_dir, outcome)
     if not emit_json(_as_json(outcome, summary, elapsed), as_json=as_json, json_out=json_out,

@@ -45,6 +45,15 @@ store_option = click.option(
 )
 
 
+#: The ``--world`` option of every command that loads world data (a scenario's own ``world``
+#: wins; naming another one is refused). Names are checked when the command runs.
+world_option = click.option(
+    "--world", "world", default=None, metavar="NAME",
+    help="World (data vintage) to use: 2024 (today's, the default) or another bundled one, "
+         "e.g. 2010. A scenario that names its world runs on it.",
+)
+
+
 def json_options(what: str = "the result") -> Callable[[_F], _F]:
     """``--json`` (a flag: print JSON on stdout instead of tables) and ``--json-out FILE``.
 

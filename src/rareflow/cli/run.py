@@ -19,6 +19,7 @@ from rareflow.cli.options import (
     json_options,
     parse_years,
     store_option,
+    world_option,
 )
 
 if TYPE_CHECKING:  # the model is imported when the command runs (fast --help)
@@ -42,6 +43,7 @@ def _summary(outcome: RunOutcome, frame: pd.DataFrame) -> Table:
               help=f"START-END (default: the scenario's, else {DEFAULT_YEARS_TEXT}).")
 @click.option("--data", "data_dir", type=click.Path(path_type=Path, file_okay=False),
               default=None, help="Directory of world-data overrides.")
+@world_option
 @store_option
 @click.option("--out", "out_file", type=click.Path(path_type=Path, dir_okay=False),
               default=None, help="Also write the result dataset to this file (compressed NetCDF4, "
@@ -51,6 +53,7 @@ def run_command(
     scenario: str,
     years_text: str | None,
     data_dir: Path | None,
+    world: str | None,
     store_dir: Path,
     out_file: Path | None,
     as_json: bool,
@@ -66,7 +69,8 @@ def run_command(
     years = parse_years(years_text)
     if out_file is not None and not out_file.resolve().parent.is_dir():
         fail(f"--out {out_file}: its folder {out_file.resolve().parent} does not exist")
-    inputs = prepare_run(scenario, years=years, data_dir=data_dir)  # validate before the bar
+    # validate before the bar
+    inputs = prepare_run(scenario, years=years, data_dir=data_dir, world=world)
     RunStore.check_writable(store_dir)
     with Progress(TextColumn("[bold]{task.description}"), BarColumn(),
                   TextColumn("{task.completed}/{task.total} years"), TimeElapsedColumn(),
@@ -77,7 +81,7 @@ def run_command(
                                       progress=lambda _year: bar.advance(task))
     if out_file is not None:
         try:
-            write_netcdf(outcome.result, out_file)
+            write_netcdf(outcome.result, out_file, run_id=outcome.run_id)
         except OSError as error:
             stored = f" (the run is stored as {outcome.run_id})" if outcome.run_id else ""
             fail(f"cannot write --out {out_file}: {error.strerror or error}{stored}")

@@ -19,7 +19,7 @@ from rich.table import Table
 from rich.text import Text
 
 from rareflow.cli.errors import EXIT_BAD_INPUT, EXIT_PROBLEM
-from rareflow.cli.options import emit_json, json_options
+from rareflow.cli.options import emit_json, json_options, world_option
 from rareflow.cli.tables import fitted
 
 if TYPE_CHECKING:  # the model is imported when a command runs (fast --help)
@@ -41,7 +41,8 @@ def _summary(name: str) -> dict[str, Any]:
         raw, _ = read_yaml(path)
         scenario = load_scenario(path)
     except DataError as exc:
-        return {**row, "description": "", "extends": None, "instruments": None, "error": str(exc)}
+        return {**row, "description": "", "extends": None, "world": None, "instruments": None,
+                "error": str(exc)}
     extends = raw.get("extends") if isinstance(raw, dict) else None
     if isinstance(extends, list):
         extends = ", ".join(str(parent) for parent in extends)
@@ -49,6 +50,7 @@ def _summary(name: str) -> dict[str, Any]:
         **row,
         "description": scenario.description,
         "extends": extends,
+        "world": scenario.world_name(),
         "instruments": len(scenario.policies),
         "uncertain_inputs": len(scenario.uncertainty.distributions()),
         "error": None,
@@ -91,8 +93,8 @@ def list_command(as_json: bool, json_out: Path | None) -> None:
         sys.exit(EXIT_PROBLEM)
 
 
-def _load_world(data_dir: Path | None) -> World | None:
-    """The world to check against: from ``data_dir``, else the bundled one if it is available."""
+def _load_world(data_dir: Path | None, vintage: str = "2024") -> World | None:
+    """The world to check against: ``vintage`` overlaid with ``data_dir`` if it is available."""
     from rareflow.model.world import World
 
     try:
@@ -104,7 +106,7 @@ def _load_world(data_dir: Path | None) -> World | None:
         if data_dir is not None:
             raise click.ClickException("world data loading is not available in this build")
         return None
-    world = load_world(data_dir) if data_dir is not None else load_world()
+    world = load_world(data_dir, vintage=vintage)
     assert isinstance(world, World)
     return world
 
@@ -117,22 +119,26 @@ def _load_world(data_dir: Path | None) -> World | None:
     type=click.Path(exists=True, file_okay=False, path_type=Path),
     help="World data folder to check names against (default: the bundled world).",
 )
+@world_option
 @json_options("the result")
 @click.option("--no-world", is_flag=True, help="Check the schema only, without world data.")
 @click.option("--resolved", is_flag=True, help="Print the fully resolved scenario YAML.")
 def check_command(
-    scenario: str, data_dir: Path | None, as_json: bool, json_out: Path | None, no_world: bool,
-    resolved: bool,
+    scenario: str, data_dir: Path | None, world: str | None, as_json: bool,
+    json_out: Path | None, no_world: bool, resolved: bool,
 ) -> None:
     """Validate SCENARIO (a file or a bundled name) and the names it uses in the world data."""
     from rareflow.model.errors import DataError
     from rareflow.scenario.loader import load_scenario
+    from rareflow.scenario.world_check import validate_against_world
 
     if no_world and data_dir is not None:
         raise click.UsageError("--no-world and --data exclude each other")
     try:
-        world = None if no_world else _load_world(data_dir)
-        loaded = load_scenario(scenario, world)
+        loaded = load_scenario(scenario)
+        checked = None if no_world else _load_world(data_dir, loaded.world_name(world))
+        if checked is not None:
+            validate_against_world(loaded, checked)
     except DataError as exc:
         if emit_json({"ok": False, **_error_fields(exc)}, as_json=as_json, json_out=json_out):
             sys.exit(EXIT_BAD_INPUT)
@@ -147,12 +153,13 @@ def check_command(
         "lineage": list(loaded.lineage),
         "instruments": counts,
         "uncertain_inputs": len(loaded.uncertainty.distributions()),
-        "checked_against_world": world is not None,
+        "checked_against_world": checked is not None,
     }
     if emit_json(result, as_json=as_json, json_out=json_out):
         return
     listed = ", ".join(f"{n} {kind}" for kind, n in counts.items()) or "none"
-    world_note = "checked against world data" if world is not None else "schema only (no world)"
+    world_note = (f"checked against world {checked.vintage}" if checked is not None
+                  else "schema only (no world)")
     Console().print(
         f"[green]ok[/green] {escape(loaded.name)} ({escape(' <- '.join(loaded.lineage))}): "
         f"{len(loaded.policies)} policies ({listed}); "

@@ -1,4 +1,13 @@
-"""Load the bundled world dataset, optionally overlaid with a user's override directory.
+"""Load a bundled world dataset (a *vintage*), optionally overlaid with a user's override directory.
+
+Vintages (``load_world(vintage=...)``, ``--world`` on the command line): the default world,
+``"2024"``, is the files in ``rareflow/data/``; every other world is a folder
+``rareflow/data/worlds/<name>/`` holding files of the same names and schemas, each of which
+replaces the default world's file whole. A vintage must hold every file except the shared ones
+(:data:`SHARED_FILES`, always the default world's and refused inside a vintage); its
+``sectors.yaml`` has the default world's sector ids, and their behavioural fields
+(:data:`SHARED_SECTOR_FIELDS`) are the default world's: left out, they are taken from it;
+written, they must be equal. So every world behaves alike and differs only in sourced data.
 
 Override rule (``load_world(data_dir)``): every ``*.yaml`` / ``*.yml`` file in ``data_dir`` must
 be named like a bundled file (``facilities.yaml``, ``demand.yaml``, ...; see
@@ -23,10 +32,12 @@ the line, the record and the field at fault.
 from __future__ import annotations
 
 import hashlib
+import os
 import re
 from dataclasses import dataclass, field
 from functools import cache
 from importlib import resources
+from importlib.resources.abc import Traversable
 from pathlib import Path
 from typing import Any
 
@@ -34,11 +45,22 @@ from pydantic import BaseModel, ValidationError
 
 from rareflow.data.records import FILES_BY_NAME, RECORD_FILES, Key, RecordFile
 from rareflow.model.errors import DataError, closest_name
-from rareflow.model.world import World
+from rareflow.model.world import DEFAULT_WORLD, World
 from rareflow.model.yamlio import MAX_BYTES, LineList, LineMap, parse_yaml_lines
 
 _PACKAGE = "rareflow.data"
 _QUOTED = re.compile(r"'([^']*)'")
+#: Folder (inside ``rareflow/data/``) of the other worlds, one subfolder per world.
+WORLDS_FOLDER = "worlds"
+#: Environment variable naming a further folder of worlds (one subfolder per world).
+WORLDS_ENV = "RAREFLOW_WORLDS"
+#: Files every world takes from the default world: magnet recipes are behaviour, and the
+#: regions are the network's nodes that scenarios name.
+SHARED_FILES = ("magnet_grades.yaml", "regions.yaml")
+#: Sector fields that are behaviour, equal in every world (sectors.yaml of a vintage may omit
+#: them); the other fields (mix, growth, magnet value, collection) are the vintage's data.
+SHARED_SECTOR_FIELDS = ("kind", "elasticity", "substitution", "min_purity_pct",
+                        "lifetime_mean_years", "lifetime_sd_years", "swarf_share", "priority")
 
 
 @dataclass
@@ -59,18 +81,90 @@ class _Table:
     parts: list[_Record] = field(default_factory=list)  # single-mapping files: bundled, overrides
 
 
-def load_world(data_dir: Path | None = None) -> World:
-    """Read, validate and cross-check the bundled world data, overlaid with ``data_dir``.
+def load_world(data_dir: Path | None = None, *, vintage: str = DEFAULT_WORLD) -> World:
+    """Read, validate and cross-check the bundled world ``vintage``, overlaid with ``data_dir``.
 
-    Raises :class:`DataError` for any invalid record, unknown reference or unreadable file.
+    ``vintage`` names a world of :func:`available_worlds` (``"2024"``, today's, by default).
+    Raises :class:`DataError` for an unknown world, a file missing from it, any invalid record,
+    unknown reference or unreadable file.
     """
+    _check_world_name(vintage)
     tables = {spec.name: _Table(spec) for spec in RECORD_FILES}
     for spec in RECORD_FILES:
-        _add_file(tables[spec.name], _bundled(spec.name), spec.name, replace=True)
+        file = _world_file(vintage, spec.name)
+        _add_file(tables[spec.name], _bundled_in(vintage, spec.name), file, replace=True)
     digest = None
     if data_dir is not None:
         digest = _apply_overrides(tables, Path(data_dir))
-    return _build(tables, digest)
+    return _build(tables, digest, vintage)
+
+
+def available_worlds() -> list[str]:
+    """Names of the worlds: the default one and each folder of ``data/worlds/``.
+
+    Folders in the one named by the ``RAREFLOW_WORLDS`` environment variable count too (your
+    own vintages, laid out like the bundled ones).
+    """
+    return sorted({DEFAULT_WORLD, *_world_folders()})
+
+
+def _world_folders() -> dict[str, Traversable]:
+    """Each non-default world's folder by name; ``RAREFLOW_WORLDS`` cannot shadow a bundled one."""
+    roots: list[Traversable] = [resources.files(_PACKAGE).joinpath(WORLDS_FOLDER)]
+    extra = os.environ.get(WORLDS_ENV)
+    if extra:
+        roots.append(Path(extra))
+    found: dict[str, Traversable] = {}
+    for root in roots:
+        if not root.is_dir():
+            continue
+        for entry in sorted(root.iterdir(), key=lambda item: item.name):
+            if entry.is_dir() and not entry.name.startswith((".", "_")):
+                found.setdefault(entry.name, entry)
+    found.pop(DEFAULT_WORLD, None)
+    return found
+
+
+def _check_world_name(vintage: str) -> None:
+    known = available_worlds()
+    if vintage not in known:
+        raise DataError(f"unknown world '{vintage}' (worlds: {', '.join(known)})",
+                        suggestion=closest_name(str(vintage), known))
+
+
+def _world_file(vintage: str, name: str) -> str:
+    """How messages name file ``name`` of world ``vintage`` (its path inside ``data/``)."""
+    if vintage == DEFAULT_WORLD or name in SHARED_FILES:
+        return name
+    return f"{WORLDS_FOLDER}/{vintage}/{name}"
+
+
+def _bundled_in(vintage: str, name: str) -> Any:
+    """The parsed file ``name`` of world ``vintage`` (shared files: the default world's)."""
+    if vintage == DEFAULT_WORLD:
+        return _bundled(name)
+    own = _world_file(vintage, name)
+    resource = _world_folders()[vintage].joinpath(name)
+    present = resource.is_file()
+    if name in SHARED_FILES:
+        if present:
+            raise DataError(f"{name} is shared by every world: remove this copy (world "
+                            f"'{vintage}' uses the one in rareflow/data/)",
+                            file=f"{WORLDS_FOLDER}/{vintage}/{name}")
+        return _bundled(name)
+    if not present:
+        raise DataError(f"world '{vintage}' lacks {name}: every world needs its own copy "
+                        f"(only {', '.join(SHARED_FILES)} are shared)", file=own)
+    content = _parsed_text(resource.read_text(encoding="utf-8"), own)
+    if name == "sectors.yaml":
+        content = _shared_behaviour(content, _bundled(name), own)
+    return content
+
+
+@cache
+def _parsed_text(text: str, label: str) -> Any:
+    """A vintage's file ``text`` parsed (named ``label`` in messages), once per content."""
+    return parse_yaml_lines(text, label)
 
 
 @cache
@@ -84,6 +178,61 @@ def _bundled_text(name: str) -> str:
     if not resource.is_file():
         raise DataError("bundled data file is missing from the package", file=name)
     return resource.read_text(encoding="utf-8")
+
+
+def _shared_behaviour(sectors: Any, default: Any, file: str) -> Any:
+    """A vintage's sectors with the default world's behavioural fields filled in and checked.
+
+    The vintage must list the default world's sector ids; each behavioural field it omits is
+    taken from the default world, and one it gives must be equal (else :class:`DataError`).
+    """
+    if not isinstance(sectors, list) or not isinstance(default, list):
+        return sectors  # _add_file reports the shape
+    reference = {item.get("id"): item for item in default if isinstance(item, LineMap)}
+    filled = LineList()
+    filled.line = getattr(sectors, "line", 1)
+    seen: set[Any] = set()
+    for index, item in enumerate(sectors):
+        if isinstance(sectors, LineList):
+            filled.item_lines.append(sectors.line_of(index))
+        if not isinstance(item, LineMap):
+            filled.append(item)
+            continue
+        base = reference.get(item.get("id"))
+        if base is None:
+            raise DataError("every world has the same sectors: this one is not in the default "
+                            "world's sectors.yaml", file=file, line=item.line,
+                            record=str(item.get("id")), field="id",
+                            suggestion=closest_name(str(item.get("id")),
+                                                    [str(key) for key in reference]))
+        seen.add(item.get("id"))
+        copy = LineMap(item)
+        copy.line, copy.key_lines = item.line, dict(item.key_lines)
+        for name in SHARED_SECTOR_FIELDS:
+            if name not in item:
+                if name in base:
+                    copy[name] = base[name]
+                continue
+            if _plain(item[name]) != _plain(base.get(name)):
+                raise DataError(
+                    f"'{name}' is behaviour shared by every world: it must equal the default "
+                    f"world's ({_plain(base.get(name))!r}) or be left out",
+                    file=file, line=item.line_of(name), record=str(item["id"]), field=name)
+        filled.append(copy)
+    missing = [str(key) for key in reference if key not in seen]
+    if missing:
+        raise DataError(f"every world has the same sectors: missing {', '.join(missing)}",
+                        file=file, line=filled.line)
+    return filled
+
+
+def _plain(value: Any) -> Any:
+    """``value`` as plain dicts and lists, to compare YAML readings."""
+    if isinstance(value, dict):
+        return {key: _plain(item) for key, item in value.items()}
+    if isinstance(value, list):
+        return [_plain(item) for item in value]
+    return value
 
 
 def _apply_overrides(tables: dict[str, _Table], data_dir: Path) -> str:
@@ -207,7 +356,7 @@ def _plain_key(spec: RecordFile, data: LineMap, file: str) -> Key:
     return key
 
 
-def _build(tables: dict[str, _Table], digest: str | None) -> World:
+def _build(tables: dict[str, _Table], digest: str | None, vintage: str) -> World:
     values: dict[str, Any] = {}
     index: dict[str, _Record] = {}
     for name, table in tables.items():
@@ -231,7 +380,7 @@ def _build(tables: dict[str, _Table], digest: str | None) -> World:
             update={"version": f"{provenance.version}+override.{digest}"}
         )
     try:
-        return World(**values)
+        return World(**values, vintage=vintage)
     except ValidationError as error:
         cause = _data_error_in(error)
         if cause is None:

@@ -26,7 +26,9 @@ def balance_residuals(ds: xr.Dataset) -> dict[str, xr.DataArray]:
     * oxide: separated + recycled + net imports + stockpile release + inventory release
       = used + disposed;
     * metal: reduced + net imports = used by magnet plants;
-    * magnets (REO content): made + net imports = used by sectors.
+    * magnets (REO content): made + net imports = used by sectors;
+    * mixed heavy concentrate: made by light separation + net imports = refined + left in the
+      residue.
     """
     production = ds.production.sum("origin")
     use = ds.consumption
@@ -49,6 +51,10 @@ def balance_residuals(ds: xr.Dataset) -> dict[str, xr.DataArray]:
         "magnet": production.sel(stage="magnet", drop=True)
         + _net_imports(ds, "magnet")
         - use.sel(stage="magnet", drop=True),
+        "mixed_heavy": ds.mixed_heavy_production
+        + _net_imports(ds, "mixed_heavy")
+        - ds.mixed_heavy_refined
+        - ds.mixed_heavy_disposal,
     }
 
 
@@ -56,7 +62,8 @@ def transformation_losses(ds: xr.Dataset) -> dict[str, xr.DataArray]:
     """Input minus output of each processing step (t REO); never negative in a valid solution.
 
     Concentration, separation, metal reduction and recycling lose material (recovery < 1);
-    magnet making consumes metal gross of swarf, which becomes scrap.
+    magnet making consumes metal gross of swarf, which becomes scrap. Separation takes
+    concentrate and mixed heavy concentrate and makes oxide and mixed heavy concentrate.
     """
     production = ds.production.sum("origin")
     use = ds.consumption
@@ -64,7 +71,9 @@ def transformation_losses(ds: xr.Dataset) -> dict[str, xr.DataArray]:
         "concentration": use.sel(stage="mining", drop=True)
         - production.sel(stage="concentration", drop=True),
         "separation": use.sel(stage="concentration", drop=True)
-        - production.sel(stage="separation", drop=True),
+        + ds.mixed_heavy_refined
+        - production.sel(stage="separation", drop=True)
+        - ds.mixed_heavy_production,
         "recycling": use.sel(stage="recycling", drop=True)
         - production.sel(stage="recycling", drop=True),
         "magnet": use.sel(stage="metal", drop=True) - production.sel(stage="magnet", drop=True),

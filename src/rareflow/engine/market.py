@@ -46,6 +46,11 @@ STRETCH_PREMIUM = 0.5
 CONCENTRATE_STORE_COST = 0.2
 #: A tie-breaking cost (USD/kg) for moves that should happen only when they add value.
 EPSILON_COST = 1e-3
+#: USD/kg to refine off-grade oxide (< 99 %) to the ≥ 99 % that metal and magnet makers need.
+#: Assumption: a further dissolution, solvent-extraction and precipitation pass on a product
+#: that is already 95-98 % pure costs about what a light-separation circuit outside China costs
+#: per kg of feed (Lynas ≈ $6/kg, see lynas_malaysia_separation); no mass is lost in the model.
+OFF_GRADE_REFINING_COST = 5.0
 
 
 @dataclass
@@ -132,14 +137,17 @@ class MarketModel:
     def _build_static_cost(self) -> np.ndarray:
         cost = np.zeros(self.lp.n_cols)
         col = self.network.col
-        for name in ("mine", "concentrate", "separate", "metal_make", "magnet_make", "recycle"):
+        for name in ("mine", "concentrate", "separate", "metal_make", "magnet_make", "recycle",
+                     "heavy_refine"):
             family = col(name)
             cost[family.ids] = self._facility_values(family, "unit_cost")
         for name, product in (("conc_ship", "concentrate"), ("oxide_ship", "oxide"),
-                              ("metal_ship", "metal"), ("magnet_ship", "magnet")):
+                              ("metal_ship", "metal"), ("magnet_ship", "magnet"),
+                              ("mixed_heavy_ship", "mixed_heavy")):
             family = col(name)
             cost[family.ids] = self._trade_cost(family, product)
         cost[col("oxide_dispose").ids] = DISPOSAL_COST
+        cost[col("mixed_heavy_dispose").ids] = DISPOSAL_COST
         fill = col("stock_fill")
         support = {(s.region, s.element): s.support_price_share for s in self.world.stockpiles
                    if s.support_price_share is not None}
@@ -152,6 +160,7 @@ class MarketModel:
         cost[col("inventory_buy").ids] = EPSILON_COST
         cost[col("conc_store").ids] = CONCENTRATE_STORE_COST
         cost[col("oxide_downgrade").ids] = EPSILON_COST
+        cost[col("oxide_refine").ids] = OFF_GRADE_REFINING_COST
         cost[col("magnet_use").ids] = EPSILON_COST
         return cost
 

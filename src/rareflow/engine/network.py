@@ -7,11 +7,20 @@ Built once per world. Stages and products:
   oxide output is ``Σ_feed input × element share × recovery`` (linear, no mixing);
 * oxides carry an origin tag (``china`` when mined or processed in China) and a purity grade
   (``hi`` ≥ 99 %, else ``lo``); metal plants take ``hi`` oxide, oxide end uses take any;
+  off-grade oxide reaches magnet grade only through a further refining step at a cost
+  (``oxide_refine``, where separation plants are), else it goes to the lower (oxide) uses;
 * ``metal_make`` reduces oxide to metal; ``magnet_make`` turns metal into magnets by recipe,
   split into *clean* magnets (origin ``other``: may draw only non-China metal) and *tainted*
   ones (origin ``china``: may draw any) so that de-minimis rules can act on the tainted part;
 * magnets serve sector demand blocks (or a priced substitute); oxides serve oxide demand;
 * magnet swarf and end-of-life scrap feed recyclers, whose oxide re-enters the oxide balance;
+* a separation plant that separates only some elements (``elements`` in its record) puts the
+  SEG+HRE ones it leaves (:data:`MIXED_HEAVY_ELEMENTS`) into a *mixed heavy concentrate*
+  (``mixed_heavy_balance``), one product per feed deposit and cut (``mix``, fixed element
+  shares), tagged with the origin its oxide would carry; it is shipped (``mixed_heavy_ship``),
+  refined by plants that take it (``heavy_refine``, facilities with ``mixed_heavy_feed``) into the
+  elements they separate, on their separation capacity, or left in the residue
+  (``mixed_heavy_dispose``);
 * demand is a stepped constant-elasticity curve per (region, sector[, element])
   (:mod:`rareflow.model.demand_curve`), ``demand_block``/``oxide_block`` holding its steps;
 * buyers' and traders' inventories (``inventory_*``) in each region with oxide demand: the
@@ -69,6 +78,11 @@ from rareflow.model.world import World
 SWARF_SHARE = 0.25
 GRADES = ("hi", "lo")
 HIGH_PURITY_PCT = 99.0
+#: Elements a light-separation plant leaves in its heavy cut when it does not separate them:
+#: samarium, europium and gadolinium (SEG, Eu and Gd in ``other_heavy``) and the heavy rare
+#: earths with yttrium (HRE), sold or stockpiled as a mixed heavy concentrate (MP Materials'
+#: "SEG+", Lynas's "SEGH").
+MIXED_HEAVY_ELEMENTS = ("Sm", "Dy", "Tb", "Y", "other_heavy")
 
 
 #: The column family of each stage's facilities: what its capacity row bounds (t/y of activity).
@@ -81,6 +95,7 @@ SHIPPING: dict[str, tuple[str, str, tuple[str, ...]]] = {
     "oxide": ("oxide_ship", "oxide_balance", ("element", "origin", "grade")),
     "metal": ("metal_ship", "metal_balance", ("element", "origin")),
     "magnet": ("magnet_ship", "magnet_balance", ("grade_id", "origin")),
+    "mixed_heavy": ("mixed_heavy_ship", "mixed_heavy_balance", ("mix", "origin")),
 }
 #: Ship column family of each traded product.
 SHIP_FAMILY = {product: family for product, (family, _, _) in SHIPPING.items()}
@@ -100,6 +115,8 @@ OUTPUT_COLUMNS = ["stage", "product", "family", "local", "col", "facility", "reg
 #: Columns of :attr:`Network.shipments`.
 SHIPMENT_COLUMNS = ["product", "family", "local", "col", "exporter", "importer", "element",
                     "origin", "grade", "grade_id", "coef"]
+#: Columns of :attr:`Network.mixed_heavy` (those of :attr:`Network.outputs` and the ``mix``).
+MIXED_HEAVY_COLUMNS = [*OUTPUT_COLUMNS, "mix"]
 
 
 @dataclass(frozen=True)
@@ -117,7 +134,13 @@ class Network:
     ``shipments``: one row per ship column and element it carries: ``product``, ``family``,
     ``local``, ``col``, ``exporter``, ``importer``, ``element``, ``origin``, ``grade``,
     ``grade_id`` and ``coef`` (t REO of the element per unit shipped: the deposit share for
-    concentrate, the recipe content for magnets, 1 for oxide and metal; nonzero).
+    concentrate, the element's share of the mix for mixed heavy concentrate, the recipe content
+    for magnets, 1 for oxide and metal; nonzero).
+
+    ``mixed_heavy``: what the ``separate`` columns put into mixed heavy concentrate, one row per
+    column and element, with the columns of ``outputs`` (``product`` = ``mixed_heavy``) and the
+    ``mix`` it goes to. ``mixes``: the element shares of each mix (``mix``, ``deposit``,
+    ``element``, ``share``; shares of a mix sum to 1).
     """
 
     world: World
@@ -129,6 +152,8 @@ class Network:
     china: str
     outputs: pd.DataFrame
     shipments: pd.DataFrame
+    mixed_heavy: pd.DataFrame
+    mixes: pd.DataFrame
 
     def col(self, name: str) -> Family:
         """The column family ``name``."""
@@ -160,6 +185,7 @@ def _facility_table(world: World) -> pd.DataFrame:
             "min_utilisation": f.min_utilisation,
             "grade": "hi" if (f.purity_pct or HIGH_PURITY_PCT) >= HIGH_PURITY_PCT else "lo",
             "deposit": f.deposit,
+            "mixed_heavy_feed": f.mixed_heavy_feed,
         }
         for f in world.facilities
     ]
@@ -364,11 +390,79 @@ def build_network(world: World) -> Network:
     lp.add_columns("stretch", fac[["facility"]])
 
     _declare_rows(lp, fac, mix, sector_regions, oxide_demand, scrap_nodes)
-    outputs = _outputs(world, lp, fac, shares, recipes, sep)
-    shipments = _shipments(lp, shares, recipes, china)
-    network = Network(world, lp, fac, shares, recipes, mix, china, outputs, shipments)
+    cuts, mixes = _heavy_cuts(world, sep, shares)
+    _declare_mixed_heavy(lp, world, fac, cuts, mixes)
+    # off-grade oxide refined to magnet grade where separation plants are (added last)
+    lp.add_columns("oxide_refine", _cross(_frame(region=sorted(set(sep.region))), elements,
+                                          origins))
+    outputs = _outputs(world, lp, fac, shares, recipes, sep, mixes)
+    mixed_heavy = _mixed_heavy_made(lp, fac, cuts, mixes)
+    shipments = _shipments(lp, shares, recipes, china, mixes)
+    network = Network(world, lp, fac, shares, recipes, mix, china, outputs, shipments,
+                      mixed_heavy, mixes)
     _link(network)
     return network
+
+
+def _heavy_cuts(world: World, sep: pd.DataFrame,
+                shares: pd.DataFrame) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """What each separation plant leaves in a mixed heavy concentrate, per feed deposit.
+
+    ``cuts``: one row per (facility, region, deposit) it separates with ``mix`` (the product:
+    deposit and the elements left, e.g. ``mountain_pass/Sm+Dy+Tb+Y+other_heavy``), ``origin``
+    (that of the plant's oxide from the deposit) and ``content`` (t REO of the mix per t of feed,
+    before recovery). ``mixes``: ``mix``, ``deposit``, ``element``, ``share`` (of the mix).
+    A plant that separates every element, or one whose feed has none of those it leaves,
+    makes no mixed heavy concentrate.
+    """
+    left_by_plant = {
+        f.id: "+".join(e for e in MIXED_HEAVY_ELEMENTS if e not in f.elements)
+        for f in world.facilities if f.stage == "separation" and f.elements is not None
+    }
+    left_by_plant = {plant: left for plant, left in left_by_plant.items() if left}
+    cut_columns = ["facility", "region", "deposit", "mix", "origin", "content"]
+    mix_columns = ["mix", "deposit", "element", "share"]
+    plants = sep.loc[sep.facility.isin(set(left_by_plant)),
+                     ["facility", "region", "deposit", "deposit_region"]]
+    if plants.empty:
+        return (pd.DataFrame(columns=cut_columns).astype({"content": float}),
+                pd.DataFrame(columns=mix_columns).astype({"share": float}))
+    plants = plants.assign(left=plants.facility.map(left_by_plant))
+    plants["mix"] = plants.deposit + "/" + plants.left
+    kinds = plants[["mix", "deposit", "left"]].drop_duplicates()
+    kinds = kinds.assign(element=kinds.left.str.split("+")).explode("element")
+    kinds = kinds.merge(shares[["deposit", "element", "share"]], on=["deposit", "element"])
+    kinds = kinds.loc[kinds.share > 0]
+    content = kinds.groupby("mix").share.sum()
+    mixes = kinds.assign(share=kinds.share / kinds.mix.map(content).to_numpy(dtype=float))
+    plants = plants.loc[plants.mix.isin(set(content.index))]
+    china = world.china
+    plants = plants.assign(
+        content=plants.mix.map(content).to_numpy(dtype=float),
+        origin=origin_tag(plants.region, china, origin_tag(plants.deposit_region, china)))
+    return (plants[cut_columns].reset_index(drop=True),
+            mixes[mix_columns].reset_index(drop=True))
+
+
+def _declare_mixed_heavy(lp: LinearProgram, world: World, fac: pd.DataFrame, cuts: pd.DataFrame,
+                         mixes: pd.DataFrame) -> None:
+    """Columns and rows of the mixed heavy concentrate (added after all others)."""
+    made = cuts[["region", "mix", "origin"]].drop_duplicates()
+    takers = fac.loc[fac.mixed_heavy_feed & (fac.stage == "separation"), ["facility", "region"]]
+    separable = _element_table(world, "separation", ELEMENTS)
+    # a plant refines a mix if it separates at least one of the mix's elements
+    usable = takers.merge(separable).merge(mixes[["mix", "element"]])[["facility", "region", "mix"]]
+    refine = usable.drop_duplicates().merge(made[["mix", "origin"]].drop_duplicates())
+    lp.add_columns("heavy_refine", refine[["facility", "region", "mix", "origin"]])
+    ship = made.rename(columns={"region": "exporter"}).merge(
+        refine[["region", "mix", "origin"]].drop_duplicates().rename(
+            columns={"region": "importer"}))
+    ship = ship.loc[ship.exporter != ship.importer]
+    lp.add_columns("mixed_heavy_ship", ship[["exporter", "importer", "mix", "origin"]]
+                   .drop_duplicates())
+    lp.add_columns("mixed_heavy_dispose", made)
+    nodes = pd.concat([made, refine[["region", "mix", "origin"]]]).drop_duplicates()
+    lp.add_rows("mixed_heavy_balance", nodes)
 
 
 def _labelled(family: Family) -> pd.DataFrame:
@@ -380,7 +474,7 @@ def _labelled(family: Family) -> pd.DataFrame:
 
 
 def _outputs(world: World, lp: LinearProgram, fac: pd.DataFrame, shares: pd.DataFrame,
-             recipes: pd.DataFrame, sep: pd.DataFrame) -> pd.DataFrame:
+             recipes: pd.DataFrame, sep: pd.DataFrame, mixes: pd.DataFrame) -> pd.DataFrame:
     """The :attr:`Network.outputs` table (see there)."""
     china = world.china
     rec = fac.set_index("facility")["recovery"].astype(float)
@@ -404,6 +498,14 @@ def _outputs(world: World, lp: LinearProgram, fac: pd.DataFrame, shares: pd.Data
     out = out.assign(stage="separation",
                      origin=origin_tag(out.region, china, origin_tag(out.deposit_region, china)))
 
+    # Heavy refining: the elements of the mix the plant separates, by their share of the mix.
+    refined = _labelled(lp.columns["heavy_refine"]).merge(mixes[["mix", "element", "share"]])
+    refined = refined.merge(separable).merge(fac[["facility", "grade"]])
+    refined["coef"] = (refined.share.to_numpy(dtype=float)
+                       * refined.facility.map(rec).to_numpy(dtype=float))
+    refined = refined.assign(stage="separation",
+                             origin=origin_tag(refined.region, china, refined.origin))
+
     metal = _labelled(lp.columns["metal_make"])
     metal = metal.assign(stage="metal", coef=metal.facility.map(rec),
                          origin=origin_tag(metal.region, china, metal.origin))
@@ -415,15 +517,28 @@ def _outputs(world: World, lp: LinearProgram, fac: pd.DataFrame, shares: pd.Data
     recycle = recycle.assign(stage="recycling", grade="hi", coef=recycle.facility.map(rec),
                              origin=origin_tag(recycle.region, china, recycle.origin))
 
-    table = pd.concat([mine, conc, out, metal, make, recycle], ignore_index=True)
+    table = pd.concat([mine, conc, out, refined, metal, make, recycle], ignore_index=True)
     table["product"] = table.stage.map(STAGE_PRODUCT)
     table = table.fillna({"grade": "", "grade_id": ""})
     table = table.loc[table.coef != 0, OUTPUT_COLUMNS]
     return table.reset_index(drop=True)
 
 
+def _mixed_heavy_made(lp: LinearProgram, fac: pd.DataFrame, cuts: pd.DataFrame,
+                      mixes: pd.DataFrame) -> pd.DataFrame:
+    """The :attr:`Network.mixed_heavy` table (see there)."""
+    rec = fac.set_index("facility")["recovery"].astype(float)
+    made = _labelled(lp.columns["separate"]).merge(cuts[["facility", "deposit", "mix", "origin",
+                                                         "content"]])
+    made = made.merge(mixes[["mix", "element", "share"]], on="mix")
+    made = made.assign(stage="separation", product="mixed_heavy", grade="", grade_id="",
+                       coef=made.content.to_numpy(dtype=float) * made.share.to_numpy(dtype=float)
+                       * made.facility.map(rec).to_numpy(dtype=float))
+    return made.loc[made.coef != 0, MIXED_HEAVY_COLUMNS].reset_index(drop=True)
+
+
 def _shipments(lp: LinearProgram, shares: pd.DataFrame, recipes: pd.DataFrame,
-               china: str) -> pd.DataFrame:
+               china: str, mixes: pd.DataFrame) -> pd.DataFrame:
     """The :attr:`Network.shipments` table (see there)."""
     conc = _labelled(lp.columns["conc_ship"]).merge(
         shares[["deposit", "element", "share"]], on="deposit")
@@ -434,7 +549,9 @@ def _shipments(lp: LinearProgram, shares: pd.DataFrame, recipes: pd.DataFrame,
     metal = _labelled(lp.columns["metal_ship"]).assign(product="metal", coef=1.0)
     magnet = _labelled(lp.columns["magnet_ship"]).merge(recipes, on="grade_id")
     magnet = magnet.assign(product="magnet", coef=magnet.content)
-    table = pd.concat([conc, oxide, metal, magnet], ignore_index=True)
+    heavy = _labelled(lp.columns["mixed_heavy_ship"]).merge(mixes[["mix", "element", "share"]])
+    heavy = heavy.assign(product="mixed_heavy", coef=heavy.share)
+    table = pd.concat([conc, oxide, metal, magnet, heavy], ignore_index=True)
     table = table.fillna({"grade": "", "grade_id": ""})
     table = table.loc[table.coef != 0, SHIPMENT_COLUMNS]
     return table.reset_index(drop=True)
@@ -515,6 +632,12 @@ def _link(net: Network) -> None:
                                                            "grade"], 1.0)
     lp.link(row("oxide_balance"), col("oxide_dispose"), ["region", "element", "origin", "grade"],
             -1.0)
+    # off-grade refining (lo → hi), no mass lost: a further purification pass
+    refine = col("oxide_refine").labelled("col")
+    lp.link(row("oxide_balance"), refine.assign(grade="lo"), ["region", "element", "origin",
+                                                             "grade"], -1.0)
+    lp.link(row("oxide_balance"), refine.assign(grade="hi"), ["region", "element", "origin",
+                                                             "grade"], 1.0)
 
     # metal: hi oxide in, metal out (origin becomes china if reduced in China)
     metal = col("metal_make").labelled("col")
@@ -581,6 +704,21 @@ def _link(net: Network) -> None:
     lp.link(row("inventory_holding"), col("inventory_sell"), ["region", "element"], -1.0)
     lp.link(row("inventory_holding"), col("inventory_block"), ["region", "element"], -1.0)
 
+    # mixed heavy concentrate: made by light separation (per t of feed: the mix's content ×
+    # recovery), refined by heavy separation on its separation capacity, or left in the residue
+    heavy_made = net.mixed_heavy.groupby(["col", "region", "mix", "origin"])["coef"].sum(
+    ).reset_index()
+    lp.link(row("mixed_heavy_balance"), heavy_made, ["region", "mix", "origin"], "coef")
+    lp.link(row("mixed_heavy_balance"), col("heavy_refine"), ["region", "mix", "origin"], -1.0)
+    lp.link(row("mixed_heavy_balance"), col("mixed_heavy_dispose"), ["region", "mix", "origin"],
+            -1.0)
+    refined = made.get("heavy_refine")
+    if refined is not None:
+        lp.link(row("oxide_balance"), refined[["region", "element", "origin", "grade", "col",
+                                                "coef"]],
+                ["region", "element", "origin", "grade"], "coef")
+    lp.link(row("separation_capacity"), col("heavy_refine"), ["facility"], 1.0)
+
     # rule of origin: exports of a product at most the region's own output of it
     makers = {"metal": ("metal_make",), "magnet": ("magnet_make",)}
     for product, keys in REEXPORT_KEYS.items():
@@ -594,6 +732,6 @@ def _link(net: Network) -> None:
             lp.link(rows, table, ["region", *keys], "coef")
 
     # activity beyond a facility's normal share of capacity is booked on its stretch column
-    for family in STAGE_FAMILY.values():
+    for family in (*STAGE_FAMILY.values(), "heavy_refine"):
         lp.link(row("normal_capacity"), col(family), ["facility"], 1.0)
     lp.link(row("normal_capacity"), col("stretch"), ["facility"], -1.0)

@@ -66,6 +66,10 @@ _LINEAR: dict[str, tuple[str, ...]] = {
     "choke_served": ("region", "sector"),
     "disposal": DIMS["disposal"],
     "concentrate_stored": DIMS["concentrate_stored"],
+    "mixed_heavy_production": DIMS["mixed_heavy_production"],
+    "mixed_heavy_refined": DIMS["mixed_heavy_refined"],
+    "mixed_heavy_disposal": DIMS["mixed_heavy_disposal"],
+    "off_grade_refined": DIMS["off_grade_refined"],
 }
 
 
@@ -294,6 +298,16 @@ class ResultPlan:
         self._add("choke_served", blocks.loc[blocks.block == 0])
         self._add("disposal", col("oxide_dispose"))
         self._add("concentrate_stored", by_share(col("conc_store")))
+        mixes = net.mixes[["mix", "element", "share"]]
+
+        def by_mix(table: pd.DataFrame) -> pd.DataFrame:
+            table = table.merge(mixes, on="mix")
+            return table.assign(coef=table.coef * table.share)
+
+        self._add("mixed_heavy_production", net.mixed_heavy)
+        self._add("mixed_heavy_refined", by_mix(col("heavy_refine")))
+        self._add("mixed_heavy_disposal", by_mix(col("mixed_heavy_dispose")))
+        self._add("off_grade_refined", col("oxide_refine"))
 
     def _declare_bounds(self, model: MarketModel) -> tuple[sparse.csr_matrix, ...]:
         """Maps from column upper bounds (or opening stocks) to (region, sector/element) cells.
@@ -431,6 +445,10 @@ class ResultPlan:
             "inventory_release": flows["inventory_sold"],
             "disposal": flows["disposal"],
             "concentrate_stored": flows["concentrate_stored"],
+            "mixed_heavy_production": flows["mixed_heavy_production"],
+            "mixed_heavy_refined": flows["mixed_heavy_refined"],
+            "mixed_heavy_disposal": flows["mixed_heavy_disposal"],
+            "off_grade_refined": flows["off_grade_refined"],
             "surplus": np.asarray(-solution.objective / 1000.0),
         }
 

@@ -59,6 +59,12 @@ class Facility(Sourced):
         "production quotas); what the market does not take is stored or disposed of at a cost",
     )
     magnet_grades: tuple[str, ...] = Field(default=(), description="magnet grades it can make")
+    mixed_heavy_feed: bool = Field(
+        default=False,
+        description="a separation plant that also refines mixed heavy rare-earth concentrate "
+        "(SEG+HRE: Sm, Eu, Gd and the heavy rare earths that light-separation plants leave "
+        "unseparated) into the elements it separates",
+    )
     uses_chinese_technology: bool = Field(
         default=False, description="needs Chinese process technology (exposed to tech controls)"
     )
@@ -73,6 +79,8 @@ class Facility(Sourced):
             raise ValueError(f"a {self.stage} facility needs 'feeds'")
         if self.stage == "magnet" and not self.magnet_grades:
             raise ValueError("a magnet facility needs 'magnet_grades'")
+        if self.mixed_heavy_feed and self.stage != "separation":
+            raise ValueError("only a separation facility can take 'mixed_heavy_feed'")
         if self.end_year is not None and self.end_year < self.start_year:
             raise ValueError("end_year is before start_year")
         return self

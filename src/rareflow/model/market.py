@@ -11,7 +11,7 @@ from rareflow.model.elements import Element
 from rareflow.model.numbers import Real
 from rareflow.model.sourced import Sourced
 
-TradedProduct = Literal["concentrate", "oxide", "metal", "magnet"]
+TradedProduct = Literal["concentrate", "oxide", "metal", "magnet", "mixed_heavy"]
 
 #: A standing tariff's key: ``"EXPORTER>IMPORTER:product"`` (region ids, a traded product).
 _PRODUCTS = "|".join(get_args(TradedProduct))

@@ -182,6 +182,18 @@ RESULT_VARIABLES: Final[tuple[ResultVariable, ...]] = (
                    "surplus oxide left in tailings (no buyer at any price)", "solve"),
     ResultVariable("concentrate_stored", _REGION_ELEMENT, "t REO",
                    "concentrate kept unsold at the mine", "solve"),
+    ResultVariable("mixed_heavy_production", _REGION_ELEMENT, "t REO",
+                   "heavy rare earths (Sm, Eu, Gd, Dy, Tb, Y and the rest) that light separation "
+                   "left unseparated in a mixed heavy concentrate (SEG+HRE), by the region that "
+                   "made it", "solve"),
+    ResultVariable("mixed_heavy_refined", _REGION_ELEMENT, "t REO",
+                   "mixed heavy concentrate fed to heavy separation in the region (its output "
+                   "is in `production` at stage `separation`)", "solve"),
+    ResultVariable("mixed_heavy_disposal", _REGION_ELEMENT, "t REO",
+                   "mixed heavy concentrate left in the residue (no refiner took it)", "solve"),
+    ResultVariable("off_grade_refined", _REGION_ELEMENT, "t REO",
+                   "off-grade oxide (separated at < 99 % purity) refined to the ≥ 99 % grade that "
+                   "metal and magnet makers need", "solve"),
     ResultVariable("surplus", ("year",), "USD million", "LP objective (total surplus)", "solve"),
     ResultVariable("magnets_in_use", _REGION_SECTOR, "t magnet",
                    "stock of magnets in use at year end (multi-year simulations only)",

@@ -12,9 +12,11 @@ from __future__ import annotations
 import sys
 
 from rareflow.model.results_contract import (
+    COORDINATES,
     RESULT_ATTRIBUTES,
     RESULT_COORDINATES,
     RESULT_VARIABLES,
+    VARIABLES,
     ResultVariable,
 )
 
@@ -42,6 +44,97 @@ _WRITERS = {
 }
 
 
+#: The variable the page's DuckDB example restores the zeros of.
+DENSE_EXAMPLE = "shortfall"
+
+#: The run id the page's SQL names; replace it with a real one.
+RUN_PLACEHOLDER = "RUN"
+
+_STORE_HEADER = """\
+## The run store's Parquet files
+
+`rareflow run` and `rareflow ensemble` keep each result in the run store (`--store`, default
+`./rareflow-runs`): `runs.duckdb` holds the runs, their draws and each draw's *layout* (its
+coordinates as JSON), and `results/<run_id>/draw=<n>/<variable>.parquet` one tidy table per
+variable and draw, with one column per dimension of the variable (the labels), `value`, then
+`run_id` and `draw` (the same in every row of a file; files of older stores lack these two
+columns, and DuckDB's `hive_partitioning` then reads `draw` from the folder name).
+
+**Zeros are not stored.** A float variable's files hold only its non-zero cells: a cell with
+no row is 0 (-0.0 and NaN are stored). Most cells of a result are 0 (no trade between most
+pairs of regions, no shortfall in most sectors), so this keeps the store small, but it changes
+every statistic except the sum when the files are read as they are: `count(*)`, `avg(value)`,
+minima, quantiles and a filter `value = 0` see only the stored rows. `RunStore.load_result`,
+`RunStore.load_variable` and `rareflow export` restore the zeros; `RunStore.query` and a plain
+`read_parquet` do not.
+
+In plain DuckDB, the view below restores them. It takes each done draw's labels from its
+layout, builds every cell of the variable and fills the cells without a row with 0. Start
+DuckDB in the store's folder (`cd rareflow-runs && duckdb`), replace `RUN` by the full run id
+(`rareflow runs list`) and, for another variable, name its dims as the table above lists them
+(`CAST(... AS BIGINT)` for `year` and the other integer coordinates):
+"""
+
+
+def dense_view_sql(variable: ResultVariable, run_id: str = RUN_PLACEHOLDER) -> str:
+    """DuckDB SQL that creates ``<variable>_dense``: every cell of ``variable``, zeros restored.
+
+    Run in a DuckDB session whose working folder is the run store's root. The view has the
+    columns ``draw``, the variable's dims and ``value``, one row per cell of each done draw.
+    """
+    dims = variable.dims
+    labels = []
+    for index, dim in enumerate(dims):
+        column = f"d{index}.label"
+        if COORDINATES[dim].kind == "int":
+            column = f"CAST({column} AS BIGINT)"
+        labels.append(f"{column} AS {dim}")
+    joins = [f"  FROM labels('{run_id}', '{dims[0]}') d0"]
+    joins += [f"  JOIN labels('{run_id}', '{dim}') d{index} USING (draw)"
+              for index, dim in enumerate(dims) if index]
+    keys = ", ".join(("draw", *dims))
+    return "\n".join([
+        "ATTACH IF NOT EXISTS 'runs.duckdb' AS rs (READ_ONLY);",
+        "",
+        "-- The labels of one dimension in each done draw of a run, from the draw's layout.",
+        "CREATE OR REPLACE TEMP MACRO labels(run, dim) AS TABLE",
+        "SELECT d.draw, unnest(json_extract_string(",
+        "    l.layout, '$.coords.' || dim || '.data.values[*]')) AS label",
+        "FROM rs.draws d JOIN rs.layouts l USING (layout_id)",
+        "WHERE d.run_id = run AND d.status = 'done';",
+        "",
+        f"-- Every cell of {variable.name}: the stored rows, and 0 where a cell has none.",
+        f"CREATE OR REPLACE TEMP VIEW {variable.name}_dense AS",
+        "SELECT g.draw, " + ", ".join(f"g.{dim}" for dim in dims)
+        + ", coalesce(s.value, 0) AS value",
+        "FROM (",
+        "  SELECT draw, " + ", ".join(labels),
+        *joins,
+        ") g",
+        f"LEFT JOIN read_parquet('results/{run_id}/draw=*/{variable.name}.parquet',",
+        "    hive_partitioning = true, hive_types = {'draw': BIGINT}, union_by_name = true) s",
+        f"USING ({keys});",
+    ])
+
+
+def store_section() -> str:
+    """The page's section on the store's Parquet files and the view that restores zeros."""
+    example = VARIABLES[DENSE_EXAMPLE]
+    return "\n".join([
+        _STORE_HEADER,
+        "```sql",
+        dense_view_sql(example),
+        "```",
+        "",
+        f"Then `SELECT avg(value) FROM {example.name}_dense` is the mean over every cell, as",
+        f"`ds[\"{example.name}\"].mean()` is in xarray, while `SELECT avg(value) FROM",
+        f"read_parquet('results/RUN/draw=*/{example.name}.parquet')` is the mean of the "
+        "non-zero",
+        "cells only, often several times larger.",
+        "",
+    ])
+
+
 def _optional(optional: bool) -> str:
     return "no" if optional else "yes"
 
@@ -66,7 +159,8 @@ def markdown() -> str:
     lines += ["", "## Dataset attributes", "| attr | meaning | required |", "|---|---|---|"]
     lines += [f"| `{a.name}` | {a.description} | {_optional(a.optional)} |"
               for a in RESULT_ATTRIBUTES]
-    return "\n".join(lines) + "\n"
+    lines += ["", store_section()]
+    return "\n".join(lines)
 
 
 def main(argv: list[str] | None = None) -> int:

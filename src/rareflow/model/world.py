@@ -27,6 +27,9 @@ from rareflow.model.sectors import MagnetGrade, Sector, SectorDemand
 
 T = TypeVar("T")
 
+#: The world loaded when none is named: today's (its files lie in ``rareflow/data/``).
+DEFAULT_WORLD = "2024"
+
 
 class World(BaseModel):
     """A complete, validated world dataset: the input of every solve.
@@ -51,6 +54,10 @@ class World(BaseModel):
     stage_shares: tuple[StageShare, ...] = ()
     stockpiles: tuple[Stockpile, ...] = ()
     scrap: tuple[ScrapSupply, ...] = ()
+    #: Name of the bundled world this data is (``"2024"``, ``"2010"``; see
+    #: ``rareflow.data.loader.available_worlds``); overrides keep the name of the world they
+    #: were laid over.
+    vintage: str = DEFAULT_WORLD
 
     @model_validator(mode="after")
     def _check_references(self) -> World:

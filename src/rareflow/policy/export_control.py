@@ -33,7 +33,9 @@ Precautionary buying: from the announcement to the end of a control, holders of 
 its destinations want :data:`~rareflow.engine.inventory.PRECAUTIONARY_COVER_YEARS` of cover of
 the controlled elements instead of their normal cover: the steps of their stock-demand curve
 are scaled up by the ratio (times the share of the year), so they buy ahead and sell the extra
-stock once the control ends.
+stock once the control ends. Controls (and country trade halts) that threaten the same holders
+in the same year do not add up: the largest share counts
+(:func:`~rareflow.policy.precaution.raise_precaution`).
 
 Technology controls: facilities in the destination regions flagged ``uses_chinese_technology``
 in the facility data (plants built with Chinese separation equipment, contractors or process
@@ -53,7 +55,6 @@ import numpy as np
 import pandas as pd
 
 from rareflow.engine.inputs import YearInputs
-from rareflow.engine.inventory import precautionary_scale
 from rareflow.engine.lpcore import INF
 from rareflow.engine.network import SHIP_FAMILY, Network
 from rareflow.engine.simulate import content_per_tonne
@@ -65,6 +66,7 @@ from rareflow.policy.base import (
     YearContext,
     traded_columns,
 )
+from rareflow.policy.precaution import raise_precaution
 from rareflow.scenario.instruments import ExportControl
 
 ROWS = "policy_export_limit"
@@ -187,15 +189,9 @@ class ExportControlEffect(Effect[ExportControl]):
     def adjust(self, ctx: YearContext) -> None:
         """Bound the limit rows, ban fully blocked flows, add licence delay costs, block tech."""
         lower, upper = ctx.rows(ROWS)
-        holders = ctx.network.col("inventory_block").keys
         for policy in self.policies:
-            precaution = policy.precaution_fraction(ctx.year)
-            if precaution > 0:
-                wary = (holders.region.isin(policy.destination_regions(ctx.world))
-                        & holders.element.isin(policy.tracked_elements())).to_numpy()
-                factor = precautionary_scale(holders.region.to_numpy()[wary], ctx.network.china,
-                                             precaution)
-                ctx.scale("inventory_block", np.flatnonzero(wary), factor)
+            raise_precaution(ctx, policy.destination_regions(ctx.world),
+                             policy.tracked_elements(), policy.precaution_fraction(ctx.year))
             active = policy.active_fraction(ctx.year)
             if active <= 0:
                 continue

@@ -82,8 +82,10 @@ def stage_production(network: Network, stage: str) -> pd.DataFrame:
         mine = local_table(network.col("mine")).merge(shares, on="deposit")
         table = mine.assign(coef=mine.share)
     elif stage == "separation":
-        sep = local_table(network.col("separate")).merge(shares, on="deposit")
-        table = sep.assign(coef=sep.share * sep.facility.map(recovery))
+        # the oxide each plant makes: only the elements it separates, from concentrate or from
+        # mixed heavy concentrate (the network's output table)
+        out = network.outputs
+        table = out.loc[out.stage == "separation"]
     elif stage == "metal":
         metal = local_table(network.col("metal_make"))
         table = metal.assign(coef=metal.facility.map(recovery))

@@ -8,12 +8,18 @@ One row per (policy, exporter region, product, element) with shipments to the de
   the t REO of the element each carries (:func:`~rareflow.policy.base.traded_columns`);
 * other producers: for a company halt, the output columns of the exporter region's facilities
   *not* in the company that make the product (oxide: separation and recycling; concentrate:
-  concentrators and concentrate passed on without one). A country halt has none, so the row
+  concentrators and concentrate passed on without one; mixed heavy concentrate: light
+  separation). A country halt has none, so the row
   closes the flow. Products are fungible in a region, so the row says "the company's output goes
   elsewhere": the region may still send the destination what others make.
 * ``upper`` = 0 in a year the halt covers entirely; in a year it covers only partly, the year's
   uncovered share times last year's (reference) flow of the product and element from the
   exporter to the destinations.
+
+A country's halt also makes holders of inventories in the destinations want precautionary
+cover of the halted elements for the part of the year it lasts (as an export control does;
+:func:`~rareflow.policy.precaution.raise_precaution`); a company's halt does not, because the
+region's other producers may still sell there.
 
 No fiscal cost.
 """
@@ -30,6 +36,7 @@ from rareflow.engine.lpcore import INF
 from rareflow.engine.network import Network
 from rareflow.model.errors import DataError
 from rareflow.policy.base import Effect, YearContext, areas, traded_columns
+from rareflow.policy.precaution import raise_precaution
 from rareflow.scenario.instruments import TradeHalt
 
 ROWS = "policy_trade_halt"
@@ -95,7 +102,7 @@ class TradeHaltEffect(Effect[TradeHalt]):
                                   & ships.importer.isin(destinations)
                                   & (ships.importer != ships.exporter)
                                   & ships.element.isin(elements)]
-                made = network.outputs
+                made = pd.concat([network.outputs, network.mixed_heavy])
                 others = made.loc[(made["product"] == product) & made.region.isin(exporters)
                                   & made.element.isin(elements) & ~made.facility.isin(company)]
                 if policy.country is not None:
@@ -137,8 +144,11 @@ class TradeHaltEffect(Effect[TradeHalt]):
             active = policy.active_fraction(ctx.year)
             if active <= 0:
                 continue
+            destinations = areas(ctx.world, list(policy.destinations))
             halted.append(HaltNote(frozenset(self.sellers[policy.id]), frozenset(policy.products),
-                                   frozenset(areas(ctx.world, list(policy.destinations)))))
+                                   frozenset(destinations)))
+            if policy.country is not None:
+                raise_precaution(ctx, destinations, policy.tracked_elements(), active)
             own = np.flatnonzero((self.rows.policy == policy.id).to_numpy())
             if active >= 1.0:
                 upper[own] = 0.0

@@ -7,6 +7,7 @@ from datetime import datetime
 from typing import Any
 
 import xarray as xr
+import yaml
 
 from rareflow.data.records import RECORD_FILES
 from rareflow.model.sourced import Sourced
@@ -92,3 +93,15 @@ def distinct_sources(world: World) -> int:
             if isinstance(record, Sourced) and record.source:
                 texts.add(record.source.strip())
     return len(texts)
+
+
+def scenario_text_world(text: str | None) -> str | None:
+    """The ``world`` a stored scenario text names (None when it names none or is unreadable)."""
+    if not text:
+        return None
+    try:
+        data = yaml.safe_load(text)
+    except yaml.YAMLError:
+        return None
+    value = data.get("world") if isinstance(data, dict) else None
+    return str(value) if value is not None else None

@@ -107,6 +107,13 @@ def sankey_flows(
         release = release + _region_element(ds["inventory_release"], elements)
     stocks = _region_element(ds["disposal"], elements) + np.clip(-release, 0.0, None)
     trade = ds["trade"].sum("origin").transpose("product", "exporter", "importer", "element")
+    # Mixed heavy concentrate (results from before it existed have none): made and refined
+    # within separation; it moves between groups' separation nodes and its residue to stocks.
+    heavy = "mixed_heavy_production" in ds.data_vars
+    zeros = np.zeros((len(regions), len(elements)))
+    heavy_made, heavy_refined, heavy_left = (
+        _region_element(ds[name], elements) if heavy else zeros
+        for name in ("mixed_heavy_production", "mixed_heavy_refined", "mixed_heavy_disposal"))
 
     gp = {stage: grouped(values) for stage, values in production.items()}
     gu = {stage: grouped(values) for stage, values in use.items()}
@@ -117,7 +124,8 @@ def sankey_flows(
         _add(flows, SCRAP, ("recycling", g), gu["recycling"][g].sum())
         inputs = {
             "concentration": gu["mining"][g].sum(),
-            "separation": gu["concentration"][g].sum(),
+            "separation": gu["concentration"][g].sum() + grouped(heavy_refined)[g].sum()
+            - grouped(heavy_made)[g].sum(),
             "metal": grouped(metal_in)[g].sum(),
             "magnet": gu["metal"][g].sum(),
             "recycling": gu["recycling"][g].sum(),
@@ -143,6 +151,12 @@ def sankey_flows(
          [{("magnet", g): gp["magnet"][g]} for g in range(n_groups)],
          [{("use", g): gu["magnet"][g]} for g in range(n_groups)]),
     ]
+    if heavy:
+        pools.append((
+            "mixed_heavy",
+            [{("separation", g): grouped(heavy_made)[g]} for g in range(n_groups)],
+            [{("separation", g): grouped(heavy_refined)[g], STOCKS: grouped(heavy_left)[g]}
+             for g in range(n_groups)]))
     for product, sources, uses in pools:
         shipped = trade.sel(product=product).values
         for e in range(len(elements)):
@@ -152,7 +166,8 @@ def sankey_flows(
                 [{k: float(v[e]) for k, v in pool.items()} for pool in uses],
                 group_trade,
             )
-            add_flows(flows, traced)
+            # mixed heavy refined where it was made stays inside the separation node
+            add_flows(flows, {key: value for key, value in traced.items() if key[0] != key[1]})
     china = next((g for g, (_, members) in enumerate(groups) if members == (world.china,)), None)
     return _assemble(year, groups, flows, float(production["mining"].sum()), china)
 

@@ -185,6 +185,11 @@ def markdown(world: World, ds: xr.Dataset, lp_size: tuple[int, int]) -> str:
         "- Inventory cover (2 months abroad, 1 month in China) and its precautionary rise.",
         "- The stretch segment (last 15 % of capacity at +50 % unit cost).",
         "- The China State Reserve's buying threshold (60 % of the reference price).",
+        "- Outside-China (FOB) reference prices of La, Sm, Y and the other heavy rare earths: no",
+        "  2024 assessment was found, so each is its China domestic price plus the FOB–domestic",
+        "  gap of Ce, the one low-value co-product oxide with both prices published (+$0.25/kg);",
+        "  none needed an export licence in 2024. Earlier versions used unsourced levels ($1.0,",
+        "  $3.0, $8.0, $40).",
         "- Regional splits of demand, and all `assumption:` records in the data files",
         "  (`rareflow data summary` counts them).",
         "",
@@ -205,11 +210,7 @@ def _misses_text(misses: list[PriceCheck]) -> str:
         return "Every price is within the band."
     names = ", ".join(f"{c.element} {dict(MARKETS)[c.market]} ({c.ratio - 1:+.0%})"
                       for c in misses)
-    text = f"Outside the band: {names}."
-    if any(c.element == "Sm" and c.market == "outside_china" for c in misses):
-        text += (" Sm's $3.0/kg outside China is our estimate without a source; with China's "
-                 "domestic $1.9/kg and $0.30/kg freight, no free market holds that gap.")
-    return text
+    return f"Outside the band: {names}."
 
 
 def _parameter_rows(world: World) -> list[str]:

@@ -37,7 +37,7 @@ from rareflow.scenario.instruments import (
     TradeHalt,
 )
 from rareflow.scenario.library import bundled_names, bundled_path, library_dir
-from rareflow.scenario.loader import load_scenario
+from rareflow.scenario.loader import bundled_names_of, load_scenario
 from rareflow.scenario.overrides import FacilityOverride, Overrides
 from rareflow.scenario.scenario import Scenario
 from rareflow.scenario.uncertainty import (
@@ -83,6 +83,7 @@ __all__ = [
     "Uncertainty",
     "Uniform",
     "bundled_names",
+    "bundled_names_of",
     "bundled_path",
     "library_dir",
     "load_scenario",

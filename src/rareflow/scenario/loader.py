@@ -8,7 +8,7 @@ from typing import Any
 from pydantic import ValidationError
 
 from rareflow.model.errors import DataError, closest_name
-from rareflow.model.world import World
+from rareflow.model.world import DEFAULT_WORLD, World
 from rareflow.model.yamlio import Path_, SourceMap, read_yaml
 from rareflow.scenario import library
 from rareflow.scenario.diagnostics import validation_error
@@ -43,6 +43,25 @@ def load_scenario(path_or_name: str | Path, world: World | None = None) -> Scena
     if world is not None:
         validate_against_world(scenario, world)
     return scenario
+
+
+def bundled_names_of(world: str) -> list[str]:
+    """Names of the bundled scenarios that run on ``world`` (their ``world``, default '2024').
+
+    A bundled scenario that does not load counts as the default world's, so that checks of
+    the library still see it.
+    """
+    names = []
+    for name in library.bundled_names():
+        path = library.bundled_path(name)
+        assert path is not None
+        try:
+            own = load_scenario(path).world_name()
+        except DataError:
+            own = DEFAULT_WORLD
+        if own == world:
+            names.append(name)
+    return names
 
 
 Resolved = tuple[dict[str, Any], SourceMap, tuple[str, ...]]

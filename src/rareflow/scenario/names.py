@@ -13,10 +13,11 @@ from rareflow.model.errors import closest_name
 from rareflow.model.world import World
 from rareflow.scenario.base import ID_PATTERN
 
-#: Products and stages an export control can name (``technology`` = process know-how, equipment).
-Product = Literal["concentrate", "oxide", "metal", "magnet", "technology"]
+#: Products and stages an export control can name (``technology`` = process know-how, equipment;
+#: ``mixed_heavy`` = the mixed heavy rare-earth concentrate that light separation leaves).
+Product = Literal["concentrate", "oxide", "metal", "magnet", "mixed_heavy", "technology"]
 #: Physical products that are traded between regions.
-TradedProduct = Literal["concentrate", "oxide", "metal", "magnet"]
+TradedProduct = Literal["concentrate", "oxide", "metal", "magnet", "mixed_heavy"]
 #: Policy enforcement: ``constraint`` binds the market; ``benchmark`` is only reported as a metric.
 Enforcement = Literal["constraint", "benchmark"]
 

@@ -9,6 +9,7 @@ from typing import TYPE_CHECKING, Any, TypeVar
 from pydantic import Field, PrivateAttr, model_validator
 
 from rareflow.model.errors import DataError, closest_name
+from rareflow.model.world import DEFAULT_WORLD
 from rareflow.model.yamlio import SourceMap, dump_yaml
 from rareflow.scenario.base import StrictModel, located_error
 from rareflow.scenario.dates import YearRange
@@ -59,6 +60,9 @@ class Scenario(StrictModel):
     extends: str | tuple[str, ...] | None = Field(
         default=None, description="parent scenario name, or a list of parents merged in order")
     drop_policies: tuple[Identifier, ...] = ()
+    world: str | None = Field(
+        default=None, pattern=r"^[A-Za-z0-9][A-Za-z0-9_.-]*$", max_length=40,
+        description="the world (data vintage) the scenario runs on, e.g. '2010'; default '2024'")
     years: YearRange | None = None
     policies: tuple[Instrument, ...] = ()
     overrides: Overrides = Field(default_factory=Overrides)
@@ -116,10 +120,28 @@ class Scenario(StrictModel):
         copy._source, copy._lineage = source, lineage
         return copy
 
+    def world_name(self, requested: str | None = None) -> str:
+        """The world to run on: the scenario's ``world``, else ``requested``, else '2024'.
+
+        ``requested`` is the caller's choice (``--world``); naming another world than the
+        scenario's own is refused with :class:`DataError` at the scenario's ``world`` line.
+        """
+        if requested is not None and self.world is not None and requested != self.world:
+            file = line = None
+            if self.source is not None:
+                file, line = self.source.locate(("world",))
+            raise DataError(
+                f"scenario '{self.name}' runs on world '{self.world}', not '{requested}' "
+                f"(drop --world, or give --world {self.world})",
+                file=file, line=line, field="world")
+        return self.world or requested or DEFAULT_WORLD
+
     def run_years(
         self, world: World | None = None, requested: Iterable[int] | None = None
     ) -> range:
         """The years to run: ``requested``, else the scenario's own ``years``, else 2024-2040.
+
+        A world with another base year runs from its base year for as many years by default.
 
         With ``world`` the years must lie in :func:`valid_years` (the world's base year to its
         horizon); :class:`DataError` names the range otherwise. This is the one rule that
@@ -134,6 +156,9 @@ class Scenario(StrictModel):
             years = range(wanted[0], wanted[-1] + 1)
         else:
             years = self.years.years() if self.years is not None else DEFAULT_YEARS
+            if self.years is None and world is not None:
+                start = world.provenance.base_year
+                years = range(start, start + len(DEFAULT_YEARS))
         if world is not None:
             self._check_years(years, world, own=requested is None and self.years is not None)
         return years

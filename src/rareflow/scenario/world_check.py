@@ -31,20 +31,25 @@ def valid_names(world: World) -> dict[str, set[str]]:
     }
 
 
-def validate_against_world(scenario: Scenario, world: World) -> None:
+def validate_against_world(scenario: Scenario, world: World, *,
+                           own_years: bool = True) -> None:
     """Raise :class:`DataError` at the first name in ``scenario`` that ``world`` lacks.
 
     Checks region ids, groups, facility ids and sector ids used by policies, overrides and
     uncertainty entries; the error names file, line and field and suggests the closest name.
     Then refuses facility overrides that could not act on ``world`` (:func:`check_overrides_act`).
-    The scenario's ``years`` must lie in the range the world can simulate.
+    The scenario's ``world`` (if it names one) must be ``world``'s vintage, and its ``years``
+    must lie in the range the world can simulate (unless ``own_years`` is false: the caller
+    runs other years).
     """
+    scenario.world_name(world.vintage)  # a scenario of another world is refused first
     valid = valid_names(world)
     for ref in scenario.references():
         if ref.value not in valid[ref.kind]:
             raise _unknown(scenario, ref, valid[ref.kind])
     check_overrides_act(scenario, world)
-    scenario.run_years(world)  # its own years must lie in the world's range
+    if own_years:
+        scenario.run_years(world)  # its own years must lie in the world's range
 
 
 def _unknown(scenario: Scenario, ref: Reference, options: set[str]) -> DataError:

@@ -23,13 +23,14 @@ from rareflow.store.errors import (
     VariableNotFoundError,
 )
 from rareflow.store.runs import RunInfo
-from rareflow.store.staging import StagedDraw, stage_draw
+from rareflow.store.staging import DrawFiles, StagedDraw, encode_draw_files, stage_draw
 from rareflow.store.store import DEFAULT_ROOT, RunStore
 
 __all__ = [
     "DEFAULT_ROOT",
     "AmbiguousRunError",
     "CorruptStoreError",
+    "DrawFiles",
     "DrawNotFoundError",
     "DrawStateError",
     "RunInfo",
@@ -41,5 +42,6 @@ __all__ = [
     "StoreReadOnlyError",
     "UnsupportedDatasetError",
     "VariableNotFoundError",
+    "encode_draw_files",
     "stage_draw",
 ]

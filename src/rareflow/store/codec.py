@@ -2,14 +2,15 @@
 
 Each data variable becomes a table with one column per dimension (labels, dictionary-encoded;
 positions for a dimension without coordinate) and a ``value`` column, rows in C order of the
-variable's dims. Float variables are stored *without their zero rows* (layout version 2,
-``"rows": "nonzero"``): a cell is kept iff ``value != 0 or signbit(value)``, so -0.0 and NaN
-are kept and an absent row means +0.0. Other variables keep every cell (``"rows": "all"``), as
-did every variable in version 1 layouts, which are still read. Everything else needed for an
-exact round trip -- the coordinates with their dtypes and attrs, each variable's dims, dtype,
-rows and attrs, the order of variables -- goes into the *layout*, a JSON document shared by all
-draws of a run that have the same shape. Dataset-level attrs are kept separately because they
-may differ per draw (a draw's own seed, for instance).
+variable's dims (the store appends ``run_id`` and ``draw`` when it writes the files:
+:func:`rareflow.store.files.with_identity`). Float variables are stored *without their zero
+rows* (layout version 2, ``"rows": "nonzero"``): a cell is kept iff ``value != 0 or
+signbit(value)``, so -0.0 and NaN are kept and an absent row means +0.0. Other variables keep
+every cell (``"rows": "all"``), as did every variable in version 1 layouts, which are still
+read. Everything else needed for an exact round trip -- the coordinates with their dtypes and
+attrs, each variable's dims, dtype, rows and attrs, the order of variables -- goes into the
+*layout*, a JSON document shared by all draws of a run that have the same shape. Dataset-level
+attrs are kept separately because they may differ per draw (a draw's own seed, for instance).
 """
 
 from __future__ import annotations
@@ -32,8 +33,10 @@ from rareflow.store.errors import CorruptStoreError, StoreError, UnsupportedData
 
 VALUE_COLUMN = "value"
 DRAW_COLUMN = "draw"
-#: Names a dimension may not take: they are columns the store adds when reading.
-RESERVED_DIMS = frozenset({VALUE_COLUMN, DRAW_COLUMN, "file_row_number", "filename"})
+#: The column, in every file the store writes, holding the run's id (``draw`` holds the draw).
+RUN_COLUMN = "run_id"
+#: Names a dimension may not take: columns the store writes into its files or adds when reading.
+RESERVED_DIMS = frozenset({VALUE_COLUMN, DRAW_COLUMN, RUN_COLUMN, "file_row_number", "filename"})
 #: Version of the layouts written; :data:`READABLE_LAYOUT_VERSIONS` are read.
 LAYOUT_VERSION = 2
 READABLE_LAYOUT_VERSIONS = frozenset({1, 2})
@@ -86,7 +89,7 @@ def encode_dataset(ds: xr.Dataset) -> EncodedDataset:
         if dim in RESERVED_DIMS:
             raise UnsupportedDatasetError(
                 f"dimension {dim!r} is reserved by the run store ({sorted(RESERVED_DIMS)}); "
-                "write one draw at a time"
+                "write one draw at a time, and rename other such dimensions"
             )
     coords: dict[str, Any] = {}
     for cname in ds.coords:

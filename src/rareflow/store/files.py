@@ -6,7 +6,10 @@
 ```
 
 Each file is a zstd Parquet table as :mod:`rareflow.store.codec` encodes it: one column per
-dimension and ``value``; a float variable's file holds only its non-zero rows.
+dimension and ``value``, then ``run_id`` and ``draw`` (the same in every row, so a file read on
+its own, or many read together, still says which run and draw each row is; draws written before
+these columns were added have only the hive-style ``draw=<n>`` folder name). A float variable's
+file holds only its non-zero rows.
 
 A draw is written into a fresh folder of its writer's session (:func:`write_staged`, by any
 worker process) and, when the writer commits it, moved onto ``draw=<n>`` with one rename
@@ -22,12 +25,14 @@ import os
 import shutil
 import uuid
 from collections.abc import Callable, Iterable, Mapping
+from concurrent.futures import Executor, wait
 from pathlib import Path
 
+import numpy as np
 import pyarrow as pa
 import pyarrow.parquet as pq
 
-from rareflow.store.codec import VALUE_COLUMN
+from rareflow.store.codec import DRAW_COLUMN, RUN_COLUMN, VALUE_COLUMN
 
 RESULTS_DIR = "results"
 TEMP_PREFIX = ".tmp-"
@@ -71,8 +76,8 @@ def _fsync_dir(path: Path) -> None:
         os.close(fd)
 
 
-def _write_parquet(table: pa.Table, path: Path, *, durable: bool) -> int:
-    """Write ``table`` as a new zstd Parquet file; returns its size in bytes.
+def parquet_bytes(table: pa.Table) -> pa.Buffer:
+    """``table`` as the bytes of a zstd Parquet file, in the store's encoding.
 
     Label columns are dictionary-encoded and ``value`` is not (its values rarely repeat).
     Statistics are kept for ``value`` only: nearly every file holds nearly every label, so
@@ -83,7 +88,11 @@ def _write_parquet(table: pa.Table, path: Path, *, durable: bool) -> int:
     sink = pa.BufferOutputStream()
     pq.write_table(table, sink, compression="zstd", use_dictionary=labels,
                    write_statistics=[VALUE_COLUMN])
-    data = sink.getvalue()
+    return sink.getvalue()
+
+
+def _write_bytes(data: bytes | pa.Buffer, path: Path, *, durable: bool) -> int:
+    """Write ``data`` as a new file at ``path``; returns its size in bytes."""
     # One write from memory: cheaper than letting Parquet write the file and reopening it to
     # fsync and stat it.
     with path.open("xb") as handle:
@@ -91,7 +100,16 @@ def _write_parquet(table: pa.Table, path: Path, *, durable: bool) -> int:
         if durable:
             handle.flush()
             os.fsync(handle.fileno())
-    return int(data.size)
+    return len(memoryview(data))
+
+
+def with_identity(table: pa.Table, run_id: str, draw: int) -> pa.Table:
+    """``table`` with ``run_id`` and ``draw`` columns appended (constant, dictionary-encoded)."""
+    rows = table.num_rows
+    run = pa.DictionaryArray.from_arrays(pa.array(np.zeros(rows, dtype=np.int32)),
+                                         pa.array([run_id]))
+    number = pa.array(np.full(rows, draw, dtype=np.int64))
+    return table.append_column(RUN_COLUMN, run).append_column(DRAW_COLUMN, number)
 
 
 def write_staged(
@@ -99,16 +117,42 @@ def write_staged(
 ) -> tuple[Path, int]:
     """Write ``tables`` as one draw into a new folder of a writer session; returns it and bytes.
 
+    Each file gets the ``run_id`` and ``draw`` columns (:func:`with_identity`).
     The session folder must exist (it is not created: a writer whose session was removed as
     abandoned cannot write into it). Nothing under ``results/`` is touched; the draw is
     published by :func:`publish_staged` when the writer commits it.
     """
+    return write_staged_bytes(session, run_id, draw, draw_blobs(tables, run_id, draw),
+                              durable=durable)
+
+
+def draw_blobs(tables: Mapping[str, pa.Table], run_id: str, draw: int) -> dict[str, pa.Buffer]:
+    """One draw's tables as the bytes of its Parquet files, with ``run_id`` and ``draw``."""
+    return {name: parquet_bytes(with_identity(table, run_id, draw))
+            for name, table in tables.items()}
+
+
+def write_staged_bytes(
+    session: Path, run_id: str, draw: int, blobs: Mapping[str, bytes | pa.Buffer], *,
+    durable: bool, executor: Executor | None = None,
+) -> tuple[Path, int]:
+    """Write one draw's Parquet files, given as bytes per variable, like :func:`write_staged`.
+
+    With an ``executor`` the files are written (and fsynced) by its threads in parallel: one
+    process writing every draw of an ensemble waits on a few milliseconds of fsync per file,
+    and the filesystem's journal commits parallel fsyncs together.
+    """
     folder = session / f"{run_id}.{draw}.{uuid.uuid4().hex}"
     folder.mkdir()
     try:
-        n_bytes = 0
-        for name, table in tables.items():
-            n_bytes += _write_parquet(table, folder / f"{name}{PARQUET_SUFFIX}", durable=durable)
+        items = [(data, folder / f"{name}{PARQUET_SUFFIX}") for name, data in blobs.items()]
+        if executor is None:
+            n_bytes = sum(_write_bytes(data, path, durable=durable) for data, path in items)
+        else:
+            writes = [executor.submit(_write_bytes, data, path, durable=durable)
+                      for data, path in items]
+            wait(writes)  # all finished before a failure removes the folder
+            n_bytes = sum(write.result() for write in writes)
         if durable:
             _fsync_dir(folder)
     except BaseException:

@@ -190,6 +190,12 @@ def random_world(seed: int, n_regions: int = 4, n_deposits: int = 3,
             extra_here = dict(extra)
             if stage == "separation":
                 extra_here["purity_pct"] = float(rng.choice([97.0, 99.5]))
+                # odd plants separate light elements only (their heavy cut is a mixed heavy
+                # concentrate); even ones also refine mixed heavy concentrate
+                if j % 2:
+                    extra_here["elements"] = ["NdPr", "La", "Ce"]
+                else:
+                    extra_here["mixed_heavy_feed"] = True
             facilities.append(_facility(
                 f"{stage}_{j}", country, stage, float(rng.uniform(1e3, 1e5)),
                 float(rng.uniform(1, 20)), recovery=float(rng.uniform(0.8, 1.0)), **extra_here))

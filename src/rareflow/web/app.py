@@ -35,7 +35,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.middleware.trustedhost import TrustedHostMiddleware
 
 from rareflow.model.errors import DataError
-from rareflow.scenario.scenario import Scenario
+from rareflow.scenario.scenario import Scenario, valid_years
 from rareflow.store import AmbiguousRunError, RunNotFoundError, RunStore, StoreError
 from rareflow.store.runs import RunInfo
 from rareflow.web.assets import assets, index_page
@@ -120,7 +120,10 @@ def create_app(
 
     @app.get("/api/scenarios")
     async def scenarios() -> dict[str, Any]:
-        return {"scenarios": catalogue.describe(), "bounds": lever_bounds()}
+        valid = valid_years(world)
+        return {"scenarios": catalogue.describe(), "bounds": lever_bounds(),
+                "world": {"name": world.vintage, "base_year": world.provenance.base_year,
+                          "years": {"start": valid[0], "end": valid[-1]}}}
 
     def prepare(request: RunRequest) -> tuple[Scenario, list[int], dict[str, Any]]:
         base = catalogue.get(request.scenario)

@@ -9,6 +9,7 @@ from rareflow.model.world import World
 from rareflow.scenario.library import bundled_names, bundled_path
 from rareflow.scenario.loader import load_scenario
 from rareflow.scenario.scenario import Scenario
+from rareflow.scenario.world_check import validate_against_world
 from rareflow.web.levers import lever_defaults, lever_targets
 from rareflow.web.names import Wording, policy_title, scenario_title
 
@@ -31,12 +32,19 @@ class Catalogue:
 
     @classmethod
     def load(cls, world: World) -> Catalogue:
-        """Load every bundled scenario (by its file in the package, never a path from outside)."""
+        """Load every bundled scenario of ``world`` (by its file in the package).
+
+        Never a path from outside; scenarios of other worlds (the backtests) are left out.
+        """
         scenarios = {}
         for name in bundled_names():
             path = bundled_path(name)
             assert path is not None
-            scenarios[name] = load_scenario(path, world)
+            scenario = load_scenario(path)
+            if scenario.world_name() != world.vintage:
+                continue
+            validate_against_world(scenario, world)
+            scenarios[name] = scenario
         return cls(world, scenarios)
 
     def get(self, name: str) -> Scenario:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from pydantic import Field, model_validator
+from pydantic import Field, field_validator, model_validator
 
 from rareflow.scenario.scenario import NAME_PATTERN
 from rareflow.web.levers import FIRST_YEAR, LAST_YEAR, LeverModel, Levers
@@ -14,8 +14,16 @@ RUN_ID_PATTERN = r"^[0-9a-f]{4,32}$"
 class YearSpan(LeverModel):
     """Simulated years, both ends included."""
 
-    start: int = Field(ge=FIRST_YEAR, le=LAST_YEAR)
-    end: int = Field(ge=FIRST_YEAR, le=LAST_YEAR)
+    start: int
+    end: int
+
+    @field_validator("start", "end")
+    @classmethod
+    def _in_range(cls, year: int) -> int:
+        if not FIRST_YEAR <= year <= LAST_YEAR:
+            raise ValueError(f"year {year} is outside the range the dashboard's world can "
+                             f"simulate: {FIRST_YEAR}-{LAST_YEAR}")
+        return year
 
     @model_validator(mode="after")
     def _ordered(self) -> YearSpan:

@@ -3,10 +3,17 @@
 :func:`run_ensemble` finds the run with the same inputs in the store (scenario text, data and
 code versions, seed, number of draws, years) or creates it, then submits only the draws not yet
 done, in batches, to a ``distributed`` cluster: a :class:`distributed.LocalCluster` with one
-single-threaded worker process per core by default, or an existing scheduler. As each batch
-finishes its draws are recorded as done (their files are already written by the worker) or as
-failed with their error, so memory stays flat in the number of draws and a killed ensemble,
-started again with the same arguments, completes only the missing draws.
+single-threaded worker process per core by default, or an existing scheduler.
+
+Workers share nothing with the driver but the scheduler: the world (as JSON) and the scenario
+travel with the tasks, and each batch comes back through Dask as its draws' Parquet files in
+memory (:class:`~rareflow.store.staging.DrawFiles`, zstd-compressed). The driver alone writes
+the run store: as each batch finishes, its draws are written and recorded as done in one
+transaction (or as failed with their error), and the batch is released, so memory stays flat
+in the number of draws and a killed ensemble, started again with the same arguments, completes
+only the missing draws. A worker whose rareflow code or world data differs from the driver's is
+refused (:class:`~rareflow.runs.ensemble.versions.VersionMismatchError`): before the run is
+created for the workers already connected, and at the start of every task for any worker.
 
 An ensemble asked for more draws than a stored one with the same inputs (scenario text, data
 and code versions, seed, years) extends that run: ``--draws 30`` after ``--draws 20`` runs only
@@ -28,10 +35,12 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from rareflow.data.loader import load_world
+from rareflow.model.world import World
+from rareflow.runs.ensemble.versions import VersionMismatchError, code_version
 from rareflow.runs.ensemble.worker import DrawFailure, EnsembleSpec, data_version, run_batch
-from rareflow.scenario import Scenario, load_scenario
-from rareflow.store import DEFAULT_ROOT, RunInfo, RunStore, StagedDraw
+from rareflow.runs.runner import scenario_world
+from rareflow.scenario import Scenario, load_scenario, validate_against_world
+from rareflow.store import DEFAULT_ROOT, DrawFiles, RunInfo, RunStore
 from rareflow.store.runs import run_key
 from rareflow.version import __version__
 
@@ -92,24 +101,31 @@ def run_ensemble(
     durable: bool = True,
     progress: Callable[[EnsembleProgress], None] | None = None,
     connect_timeout: float = DEFAULT_CONNECT_TIMEOUT,
+    world: str | None = None,
 ) -> EnsembleOutcome:
     """Run (or resume) ``draws`` draws of ``scenario`` and store them; return the outcome.
 
     Draw ``i`` is a function of ``seed`` and ``i`` only. ``scheduler`` is the address of an
-    existing Dask scheduler (its workers must see the same data files and store folder);
-    otherwise a local cluster with ``workers`` processes (default: the number of cores) runs
-    the draws. Failed draws are recorded with their error and tried again on the next call.
-    A ``scheduler`` that does not answer within ``connect_timeout`` seconds raises
-    :class:`SchedulerUnreachableError` before anything is stored.
+    existing Dask scheduler, whose workers need the driver's rareflow version installed and
+    nothing else (no data files, no access to the store); otherwise a local cluster with
+    ``workers`` processes (default: the number of cores) runs the draws. Failed draws are
+    recorded with their error and tried again on the next call. A ``scheduler`` that does not
+    answer within ``connect_timeout`` seconds raises :class:`SchedulerUnreachableError`, and a
+    worker with other rareflow code or data :class:`VersionMismatchError`, before anything is
+    stored (a worker that joins later and differs makes the call raise the latter).
+    ``world`` names the world when the scenario names none (a conflict with the scenario's is
+    refused).
     """
     if draws < 1:
         raise ValueError(f"an ensemble needs at least one draw, got {draws}")
-    world = load_world(data_dir)
-    parsed = scenario if isinstance(scenario, Scenario) else load_scenario(scenario, world)
-    year_list = tuple(parsed.run_years(world, years))
+    parsed = scenario if isinstance(scenario, Scenario) else load_scenario(scenario)
+    loaded = scenario_world(parsed, world, data_dir)
+    if not isinstance(scenario, Scenario):
+        validate_against_world(parsed, loaded)
+    year_list = tuple(parsed.run_years(loaded, years))
     store = RunStore(store_dir, durable=durable)
     try:
-        args = _run_args(parsed, data_version(world), seed, draws, year_list)
+        args = _run_args(parsed, data_version(loaded), seed, draws, year_list)
         existing = store.find_run(**args)  # type: ignore[arg-type]
         # Same inputs with fewer draws: extend that run and run only the draws it lacks.
         shorter = None if existing is not None else _shorter_run(store, args)
@@ -128,28 +144,34 @@ def run_ensemble(
         # Connect before creating (or extending) the run, so an unreachable scheduler leaves
         # the store as it was.
         with _client(scheduler, workers, connect_timeout) as client:
+            _check_worker_code(client)
             if shorter is not None:
                 run = store.extend_run(shorter.run_id, draws)
             else:
                 run = existing or store.create_run(**args)  # type: ignore[arg-type]
-            spec = EnsembleSpec(run.run_key, run.run_id, parsed,
-                                str(data_dir) if data_dir is not None else None,
-                                data_version(world), year_list, seed,
-                                str(Path(store_dir).resolve()), durable,
-                                staging_dir=str(store.staging_dir.resolve()))
+            spec = ensemble_spec(run.run_key, run.run_id, parsed, loaded, year_list, seed)
             n_workers = max(1, len(client.scheduler_info()["workers"]))
             batches = _batches(todo, n_workers, batch_size)
             counts = [len(done), 0]
             for outcomes in _run_batches(client, spec, batches):
                 _record(store, run.run_id, outcomes, failures)
-                counts[0] += sum(isinstance(o, StagedDraw) for o in outcomes)
+                counts[0] += sum(isinstance(o, DrawFiles) for o in outcomes)
                 counts[1] = len(failures)
+                del outcomes  # stored: let the batch's files go before the next one arrives
                 if progress is not None:
                     progress(EnsembleProgress(counts[0], counts[1], draws, len(done)))
         return EnsembleOutcome(store.get_run(run.run_id), len(todo), len(done), failures,
                                tuple(damaged), extended_from)
     finally:
         store.close()
+
+
+def ensemble_spec(run_key: str, run_id: str, scenario: Scenario, world: World,
+                  years: tuple[int, ...], seed: int) -> EnsembleSpec:
+    """What every task of an ensemble run carries: scenario, world, versions, seed, years."""
+    return EnsembleSpec(run_key, run_id, scenario, None, data_version(world), years, seed,
+                        world_json=world.model_dump_json(), world=world.vintage,
+                        code_version=code_version())
 
 
 def _run_args(scenario: Scenario, data_version: str, seed: int, draws: int,
@@ -205,27 +227,57 @@ def _batches(todo: list[int], n_workers: int, size: int | None) -> list[list[int
     return batches
 
 
+def _spec_value(spec: EnsembleSpec) -> EnsembleSpec:
+    """The spec itself, as a task's result (see :func:`_run_batches`)."""
+    return spec
+
+
 def _run_batches(client: Any, spec: EnsembleSpec,
-                 batches: list[list[int]]) -> Iterator[list[StagedDraw | DrawFailure]]:
+                 batches: list[list[int]]) -> Iterator[list[DrawFiles | DrawFailure]]:
+    """Submit every batch and yield each one's outcomes as it finishes (any order).
+
+    The spec (with the world, a few hundred kB) goes to the cluster once, as the result of a
+    task rather than scattered data: when the workers holding it die, the scheduler computes
+    it again instead of failing every batch. Raises :class:`VersionMismatchError` (after
+    cancelling the other batches) when a worker refuses the spec.
+    """
     from distributed import as_completed
 
-    [spec_future] = client.scatter([spec], broadcast=True)
+    spec_future = client.submit(_spec_value, spec, pure=False)
     futures = {client.submit(run_batch, spec_future, batch, pure=False): batch
                for batch in batches}
-    for future in as_completed(futures):  # type: ignore[no-untyped-call]
-        try:
-            outcomes: list[StagedDraw | DrawFailure] = future.result()
-        except Exception as exc:  # the whole task failed (e.g. its worker could not set up)
-            error = f"{type(exc).__name__}: {exc}"
-            outcomes = [DrawFailure(draw, error) for draw in futures[future]]
-        future.release()
-        yield outcomes
+    try:
+        for future in as_completed(futures):  # type: ignore[no-untyped-call]
+            try:
+                outcomes: list[DrawFiles | DrawFailure] = future.result()
+            except VersionMismatchError:
+                raise
+            except Exception as exc:  # the whole task failed (e.g. its worker could not set up)
+                error = f"{type(exc).__name__}: {exc}"
+                outcomes = [DrawFailure(draw, error) for draw in futures[future]]
+            future.release()
+            yield outcomes
+            del outcomes  # stored by now: no reference kept while waiting for the next batch
+    finally:
+        client.cancel([*futures, spec_future])
 
 
-def _record(store: RunStore, run_id: str, outcomes: list[StagedDraw | DrawFailure],
+def _check_worker_code(client: Any) -> None:
+    """Raise :class:`VersionMismatchError` if a connected worker runs other rareflow code."""
+    own = code_version()
+    try:
+        versions: dict[str, str] = client.run(code_version)
+    except Exception as exc:  # e.g. a worker without this module: an older rareflow
+        raise VersionMismatchError("code", own, f"unknown ({type(exc).__name__}: {exc})"
+                                   .replace("\n", " ")) from None
+    for address, version in sorted(versions.items()):
+        if version != own:
+            raise VersionMismatchError("code", own, version, address)
+
+
+def _record(store: RunStore, run_id: str, outcomes: list[DrawFiles | DrawFailure],
             failures: dict[int, str]) -> None:
-    staged = [o for o in outcomes if isinstance(o, StagedDraw)]
-    store.commit_staged(run_id, staged)
+    store.commit_files(run_id, [o for o in outcomes if isinstance(o, DrawFiles)])
     for outcome in outcomes:
         if isinstance(outcome, DrawFailure):
             store.record_failure(run_id, outcome.draw, outcome.error)

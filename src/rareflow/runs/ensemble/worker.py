@@ -15,8 +15,12 @@ reference run is the same on every worker (same LP, same start, deterministic so
 choice of start depends only on the draw's own solves, so a draw's result does not depend on
 which worker ran it or which draws ran before: a resumed ensemble ends with the same numbers.
 
-Workers stage each draw's Parquet files in the driver's writer session folder themselves and
-return a small :class:`~rareflow.store.staging.StagedDraw`; the driver publishes and records it.
+A worker shares nothing with the driver but the scheduler. The world travels with the task (as
+JSON, parsed once per worker and ensemble), and so does the scenario; before it runs anything the
+worker checks that its rareflow code and its reading of the world are the driver's
+(:mod:`rareflow.runs.ensemble.versions`). It encodes each draw into its Parquet files in memory
+and returns them (:class:`~rareflow.store.staging.DrawFiles`); the driver writes them into its
+run store and records them, so workers never need to see the store.
 """
 
 from __future__ import annotations
@@ -25,7 +29,7 @@ import hashlib
 import json
 import threading
 import traceback
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import highspy
@@ -36,7 +40,7 @@ from rareflow.engine.diagnostics import InfeasibleYearError
 from rareflow.engine.market import MarketModel
 from rareflow.engine.simulate import build_market, simulate
 from rareflow.engine.warmstart import BasisRecorder, ReferenceBases
-from rareflow.model.world import World
+from rareflow.model.world import DEFAULT_WORLD, World
 from rareflow.policy.program import (
     ScenarioProgram,
     apply_overrides,
@@ -44,26 +48,30 @@ from rareflow.policy.program import (
 )
 from rareflow.runs.ensemble.sampling import apply_draw, draw_values
 from rareflow.runs.ensemble.series import USED_VARIABLES, key_series
+from rareflow.runs.ensemble.versions import check_code_version, check_data_version, code_version
 from rareflow.runs.infeasible import InfeasibleScenarioError
 from rareflow.scenario.scenario import Scenario
-from rareflow.store.staging import StagedDraw, stage_draw
+from rareflow.store.staging import DrawFiles, encode_draw_files
 
 
 @dataclass(frozen=True)
 class EnsembleSpec:
-    """Everything a worker needs to run draws of one ensemble (small, picklable)."""
+    """Everything a worker needs to run draws of one ensemble (picklable, no paths needed)."""
 
     run_key: str
     run_id: str
     scenario: Scenario
+    #: The driver's data overrides folder: read only when ``world_json`` is empty.
     data_dir: str | None
     data_version: str
     years: tuple[int, ...]
     seed: int
-    store_root: str
-    durable: bool = True
-    #: The driver's writer session folder (``RunStore.staging_dir``): draws are staged there.
-    staging_dir: str = ""
+    #: The world as JSON (``World.model_dump_json``), so that workers need no data files.
+    world_json: str = ""
+    #: The world (vintage) read from the package when ``world_json`` is empty.
+    world: str = DEFAULT_WORLD
+    #: The code version of the process that made the spec (the driver).
+    code_version: str = field(default_factory=code_version)
 
 
 @dataclass(frozen=True)
@@ -76,7 +84,8 @@ class DrawFailure:
 
 def data_version(world: World) -> str:
     """The world's name and version plus a hash of its content (edited data is new data)."""
-    digest = hashlib.sha256(world.model_dump_json().encode()).hexdigest()[:12]
+    # the vintage's name is left out: the content says it all, and 2024 keys stay as they were
+    digest = hashlib.sha256(world.model_dump_json(exclude={"vintage"}).encode()).hexdigest()[:12]
     return f"{world.provenance.name} {world.provenance.version} ({digest})"
 
 
@@ -84,12 +93,8 @@ class WorkerModel:
     """The built market of one ensemble on one worker, and the draws it runs on it."""
 
     def __init__(self, spec: EnsembleSpec, world: World | None = None) -> None:
-        base_world = world if world is not None else load_world(
-            Path(spec.data_dir) if spec.data_dir else None)
-        version = data_version(base_world)
-        if version != spec.data_version:
-            raise RuntimeError(f"worker data version {version} differs from the ensemble's "
-                               f"{spec.data_version}; workers must see the same data files")
+        base_world = world if world is not None else _spec_world(spec)
+        check_data_version(spec.data_version, data_version(base_world))
         self.spec = spec
         self.world, self.schedule, _ = apply_overrides(spec.scenario, base_world)
         self.program: ScenarioProgram = compile_policies(spec.scenario, self.world,
@@ -153,6 +158,13 @@ class WorkerModel:
         return outcomes
 
 
+def _spec_world(spec: EnsembleSpec) -> World:
+    """The world the spec carries, else the one its data folder (or the package) holds."""
+    if spec.world_json:
+        return World.model_validate_json(spec.world_json)
+    return load_world(Path(spec.data_dir) if spec.data_dir else None, vintage=spec.world)
+
+
 def _failure(index: int, exc: BaseException) -> DrawFailure:
     frames = traceback.format_exception(exc, limit=-3)
     return DrawFailure(index, "".join(frames).strip())
@@ -177,17 +189,21 @@ def worker_model(spec: EnsembleSpec) -> WorkerModel:
     return model
 
 
-def run_batch(spec: EnsembleSpec, draws: list[int]) -> list[StagedDraw | DrawFailure]:
-    """Run ``draws`` and publish their files; a failing draw is reported, the others go on."""
+def run_batch(spec: EnsembleSpec, draws: list[int]) -> list[DrawFiles | DrawFailure]:
+    """Run ``draws`` and return their encoded files; a failing draw is reported, the others go on.
+
+    Raises :class:`~rareflow.runs.ensemble.versions.VersionMismatchError` before running
+    anything if this worker's code or its reading of the world differs from the driver's.
+    """
+    check_code_version(spec.code_version)
     model = worker_model(spec)
-    staged: list[StagedDraw | DrawFailure] = []
+    encoded: list[DrawFiles | DrawFailure] = []
     for index, outcome in model.run_draws(draws).items():
         if isinstance(outcome, DrawFailure):
-            staged.append(outcome)
+            encoded.append(outcome)
             continue
         try:
-            staged.append(stage_draw(spec.staging_dir, spec.run_id, index, outcome,
-                                     durable=spec.durable))
+            encoded.append(encode_draw_files(spec.run_id, index, outcome))
         except Exception as exc:
-            staged.append(_failure(index, exc))
-    return staged
+            encoded.append(_failure(index, exc))
+    return encoded
