@@ -11,6 +11,7 @@ a table, as a left merge would, and reuses its last answer while the table's key
 from __future__ import annotations
 
 import threading
+from collections import OrderedDict
 from collections.abc import Callable, Hashable, Sequence
 from dataclasses import dataclass
 
@@ -29,7 +30,7 @@ class TableView:
 
     def __init__(self, table: pd.DataFrame, keys: Sequence[str], values: Sequence[str]) -> None:
         self.size = len(table)
-        position = {name: i for i, name in enumerate(table.columns.tolist())}
+        position = {name: i for i, name in enumerate(column_list.labels(table.columns))}
         missing = [name for name in (*keys, *values) if name not in position]
         if missing:
             raise KeyError(f"year input table lacks column(s) {missing}")
@@ -147,14 +148,14 @@ class _ColumnLists:
     fresh_copy`), so their string key columns share one immutable Arrow array from year to year
     and from draw to draw. Converting such a column to Python strings costs ≈ 10 µs per row;
     the list is made once per Arrow array and reused. The arrays are held here, so an entry's
-    identity cannot be taken by another object; the oldest entries are dropped beyond
+    identity cannot be taken by another object; the least recently used are dropped beyond
     :attr:`LIMIT`. Columns of other kinds (NumPy-backed, mutable) are converted every time.
     """
 
     LIMIT = 256
 
     def __init__(self) -> None:
-        self._lists: dict[int, tuple[object, list[object]]] = {}
+        self._lists: OrderedDict[int, tuple[object, list[object]]] = OrderedDict()
         self._lock = threading.Lock()
 
     def __call__(self, table: pd.DataFrame, position: int) -> list[object]:
@@ -170,14 +171,18 @@ class _ColumnLists:
         data = getattr(array, "_pa_array", None)
         if data is None or not isinstance(data, _ARROW_TYPES):
             return convert()
-        cached = self._lists.get(id(data))
+        key = id(data)
+        cached = self._lists.get(key)
         if cached is not None and cached[0] is data:
+            with self._lock:  # least recently used entries go first
+                if key in self._lists:
+                    self._lists.move_to_end(key)
             return cached[1]
         values = convert()
         with self._lock:
             while len(self._lists) >= self.LIMIT:
-                del self._lists[next(iter(self._lists))]
-            self._lists[id(data)] = (data, values)
+                self._lists.popitem(last=False)
+            self._lists[key] = (data, values)
         return values
 
 

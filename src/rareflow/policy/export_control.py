@@ -132,7 +132,7 @@ class _CoveredRows:
 
 
 def _key_column(table: pd.DataFrame, name: str) -> list[object]:
-    return column_list(table, table.columns.tolist().index(name))
+    return column_list(table, column_list.labels(table.columns).index(name))
 
 
 class ExportControlEffect(Effect[ExportControl]):
