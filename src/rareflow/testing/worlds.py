@@ -235,7 +235,7 @@ def scaled_world(world: World, copies: int = 2, twins: int = 1) -> World:
     included, also gets ``twins`` twins in its own region. Capacities and demand are split
     evenly between a thing and its clones, so world totals stay those of ``world``; tariffs
     and re-export hubs extend to the clones. With the defaults the bundled world (22 regions,
-    101 facilities) becomes 64 regions and 404 facilities. The tracked elements are the
+    101 facilities) becomes 64 regions and 378 facilities. The tracked elements are the
     model's vocabulary and stay as they are.
     """
     china = world.china
@@ -257,11 +257,11 @@ def scaled_world(world: World, copies: int = 2, twins: int = 1) -> World:
 
     deposits = list(world.deposits)
     deposit_clones: dict[str, list[str]] = {}
-    for deposit in world.deposits:
-        for copy_index, region_id in enumerate(clone_ids.get(deposit.country, [])):
-            new_id = f"{deposit.id}_c{copy_index + 1}"
-            deposit_clones.setdefault(deposit.id, []).append(new_id)
-            deposits.append(deposit.model_copy(update={"id": new_id, "country": region_id}))
+    for original in world.deposits:
+        for copy_index, region_id in enumerate(clone_ids.get(original.country, [])):
+            new_id = f"{original.id}_c{copy_index + 1}"
+            deposit_clones.setdefault(original.id, []).append(new_id)
+            deposits.append(original.model_copy(update={"id": new_id, "country": region_id}))
 
     facilities = []
     for facility in world.facilities:
