@@ -237,16 +237,20 @@ def inner_join(left: Sequence[pd.Series],
     integers (``pd.factorize`` over both columns) and matched with a sort, instead of a merge
     building tables: the network declares ≈ 60 such joins.
     """
-    n_left, n_right = len(left[0]), len(right[0])
+    n_left = len(left[0])
     left_key = np.zeros(n_left, dtype=np.int64)
-    right_key = np.zeros(n_right, dtype=np.int64)
+    right_key = np.zeros(len(right[0]), dtype=np.int64)
+    bound = 1  # left_key < bound
     for left_column, right_column in zip(left, right, strict=True):
-        both = pd.concat([left_column.reset_index(drop=True), right_column.reset_index(drop=True)],
-                         ignore_index=True)
-        codes, uniques = pd.factorize(both, use_na_sentinel=False)
-        combined = np.concatenate([left_key, right_key]) * len(uniques) + codes
-        combined, _ = pd.factorize(combined)  # keeps the combined codes small
-        left_key, right_key = combined[:n_left], combined[n_left:]
+        codes, uniques = pd.factorize(left_column, use_na_sentinel=False)
+        found = pd.Index(uniques).get_indexer(right_column)  # −1: no left row has it
+        if bound * len(uniques) >= 2**62:  # keep the combined codes within int64
+            left_key, previous = pd.factorize(left_key)
+            right_key = pd.Index(previous).get_indexer(right_key)
+            bound = len(previous)
+        right_key = np.where((right_key < 0) | (found < 0), -1, right_key * len(uniques) + found)
+        left_key = left_key * len(uniques) + codes
+        bound *= max(len(uniques), 1)
     order = np.argsort(right_key, kind="stable")
     ordered = right_key[order]
     start = np.searchsorted(ordered, left_key, side="left")
