@@ -246,7 +246,7 @@ def inner_join(left: Sequence[pd.Series],
         found = pd.Index(uniques).get_indexer(right_column)  # −1: no left row has it
         if bound * len(uniques) >= 2**62:  # keep the combined codes within int64
             left_key, previous = pd.factorize(left_key)
-            right_key = pd.Index(previous).get_indexer(right_key)
+            right_key = pd.Index(previous).get_indexer(pd.Index(right_key))
             bound = len(previous)
         right_key = np.where((right_key < 0) | (found < 0), -1, right_key * len(uniques) + found)
         left_key = left_key * len(uniques) + codes
