@@ -6,6 +6,13 @@ included), the first (cold) HiGHS solve, and per warm year (2025–2040, the mod
 warm-started from the previous year) the time of ``set_year``, HiGHS's own ``run()``, the rest
 of ``solve`` and ``to_dataset``, with the share spent outside HiGHS. The last line gives how
 each cost grows per doubling of the world (geometric mean of the three doublings).
+
+Then the bundled world against worlds generated from it (:func:`~rareflow.testing.worlds.
+scaled_world`: every region but China cloned, every facility twinned; capacities and demand
+split so world totals stay the same): a whole ``simulate`` 2024–2040 on each, split into the
+build (network, HiGHS model, index maps), HiGHS's cold first solve, its warm re-solves and all
+the Python around them (``set_year``, results, the simulator). Target (issue #21): the 4× world
+(≈ 60 regions, ≈ 400 facilities) runs 2024–2040, build included, in < 10 s.
 """
 
 from __future__ import annotations
@@ -13,11 +20,14 @@ from __future__ import annotations
 import math
 import time
 
-from _common import YEARS, Target, header
+from _common import YEARS, Target, bundled_or_tiny_world, header
 from rareflow.engine.inputs import DefaultInputs, YearInputs
-from rareflow.engine.market import MarketModel
+from rareflow.engine.market import MarketModel, Solution
 from rareflow.engine.results import result_plan, to_dataset
+from rareflow.engine.simulate import simulate
+from rareflow.model.world import World
 from rareflow.testing import random_world
+from rareflow.testing.worlds import scaled_world
 
 BASE = (4, 3, 2)  # regions, deposits, facilities per stage
 SCALES = (1, 2, 4, 8)
@@ -61,7 +71,58 @@ def main() -> list[Target]:
               for name in ("cols", "build", "cold", *PHASES, "total")}
     print("growth per doubling: " + ", ".join(f"{name} x{factor:.2f}"
                                               for name, factor in growth.items()))
-    return []
+    return [bundled_scaling()]
+
+
+#: (label, region copies, facility twins) of the worlds made from the bundled one.
+BUNDLED_SCALES = (("1x", 0, 0), ("2x", 1, 1), ("4x", 2, 1))
+
+
+def bundled_scaling() -> Target:
+    """Whole ``simulate`` runs on the bundled world and on larger worlds made from it."""
+    world, label = bundled_or_tiny_world()
+    header(f"scaling the {label}: simulate {YEARS.start}–{YEARS.stop - 1}, build included")
+    print(f"{'world':>5} {'regions':>7} {'facil.':>6} {'cols':>7} {'rows':>6} {'nnz':>7} "
+          f"{'total s':>8} {'build s':>8} {'cold s':>7} {'warm s':>7} {'warm/yr':>8} "
+          f"{'python s':>9}")
+    rows: list[dict[str, float]] = []
+    for name, copies, twins in BUNDLED_SCALES:
+        scaled = world if copies == twins == 0 else scaled_world(world, copies, twins)
+        start = time.perf_counter()
+        model = _TimedModel(scaled)
+        solves = model.solves
+        result_plan(model)
+        build = time.perf_counter() - start
+        simulate(scaled, YEARS, model=model)
+        total = time.perf_counter() - start
+        cold, warm = solves[0], sum(solves[1:])
+        row = {"cols": model.lp.n_cols, "total": total, "build": build, "cold": cold,
+               "warm": warm, "python": total - build - cold - warm}
+        rows.append(row)
+        print(f"{name:>5} {len(scaled.regions):>7} {len(scaled.facilities):>6} "
+              f"{model.lp.n_cols:>7} {model.lp.n_rows:>6} {model.lp.matrix().nnz:>7} "
+              f"{total:>8.2f} {build:>8.2f} {cold:>7.2f} {warm:>7.2f} "
+              f"{warm / max(len(solves) - 1, 1) * 1e3:>6.1f}ms {row['python']:>9.2f}")
+    growth = {name: rows[-1][name] / rows[0][name]
+              for name in ("cols", "build", "cold", "warm", "python", "total")}
+    print(f"{BUNDLED_SCALES[-1][0]} / 1x: " + ", ".join(f"{name} x{factor:.1f}"
+                                                       for name, factor in growth.items()))
+    fastest = max(("build", "cold", "warm", "python"), key=lambda name: growth[name])
+    print(f"grows fastest: {fastest}")
+    return Target("scaled_world_4x_2024_2040_seconds", rows[-1]["total"], 10.0, "s")
+
+
+class _TimedModel(MarketModel):
+    """A market model that keeps HiGHS's ``run()`` time of each solve."""
+
+    def __init__(self, world: World) -> None:
+        super().__init__(world)
+        self.solves: list[float] = []
+
+    def solve(self, warm: bool = True) -> Solution:
+        solution = super().solve(warm)
+        self.solves.append(solution.solve_seconds)
+        return solution
 
 
 def _years(model: MarketModel, inputs: list[YearInputs]) -> list[dict[str, float]]:
@@ -91,4 +152,5 @@ def _warm_up() -> None:
 
 
 if __name__ == "__main__":
-    main()
+    for target in main():
+        print(target.line())

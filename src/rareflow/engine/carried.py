@@ -28,15 +28,23 @@ class LabelPositions:
     def __init__(self) -> None:
         self._index: pd.Index | None = None
         self._positions: dict[object, int] = {}
+        self._labels: Sequence[object] | None = None
+        self._found = np.zeros(0, dtype=np.intp)
 
     def __call__(self, index: pd.Index, labels: Sequence[object]) -> np.ndarray:
-        """Position of each label in ``index`` (−1 where absent)."""
+        """Position of each label in ``index`` (−1 where absent; read-only)."""
         if index is not self._index:  # pandas indexes are immutable: identity is enough
             self._positions = {label: i for i, label in enumerate(index.tolist())}
             self._index = index
-        positions = self._positions
-        return np.fromiter((positions.get(label, -1) for label in labels), dtype=np.intp,
-                           count=len(labels))
+            self._labels = None
+        # The callers pass the same label tuple (or a list they never change) every year.
+        if labels is not self._labels or len(labels) != len(self._found):
+            positions = self._positions
+            found = np.fromiter((positions.get(label, -1) for label in labels), dtype=np.intp,
+                                count=len(labels))
+            found.flags.writeable = False
+            self._labels, self._found = labels, found
+        return self._found
 
 
 class GridLookup:

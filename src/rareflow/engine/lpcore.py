@@ -27,12 +27,23 @@ _banner_done = False
 
 
 def new_highs() -> highspy.Highs:
-    """A HiGHS instance with its log off.
+    """A HiGHS instance with its log off, running on the calling thread alone.
 
     The first ``highspy.Highs()`` of a process prints a licence banner from C++ straight to
     file descriptor 1, which would corrupt machine-readable output (``--json``); that one
     construction runs with descriptor 1 pointed at ``/dev/null``.
+
+    The market LPs are solved with the serial dual simplex, which gains nothing from HiGHS's
+    worker threads; by default HiGHS still starts one per core, and they cost CPU time that an
+    ensemble's other worker processes need (see :func:`_solver_threads`).
     """
+    highs = _construct()
+    highs.setOptionValue("output_flag", False)
+    highs.setOptionValue("threads", _solver_threads())
+    return highs
+
+
+def _construct() -> highspy.Highs:
     global _banner_done
     with _banner_lock:
         if _banner_done:
@@ -48,8 +59,30 @@ def new_highs() -> highspy.Highs:
                 os.dup2(saved, 1)
                 os.close(saved)
             _banner_done = True
-    highs.setOptionValue("output_flag", False)
     return highs
+
+
+_threads_lock = threading.Lock()
+_threads: int | None = None
+
+
+def _solver_threads() -> int:
+    """1 where this process's HiGHS scheduler can run single-threaded, else 0 (automatic).
+
+    HiGHS has one scheduler per process, sized by the first solve; a later solve asking for
+    another number of threads fails. Decided once per process by solving an empty LP with one
+    thread: that either sizes the scheduler to one thread or finds it already sized otherwise
+    (by code outside rareflow), in which case HiGHS's own choice is kept.
+    """
+    global _threads
+    with _threads_lock:
+        if _threads is None:
+            probe = _construct()
+            probe.setOptionValue("output_flag", False)
+            probe.setOptionValue("threads", 1)
+            probe.addVar(0.0, 1.0)
+            _threads = 1 if probe.run() == highspy.HighsStatus.kOk else 0
+        return _threads
 
 
 @dataclass(frozen=True)
@@ -126,17 +159,18 @@ class LinearProgram:
         of the joined table.
         """
         mapping = dict(on) if isinstance(on, dict) else {key: key for key in on}
-        row_table = rows.labelled("row")[[*mapping, "row"]]
-        col_table = columns.labelled("col") if isinstance(columns, Family) else columns
-        renamed = col_table.rename(columns={v: k for k, v in mapping.items() if k != v})
-        joined = row_table.merge(renamed, on=list(mapping), how="inner")
-        if joined.empty:
+        col_table = columns.keys if isinstance(columns, Family) else columns
+        at_row, at_col = inner_join([rows.keys[key] for key in mapping],
+                                    [col_table[key] for key in mapping.values()])
+        if not at_row.size:
             return
+        col_ids = (columns.ids if isinstance(columns, Family)
+                   else col_table["col"].to_numpy(dtype=np.int64))
         if isinstance(coefficient, str):
-            values = joined[coefficient].to_numpy(dtype=float)
+            values = col_table[coefficient].to_numpy(dtype=float)[at_col]
         else:
-            values = np.full(len(joined), float(coefficient))
-        self.add_terms(joined["row"].to_numpy(), joined["col"].to_numpy(), values)
+            values = np.full(at_row.size, float(coefficient))
+        self.add_terms(rows.ids[at_row], col_ids[at_col], values)
 
     def add_terms(self, row_ids: np.ndarray, col_ids: np.ndarray, values: np.ndarray) -> None:
         """Add raw coefficients (duplicates are summed)."""
@@ -191,6 +225,40 @@ class LinearProgram:
     def describe_row(self, index: int) -> str:
         """Domain label of a global row index."""
         return _describe(self.rows, index)
+
+
+def inner_join(left: Sequence[pd.Series],
+               right: Sequence[pd.Series]) -> tuple[np.ndarray, np.ndarray]:
+    """Row positions of the pairs an inner merge of two tables on their key columns yields.
+
+    ``left[k]`` and ``right[k]`` are the k-th key column of each table. The pairs come in the
+    order of ``left.merge(right, how="inner")``: left rows in order, each with its matching
+    right rows in order; missing keys match each other, as in a merge. The keys are coded as
+    integers (``pd.factorize`` over both columns) and matched with a sort, instead of a merge
+    building tables: the network declares ≈ 60 such joins.
+    """
+    n_left = len(left[0])
+    left_key = np.zeros(n_left, dtype=np.int64)
+    right_key = np.zeros(len(right[0]), dtype=np.int64)
+    bound = 1  # left_key < bound
+    for left_column, right_column in zip(left, right, strict=True):
+        codes, uniques = pd.factorize(left_column, use_na_sentinel=False)
+        found = pd.Index(uniques).get_indexer(right_column)  # −1: no left row has it
+        if bound * len(uniques) >= 2**62:  # keep the combined codes within int64
+            left_key, previous = pd.factorize(left_key)
+            right_key = pd.Index(previous).get_indexer(pd.Index(right_key))
+            bound = len(previous)
+        right_key = np.where((right_key < 0) | (found < 0), -1, right_key * len(uniques) + found)
+        left_key = left_key * len(uniques) + codes
+        bound *= max(len(uniques), 1)
+    order = np.argsort(right_key, kind="stable")
+    ordered = right_key[order]
+    start = np.searchsorted(ordered, left_key, side="left")
+    count = np.searchsorted(ordered, left_key, side="right") - start
+    at_left = np.repeat(np.arange(n_left, dtype=np.int64), count)
+    first = np.repeat(start - (np.cumsum(count) - count), count)
+    at_right = order[first + np.arange(at_left.size, dtype=np.int64)]
+    return at_left, at_right.astype(np.int64)
 
 
 def _describe(families: dict[str, Family], index: int) -> str:

@@ -183,6 +183,7 @@ class ResultPlan:
     def __init__(self, model: MarketModel) -> None:
         world = model.world
         self.source = model.lp.matrix_csr()
+        self.network, self.world = model.network, model.world
         self.grid = Grid({
             "stage": STAGES,
             "region": world.region_ids,
@@ -457,10 +458,17 @@ _PLANS: weakref.WeakKeyDictionary[MarketModel, ResultPlan] = weakref.WeakKeyDict
 
 
 def result_plan(model: MarketModel) -> ResultPlan:
-    """The (cached) result plan of ``model``; rebuilt if its constraint matrix changed."""
+    """The (cached) result plan of ``model``; rebuilt if its constraint matrix changed.
+
+    Models built on one network and world (a policy program's probe next to its market) share
+    a plan: it depends only on those and the matrix, not on a model's solver state.
+    """
     plan = _PLANS.get(model)
-    if plan is None or plan.source is not model.lp.matrix_csr():
-        plan = ResultPlan(model)
+    source = model.lp.matrix_csr()
+    if plan is None or plan.source is not source:
+        plan = next((other for other in list(_PLANS.values()) if other.source is source
+                     and other.network is model.network and other.world is model.world),
+                    None) or ResultPlan(model)
         _PLANS[model] = plan
     return plan
 

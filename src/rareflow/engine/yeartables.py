@@ -10,7 +10,9 @@ a table, as a left merge would, and reuses its last answer while the table's key
 
 from __future__ import annotations
 
-from collections.abc import Hashable, Sequence
+import threading
+from collections import OrderedDict
+from collections.abc import Callable, Hashable, Sequence
 from dataclasses import dataclass
 
 import numpy as np
@@ -28,17 +30,15 @@ class TableView:
 
     def __init__(self, table: pd.DataFrame, keys: Sequence[str], values: Sequence[str]) -> None:
         self.size = len(table)
-        # One ``to_numpy`` for the whole table costs less than a ``table[name]`` per column.
-        position = {name: i for i, name in enumerate(table.columns.tolist())}
+        position = {name: i for i, name in enumerate(column_list.labels(table.columns))}
         missing = [name for name in (*keys, *values) if name not in position]
         if missing:
             raise KeyError(f"year input table lacks column(s) {missing}")
-        data = table.to_numpy(dtype=object)
         self.columns: dict[str, list[object]] = {
-            name: data[:, position[name]].tolist() for name in keys
+            name: column_list(table, position[name]) for name in keys
         }
         self.values: dict[str, np.ndarray] = {
-            name: data[:, position[name]].astype(float) for name in values
+            name: np.array(_column_array(table, position[name]), dtype=float) for name in values
         }
 
     def key_columns(self, names: Sequence[str]) -> list[list[object]]:
@@ -57,7 +57,7 @@ class SeriesView:
     __slots__ = ("labels", "values")
 
     def __init__(self, series: pd.Series) -> None:
-        self.labels: list[object] = series.index.tolist()
+        self.labels: list[object] = column_list.labels(series.index)
         self.values: np.ndarray = series.to_numpy(dtype=float)
 
     def take(self, rows: np.ndarray) -> np.ndarray:
@@ -132,4 +132,69 @@ class KeyMatcher:
 def same_columns(columns: Sequence[list[object]], previous: list[list[object]]) -> bool:
     """Whether two lists of key columns are equal, column by column (cheap: no tuples)."""
     return len(columns) == len(previous) and all(
-        new == old for new, old in zip(columns, previous, strict=True))
+        new is old or new == old for new, old in zip(columns, previous, strict=True))
+
+
+def _column_array(table: pd.DataFrame, position: int) -> object:
+    """The array holding column ``position`` of ``table`` (no Series is built)."""
+    get = getattr(table, "_get_column_array", None)  # pandas-internal; public path otherwise
+    return get(position) if get is not None else table.iloc[:, position].array
+
+
+class _ColumnLists:
+    """Python lists of immutable (Arrow-backed) key columns, kept while their data is alive.
+
+    Year tables are shallow copies of a few templates (:func:`~rareflow.engine.grouping.
+    fresh_copy`), so their string key columns share one immutable Arrow array from year to year
+    and from draw to draw. Converting such a column to Python strings costs ≈ 10 µs per row;
+    the list is made once per Arrow array and reused. The arrays are held here, so an entry's
+    identity cannot be taken by another object; the least recently used are dropped beyond
+    :attr:`LIMIT`. Columns of other kinds (NumPy-backed, mutable) are converted every time.
+    """
+
+    LIMIT = 256
+
+    def __init__(self) -> None:
+        self._lists: OrderedDict[int, tuple[object, list[object]]] = OrderedDict()
+        self._lock = threading.Lock()
+
+    def __call__(self, table: pd.DataFrame, position: int) -> list[object]:
+        """Column ``position`` of ``table`` as a list."""
+        return self.of(_column_array(table, position), lambda: table.iloc[:, position].tolist())
+
+    def labels(self, index: pd.Index) -> list[object]:
+        """The labels of ``index`` as a list."""
+        return self.of(index.array, index.tolist)
+
+    def of(self, array: object, convert: Callable[[], list[object]]) -> list[object]:
+        """``convert()``, reused while ``array`` holds the same immutable Arrow data."""
+        data = getattr(array, "_pa_array", None)
+        if data is None or not isinstance(data, _ARROW_TYPES):
+            return convert()
+        key = id(data)
+        cached = self._lists.get(key)
+        if cached is not None and cached[0] is data:
+            with self._lock:  # least recently used entries go first
+                if key in self._lists:
+                    self._lists.move_to_end(key)
+            return cached[1]
+        values = convert()
+        with self._lock:
+            while len(self._lists) >= self.LIMIT:
+                self._lists.popitem(last=False)
+            self._lists[key] = (data, values)
+        return values
+
+
+def _arrow_types() -> tuple[type, ...]:
+    try:
+        import pyarrow
+    except ImportError:  # pragma: no cover - pyarrow is a dependency
+        return ()
+    return (pyarrow.ChunkedArray, pyarrow.Array)
+
+
+_ARROW_TYPES = _arrow_types()
+
+#: The key column of a year table as a Python list (shared: never modify the list).
+column_list = _ColumnLists()

@@ -58,6 +58,7 @@ from rareflow.engine.inputs import YearInputs
 from rareflow.engine.lpcore import INF
 from rareflow.engine.network import SHIP_FAMILY, Network
 from rareflow.engine.simulate import content_per_tonne
+from rareflow.engine.yeartables import column_list, same_columns
 from rareflow.policy.base import (
     PRICE_STAGE,
     AccountContext,
@@ -93,14 +94,47 @@ def sector_content(network: Network, elements: Sequence[str]) -> dict[str, float
 
 def _demand_of(inputs: YearInputs, regions: Sequence[str], elements: Sequence[str],
                content: dict[str, float]) -> float:
-    oxide = inputs.oxide_demand
-    direct = oxide.quantity.to_numpy(dtype=float)[
-        np.isin(oxide.region.to_numpy(), regions) & np.isin(oxide.element.to_numpy(), elements)]
-    magnets = inputs.magnet_demand
-    here = np.isin(magnets.region.to_numpy(), regions)
-    weight = np.array([content.get(sector, 0.0) for sector in magnets.sector.to_numpy()[here]])
-    embodied = magnets.quantity.to_numpy(dtype=float)[here] * weight
-    return float(np.nansum(direct) + np.nansum(embodied))
+    return _CoveredRows(regions, elements, content)(inputs)
+
+
+class _CoveredRows:
+    """Which demand rows one policy covers, found again only when the tables' keys change.
+
+    The year's demand tables share their key columns from year to year (see
+    :func:`~rareflow.engine.yeartables.column_list`), so the rows and sector weights are
+    worked out once per run instead of with ``isin`` over string columns every year.
+    """
+
+    def __init__(self, regions: Sequence[str], elements: Sequence[str],
+                 content: dict[str, float]) -> None:
+        self.regions, self.elements = set(regions), set(elements)
+        self.content = content
+        self._keys: list[list[object]] = []
+        self._direct = np.zeros(0, dtype=bool)
+        self._here = np.zeros(0, dtype=bool)
+        self._weight = np.zeros(0)
+
+    def __call__(self, inputs: YearInputs) -> float:
+        """Covered demand (t REO) of ``inputs``: oxide demand plus magnet content."""
+        oxide, magnets = inputs.oxide_demand, inputs.magnet_demand
+        keys = [_key_column(oxide, "region"), _key_column(oxide, "element"),
+                _key_column(magnets, "region"), _key_column(magnets, "sector")]
+        if not same_columns(keys, self._keys):
+            oxide_region, oxide_element, magnet_region, magnet_sector = keys
+            self._direct = np.array([r in self.regions and e in self.elements
+                                     for r, e in zip(oxide_region, oxide_element, strict=True)],
+                                    dtype=bool)
+            self._here = np.array([r in self.regions for r in magnet_region], dtype=bool)
+            self._weight = np.array([self.content.get(str(sector), 0.0) for sector, here
+                                     in zip(magnet_sector, self._here, strict=True) if here])
+            self._keys = keys
+        direct = oxide.quantity.to_numpy(dtype=float)[self._direct]
+        embodied = magnets.quantity.to_numpy(dtype=float)[self._here] * self._weight
+        return float(np.nansum(direct) + np.nansum(embodied))
+
+
+def _key_column(table: pd.DataFrame, name: str) -> list[object]:
+    return column_list(table, column_list.labels(table.columns).index(name))
 
 
 class ExportControlEffect(Effect[ExportControl]):
@@ -136,7 +170,7 @@ class ExportControlEffect(Effect[ExportControl]):
         #: Covered demand (t REO) of each row's policy in the year its reference was observed.
         self.reference_demand: np.ndarray = np.zeros(family.size)
         self._delay_groups: dict[str, list[tuple[str, pd.DataFrame]]] = {}
-        self._content: dict[str, dict[str, float]] = {}
+        self._covered_rows: dict[tuple[str, tuple[str, ...]], _CoveredRows] = {}
         # Per policy, worked out once rather than with pandas every year: its rows, its
         # covered columns, and those columns' positions by ship family (for a full ban).
         self.policy_rows = {p.id: (family.keys.policy == p.id).to_numpy() for p in self.policies}
@@ -172,11 +206,13 @@ class ExportControlEffect(Effect[ExportControl]):
         self.reference_demand = np.zeros(len(self.row_keys))
 
     def _demand(self, ctx: YearContext, policy: ExportControl) -> float:
-        elements = list(policy.tracked_elements())
-        content = self._content.get(policy.id)
-        if content is None:  # the grade mixes are fixed: weigh each sector once per policy
-            content = self._content[policy.id] = sector_content(ctx.network, elements)
-        return _demand_of(ctx.inputs, policy.destination_regions(ctx.world), elements, content)
+        regions = tuple(policy.destination_regions(ctx.world))
+        covered = self._covered_rows.get((policy.id, regions))
+        if covered is None:  # the grade mixes are fixed: weigh each sector once per policy
+            elements = list(policy.tracked_elements())
+            covered = self._covered_rows[(policy.id, regions)] = _CoveredRows(
+                regions, elements, sector_content(ctx.network, elements))
+        return covered(ctx.inputs)
 
     def current_reference(self, ctx: YearContext, policy: ExportControl) -> np.ndarray:
         """Reference flows of ``policy``'s rows in ``ctx.year``: frozen flows x demand growth."""

@@ -231,3 +231,90 @@ def random_world(seed: int, n_regions: int = 4, n_deposits: int = 3,
 def _code(i: int) -> str:
     letters = "ABCDEFGHIJKLMNOPQRSTUVWXYZ"
     return "X" + letters[(i // 26) % 26] + letters[i % 26]
+
+
+def scaled_world(world: World, copies: int = 2, twins: int = 1) -> World:
+    """A larger world made from ``world``, for scaling studies (not a forecast).
+
+    Every region but China gets ``copies`` clones (new three-letter ids, same groups), each
+    with a clone of the region's deposits, facilities and demand; every facility, China's
+    included, also gets ``twins`` twins in its own region. Capacities and demand are split
+    evenly between a thing and its clones, so world totals stay those of ``world``; tariffs
+    and re-export hubs extend to the clones. With the defaults the bundled world (22 regions,
+    101 facilities) becomes 64 regions and 378 facilities. The tracked elements are the
+    model's vocabulary and stay as they are.
+    """
+    china = world.china
+    taken = set(world.region_ids)
+    fresh = (a + b + c for a in "QXZ" for b in "ABCDEFGHIJKLMNOPQRSTUVWXYZ"
+             for c in "ABCDEFGHIJKLMNOPQRSTUVWXYZ")
+    clone_ids: dict[str, list[str]] = {}
+    regions = list(world.regions)
+    for region in world.regions:
+        if region.id == china:
+            continue
+        ids = clone_ids[region.id] = []
+        for copy_index in range(copies):
+            new_id = next(code for code in fresh if code not in taken)
+            taken.add(new_id)
+            ids.append(new_id)
+            regions.append(region.model_copy(update={
+                "id": new_id, "name": f"{region.name} ({copy_index + 2})"}))
+
+    deposits = list(world.deposits)
+    deposit_clones: dict[str, list[str]] = {}
+    for original in world.deposits:
+        for copy_index, region_id in enumerate(clone_ids.get(original.country, [])):
+            new_id = f"{original.id}_c{copy_index + 1}"
+            deposit_clones.setdefault(original.id, []).append(new_id)
+            deposits.append(original.model_copy(update={"id": new_id, "country": region_id}))
+
+    facilities = []
+    for facility in world.facilities:
+        places = [facility.country] * (1 + twins) + clone_ids.get(facility.country, [])
+        share = 1.0 / len(places)
+        for place_index, country in enumerate(places):
+            copy_index = place_index - twins  # ≥ 1 in the region clones
+            suffix = ("" if place_index == 0 else f"_t{place_index}" if copy_index < 1
+                      else f"_c{copy_index}")
+            deposit = facility.deposit
+            if copy_index >= 1 and deposit in deposit_clones:
+                deposit = deposit_clones[deposit][copy_index - 1]
+            feeds = facility.feeds + tuple(clone for feed in facility.feeds
+                                           for clone in deposit_clones.get(feed, []))
+            facilities.append(facility.model_copy(update={
+                "id": facility.id + suffix, "country": country, "deposit": deposit,
+                "feeds": feeds, "nameplate_t": facility.nameplate_t * share,
+                "capacity_t": {year: t * share for year, t in facility.capacity_t.items()},
+            }))
+
+    demand = []
+    for row in world.demand:
+        places = [row.region, *clone_ids.get(row.region, [])]
+        demand += [row.model_copy(update={"region": region_id,
+                                          "tonnes": row.tonnes / len(places)})
+                   for region_id in places]
+
+    def with_clones(region_id: str) -> list[str]:
+        return [region_id, *clone_ids.get(region_id, [])]
+
+    tariffs: dict[str, float] = {}
+    tariff_years: dict[str, int] = {}
+    for key, value in world.trade.tariffs_usd_per_kg.items():
+        route, product = key.split(":")
+        exporter, importer = route.split(">")
+        for new_exporter in with_clones(exporter):
+            for new_importer in with_clones(importer):
+                new_key = f"{new_exporter}>{new_importer}:{product}"
+                tariffs[new_key] = value
+                if key in world.trade.tariffs_from_year:
+                    tariff_years[new_key] = world.trade.tariffs_from_year[key]
+    hubs = tuple(clone for hub in world.trade.reexport_hubs for clone in with_clones(hub))
+    trade = world.trade.model_copy(update={"tariffs_usd_per_kg": tariffs,
+                                           "tariffs_from_year": tariff_years,
+                                           "reexport_hubs": hubs})
+    provenance = world.provenance.model_copy(update={
+        "name": f"{world.provenance.name} scaled ({copies} region copies, {twins} twins)"})
+    return World(**{**dict(world), "provenance": provenance, "regions": tuple(regions),
+                    "deposits": tuple(deposits), "facilities": tuple(facilities),
+                    "demand": tuple(demand), "trade": trade})
