@@ -30,6 +30,7 @@ import rareflow
 from rareflow.runs.ensemble import run_ensemble
 from rareflow.runs.ensemble.versions import code_version
 from rareflow.store import RunStore
+from store_progress import done_draws
 
 pytestmark = pytest.mark.slow
 
@@ -117,18 +118,6 @@ def cluster(base: Path, n_workers: int, python_path: Path = PACKAGE_PARENT) -> I
         processes.close()
 
 
-def _done(store_dir: Path) -> int:
-    """Done draws of the store's only run (0 while it is missing or busy)."""
-    if not (store_dir / "runs.duckdb").exists():
-        return 0
-    try:
-        with RunStore(store_dir, read_only=True, lock_timeout=1) as store:
-            runs = store.list_runs()
-            return runs[0].n_done if runs else 0
-    except Exception:  # the driver holds the database for a moment
-        return 0
-
-
 def _draws(store_dir: Path, run_id: str) -> dict[int, xr.Dataset]:
     with RunStore(store_dir, read_only=True) as store:
         return {d: store.load_result(run_id, d) for d in sorted(store.completed_draws(run_id))}
@@ -148,7 +137,7 @@ def test_ensemble_survives_a_killed_worker_and_equals_a_local_cluster(tmp_path: 
                               _env(driver_dir, PACKAGE_PARENT, RAREFLOW_STORE=str(store)),
                               tmp_path / "driver.log")
         deadline = time.monotonic() + RUN_TIMEOUT
-        while (killed_at := _done(store)) < 1:  # the first batch (3 draws) is stored
+        while (killed_at := done_draws(store)) < 1:  # the first batch (3 draws) is stored
             assert run.poll() is None, (tmp_path / "driver.log").read_text()
             assert time.monotonic() < deadline, "no batch was stored in time"
             time.sleep(0.05)

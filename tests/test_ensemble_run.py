@@ -19,6 +19,7 @@ from rareflow.cli import main
 from rareflow.runs.ensemble import ensemble_summary, run_ensemble
 from rareflow.runs.ensemble import worker as worker_module
 from rareflow.store import RunStore
+from store_progress import done_draws
 
 YEARS = range(2024, 2027)
 SCENARIO = "slow-rebuild"
@@ -94,8 +95,6 @@ def test_rerun_with_same_arguments_resumes_nothing_to_do(reference: tuple[Path, 
     assert other_seed.run_id != run_id
 
 
-
-
 def test_failed_draw_is_recorded_and_others_go_on(
     in_process_cluster: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -140,17 +139,6 @@ def test_cli_rejects_unknown_scenario_with_suggestion(tmp_path: Path) -> None:
     assert "slow-rebuild" in result.output
 
 
-def _done(store_dir: Path) -> int:
-    if not (store_dir / "runs.duckdb").exists():
-        return 0
-    try:
-        with RunStore(store_dir, read_only=True, lock_timeout=1) as store:
-            runs = store.list_runs()
-            return runs[0].n_done if runs else 0
-    except Exception:  # the writer holds the database for a moment
-        return 0
-
-
 def test_killed_ensemble_resumes_only_missing_draws(
     reference: tuple[Path, str], tmp_path: Path
 ) -> None:
@@ -165,13 +153,13 @@ def test_killed_ensemble_resumes_only_missing_draws(
         process = subprocess.Popen(args, start_new_session=True, stdout=subprocess.DEVNULL,
                                    stderr=sink)
         deadline = time.monotonic() + 240
-        while _done(store) < 2:
+        while done_draws(store) < 2:
             assert process.poll() is None, log.read_text()
             assert time.monotonic() < deadline, "no draws finished in time"
             time.sleep(0.2)
         os.killpg(process.pid, signal.SIGKILL)
         process.wait()
-    killed_at = _done(store)
+    killed_at = done_draws(store)
     assert 2 <= killed_at < 6
     resumed = subprocess.run(args, capture_output=True, text=True, timeout=300, check=True)
     payload = json.loads(resumed.stdout)
