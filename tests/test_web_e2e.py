@@ -191,7 +191,8 @@ def test_run_change_a_lever_reopen_and_compare(page: Page) -> None:
     page.check(f'#runs tr[data-run-id="{second}"] input[name="cmp-b"]')
     page.click("#compare-button")
     comparison = page.locator("#comparison")
-    expect(comparison).to_be_visible()
+    # the server computes both runs' answers: a busy machine may take a while
+    expect(comparison).to_be_visible(timeout=RUN_TIMEOUT_MS)
     fiscal_row = page.locator("#compare-table tbody tr", has_text="Total fiscal cost 2024–2026")
     expect(fiscal_row).to_have_count(1)
     cells = fiscal_row.locator("td")
@@ -338,14 +339,16 @@ def test_layout_fits_phone_tablet_and_desktop(browser: Browser, server: str, wid
             run_and_wait(page, None)
         else:
             page.locator("#runs tbody tr[data-run-id] button").first.click()
-            expect(page.locator("#run-title")).to_have_attribute("data-run-id", re.compile("."))
+            expect(page.locator("#run-title")).to_have_attribute("data-run-id", re.compile("."),
+                                                                 timeout=RUN_TIMEOUT_MS)
         assert_charts_drawn(page)
         runs = page.locator("#runs tbody tr[data-run-id]")
         if runs.count() >= 2:  # the comparison's charts and table must fit as well
             runs.nth(1).locator('input[name="cmp-a"]').check()
             runs.nth(0).locator('input[name="cmp-b"]').check()
             page.click("#compare-button")
-            expect(page.locator("#compare-chart-prices .main-svg").first).to_be_visible()
+            expect(page.locator("#compare-chart-prices .main-svg").first).to_be_visible(
+                timeout=RUN_TIMEOUT_MS)
         page.evaluate("window.scrollTo(0, 0)")
         page.wait_for_timeout(500)  # the debounced re-fit of the charts to their boxes
         excess, overlaps = layout_problems(page)

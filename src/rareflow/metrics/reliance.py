@@ -39,6 +39,7 @@ from rareflow.metrics._common import (
     ElementSel,
     Members,
     members_list,
+    outside,
     product_of,
     ratio,
     select_element,
@@ -218,13 +219,15 @@ def _scope_reliance(ds: xr.Dataset, group: list[str], element: ElementSel,
 def _scope_net_imports(ds: xr.Dataset, group: list[str], scope: tuple[str, ...], *,
                        by_origin: bool = False) -> xr.DataArray:
     """``Σ_s (M_s − X_s)`` over the products of ``scope``, plus ``R`` unless ``by_origin``."""
-    net: xr.DataArray | None = None
-    for stage in scope:
-        product = product_of(stage)
-        flow = (imports(ds, product, group, by_origin=by_origin)
-                - exports(ds, product, group, by_origin=by_origin))
-        net = flow if net is None else net + flow
-    assert net is not None, "a scope names at least one stage"
+    require(ds, "trade")
+    # one selection per direction over all the scope's products (the answers table calls this
+    # dozens of times per run)
+    trade = ds["trade"].sel(product=[product_of(stage) for stage in scope])
+    summed = ("product", "exporter", "importer") if by_origin else (
+        "product", "exporter", "importer", "origin")
+    inflow = trade.sel(importer=group, exporter=outside(trade, group, "exporter")).sum(summed)
+    outflow = trade.sel(exporter=group, importer=outside(trade, group, "importer")).sum(summed)
+    net = inflow - outflow
     if not by_origin:
         net = net + sum_regions(ds["stockpile_release"], group)
     return net
