@@ -154,10 +154,16 @@ def scope_apparent_consumption(
     recycling apart; in-plant swarf would otherwise count twice). Dims: year (+ element unless
     selected, + draw). Units: t REO.
     """
-    require(ds, "production", "trade", "stockpile_release")
     group = members_list(region_or_members)
+    return _consumption_with(ds, group, _scope_net_imports(ds, group, scope), element)
+
+
+def _consumption_with(ds: xr.Dataset, group: list[str], net_imports: xr.DataArray,
+                      element: ElementSel) -> xr.DataArray:
+    """:func:`scope_apparent_consumption` given the scope's net imports (``Σ (M − X) + R``)."""
+    require(ds, "production", "trade", "stockpile_release")
     produced = sum_regions(ds["production"].sel(stage="separation", drop=True), group)
-    total = select_element(produced.sum("origin") + _scope_net_imports(ds, group, scope), element)
+    total = select_element(produced.sum("origin") + net_imports, element)
     return with_units(total, "t REO", "apparent_consumption")
 
 
@@ -211,9 +217,9 @@ def embedded_reliance_by_origin(
 
 def _scope_reliance(ds: xr.Dataset, group: list[str], element: ElementSel,
                     scope: tuple[str, ...], name: str) -> xr.DataArray:
-    net = select_element(_scope_net_imports(ds, group, scope), element)
-    consumption = scope_apparent_consumption(ds, group, element, scope=scope)
-    return with_units(ratio(net, consumption), "1", name)
+    net_imports = _scope_net_imports(ds, group, scope)  # once: the numerator and inside AC
+    consumption = _consumption_with(ds, group, net_imports, element)
+    return with_units(ratio(select_element(net_imports, element), consumption), "1", name)
 
 
 def _scope_net_imports(ds: xr.Dataset, group: list[str], scope: tuple[str, ...], *,
