@@ -36,6 +36,7 @@ from xarray.indexes import PandasIndex
 
 from rareflow.engine.market import MarketModel, Solution
 from rareflow.engine.network import SWARF_SHARE, origin_tag
+from rareflow.engine.pythontext import python_text
 from rareflow.engine.yeartables import KeyMatcher, TableView, same_columns
 from rareflow.model.demand_curve import curve_steps
 from rareflow.model.elements import ELEMENTS, ORIGINS, STAGES
@@ -468,7 +469,10 @@ def result_plan(model: MarketModel) -> ResultPlan:
     if plan is None or plan.source is not source:
         plan = next((other for other in list(_PLANS.values()) if other.source is source
                      and other.network is model.network and other.world is model.world),
-                    None) or ResultPlan(model)
+                    None)
+        if plan is None:
+            with python_text():
+                plan = ResultPlan(model)
         _PLANS[model] = plan
     return plan
 

@@ -23,6 +23,7 @@ from rareflow.engine.grouping import GroupSum, fresh_copy
 from rareflow.engine.inputs import DefaultInputs, YearInputs
 from rareflow.engine.market import Adjustments, MarketModel, Solution
 from rareflow.engine.network import Network, build_network
+from rareflow.engine.pythontext import python_text
 from rareflow.engine.results import to_dataset
 from rareflow.engine.schedule import Schedule
 from rareflow.engine.stacking import concat_years
@@ -299,7 +300,8 @@ def simulate(
 
 def build_market(world: World, policy: PolicyProgram | None = None) -> MarketModel:
     """Build the market LP for ``world`` with the policy rows of ``policy`` declared."""
-    network = build_network(world)
-    if policy is not None:
-        policy.declare(network)
-    return MarketModel(world, network)
+    with python_text():
+        network = build_network(world)
+        if policy is not None:
+            policy.declare(network)
+        return MarketModel(world, network)
