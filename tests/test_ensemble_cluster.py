@@ -165,6 +165,25 @@ def test_ensemble_survives_a_killed_worker_and_equals_a_local_cluster(tmp_path: 
                                           err_msg=f"draw {draw}: {variable}")
 
 
+def test_results_through_a_shared_folder_url(tmp_path: Path) -> None:
+    """A worker writes draws under a ``file://`` URL (a shared mount); the driver takes them all."""
+    driver_dir = tmp_path / "driver"
+    driver_dir.mkdir()
+    store, shared = driver_dir / "store", tmp_path / "shared"
+    with cluster(tmp_path, 1) as (address, _, _):
+        args = [*_ensemble_args(address), "--results-url", shared.as_uri()]
+        args[args.index("--draws") + 1] = "4"
+        result = subprocess.run(args, cwd=driver_dir, capture_output=True, text=True,
+                                timeout=RUN_TIMEOUT,
+                                env=_env(driver_dir, PACKAGE_PARENT, RAREFLOW_STORE=str(store)))
+    assert result.returncode == 0, result.stderr
+    payload = json.loads(result.stdout)
+    assert (payload["n_done"], payload["n_failed"]) == (4, 0)
+    assert shared.is_dir() and not list(shared.iterdir())  # fetched, stored, then removed
+    assert not list((tmp_path / "worker-0").rglob("*.parquet"))
+    assert sorted(_draws(store, payload["run_id"])) == [0, 1, 2, 3]
+
+
 def test_worker_with_other_rareflow_code_is_refused_with_one_error_line(tmp_path: Path) -> None:
     patched = tmp_path / "patched"
     shutil.copytree(PACKAGE_PARENT / "rareflow", patched / "rareflow",

@@ -61,6 +61,12 @@ SHOWN_YEARS: tuple[int, ...] = (2026, 2028, 2030, 2035, 2040)
 @click.option("--connect-timeout", type=click.FloatRange(min=0.1), show_default=True,
               default=DEFAULT_CONNECT_TIMEOUT, envvar="RAREFLOW_CONNECT_TIMEOUT",
               help="Seconds to wait for --scheduler to answer before giving up.")
+@click.option("--results-url", default=None, metavar="URL",
+              help="Workers write each draw's files under this URL, which this process and "
+                   "every worker reach (e.g. file:///mnt/shared/rareflow-staging or "
+                   "s3://bucket.example/rareflow-staging; needs the protocol's fsspec package, "
+                   "e.g. s3fs, everywhere), instead of returning them through Dask; they are "
+                   "checked, stored and removed from there.")
 @click.option("--batch-size", type=click.IntRange(min=1), default=None,
               help="Draws per Dask task (default: 25, shrinking to 3 as draws run out).")
 @click.option("--no-fsync", is_flag=True,
@@ -69,17 +75,19 @@ SHOWN_YEARS: tuple[int, ...] = (2026, 2028, 2030, 2035, 2040)
 def ensemble_command(
     scenario: str, draws: int, seed: int, years_text: str | None, data_dir: Path | None,
     world: str | None, store_dir: Path, workers: int | None, scheduler: str | None,
-    connect_timeout: float,
+    connect_timeout: float, results_url: str | None,
     batch_size: int | None, no_fsync: bool, as_json: bool, json_out: Path | None,
 ) -> None:
     """Run DRAWS draws of SCENARIO's uncertainty on Dask; re-running resumes missing draws.
 
     More --draws than a stored ensemble with the same seed and inputs extends that run: only
-    the new draws run. Results come back to this process through Dask and only it writes the
-    run store; workers with another rareflow version are refused.
+    the new draws run. Results come back to this process through Dask, or through
+    --results-url, and only it writes the run store; workers with another rareflow version
+    are refused.
     """
     from rareflow.runs.ensemble.driver import run_ensemble
     from rareflow.runs.ensemble.versions import VersionMismatchError
+    from rareflow.store.remote import ResultsUrlError
 
     console = Console(stderr=True)
     started = time.perf_counter()
@@ -100,8 +108,8 @@ def ensemble_command(
                                    store_dir=store_dir, scheduler=scheduler, workers=workers,
                                    batch_size=batch_size, durable=not no_fsync,
                                    progress=report, connect_timeout=connect_timeout,
-                                   world=world)
-        except VersionMismatchError as error:
+                                   world=world, results_url=results_url)
+        except (VersionMismatchError, ResultsUrlError) as error:
             fail(str(error))
     elapsed = time.perf_counter() - started
     summary = _summary(store_dir, outcome)

@@ -136,6 +136,23 @@ def claim_stale(root: Path) -> list[_LockedSession]:
     return stale
 
 
+def is_session_name(name: str) -> bool:
+    """Whether ``name`` is a writer session's name (``w-<pid>-<hex>``)."""
+    return _SESSION_NAME.fullmatch(name) is not None
+
+
+def session_names(root: Path) -> set[str]:
+    """Names of the sessions whose folders exist: live writers, and dead ones not yet removed.
+
+    A session missing from this set has ended (its writer removed it, or a cleanup did).
+    """
+    base = staging_root(root)
+    if not base.is_dir():
+        return set()
+    return {entry.name for entry in base.iterdir()
+            if entry.is_dir() and _SESSION_NAME.fullmatch(entry.name)}
+
+
 def live_claims(root: Path, exclude: set[str]) -> set[str]:
     """Runs claimed by sessions other than those named in ``exclude`` (call after claim_stale)."""
     base = staging_root(root)

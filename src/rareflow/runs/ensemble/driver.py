@@ -19,6 +19,14 @@ An ensemble asked for more draws than a stored one with the same inputs (scenari
 and code versions, seed, years) extends that run: ``--draws 30`` after ``--draws 20`` runs only
 draws 20-29 into the same run, whose first 20 draws are already those of a 30-draw ensemble.
 
+With ``results_url`` (an fsspec URL that the driver and every worker reach: a shared mount,
+``s3://``, ``gs://``) workers write each draw's files there and return only their manifest;
+the driver fetches and checks them (sizes and SHA-256), commits them the same way and removes
+them (:mod:`rareflow.store.remote`). A URL that cannot be used, or that a worker's writes do not
+reach the driver through, is refused (:class:`~rareflow.store.remote.ResultsUrlError`) before
+the run is created. Files a killed driver left there are removed by the next driver of the run,
+and their draws are run again.
+
 On resume, done draws whose files are damaged (missing, truncated, unreadable footer: the cheap
 check of :meth:`rareflow.store.RunStore.damaged_draws`) are never reused: they are marked not
 done and redone. A draw is a function of the seed and its number only, so the redone draw is
@@ -29,9 +37,10 @@ from __future__ import annotations
 
 import math
 import os
+import uuid
 from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
@@ -41,7 +50,9 @@ from rareflow.runs.ensemble.worker import DrawFailure, EnsembleSpec, data_versio
 from rareflow.runs.runner import scenario_world
 from rareflow.scenario import Scenario, load_scenario, validate_against_world
 from rareflow.store import DEFAULT_ROOT, DrawFiles, RunInfo, RunStore
+from rareflow.store.remote import FetchFailure, RemoteDraw, ResultsLocation, ResultsUrlError
 from rareflow.store.runs import run_key
+from rareflow.store.sessions import session_names
 from rareflow.version import __version__
 
 #: Lower bound on draws per task by default: a batch's key series cost far less a draw than a
@@ -102,6 +113,7 @@ def run_ensemble(
     progress: Callable[[EnsembleProgress], None] | None = None,
     connect_timeout: float = DEFAULT_CONNECT_TIMEOUT,
     world: str | None = None,
+    results_url: str | None = None,
 ) -> EnsembleOutcome:
     """Run (or resume) ``draws`` draws of ``scenario`` and store them; return the outcome.
 
@@ -114,7 +126,11 @@ def run_ensemble(
     worker with other rareflow code or data :class:`VersionMismatchError`, before anything is
     stored (a worker that joins later and differs makes the call raise the latter).
     ``world`` names the world when the scenario names none (a conflict with the scenario's is
-    refused).
+    refused). ``results_url`` (e.g. ``file:///mnt/shared/rareflow-staging``,
+    ``s3://bucket.example/rareflow-staging``) makes workers write each draw's files there
+    instead of returning them through Dask; the driver fetches, checks, stores and removes
+    them. A URL that cannot be used raises :class:`~rareflow.store.remote.ResultsUrlError`
+    before anything is stored.
     """
     if draws < 1:
         raise ValueError(f"an ensemble needs at least one draw, got {draws}")
@@ -123,6 +139,7 @@ def run_ensemble(
     if not isinstance(scenario, Scenario):
         validate_against_world(parsed, loaded)
     year_list = tuple(parsed.run_years(loaded, years))
+    location = _results_location(results_url)
     store = RunStore(store_dir, durable=durable)
     try:
         args = _run_args(parsed, data_version(loaded), seed, draws, year_list)
@@ -140,26 +157,45 @@ def run_ensemble(
         failures: dict[int, str] = {}
         if not todo:
             assert existing is not None
+            if location is not None:
+                location.clean_run(existing.run_id, lambda: session_names(store.root))
             return EnsembleOutcome(existing, 0, len(done), failures, tuple(damaged))
         # Connect before creating (or extending) the run, so an unreachable scheduler leaves
         # the store as it was.
         with _client(scheduler, workers, connect_timeout) as client:
             _check_worker_code(client)
+            if location is not None:
+                _check_workers_reach(client, location)
             if shorter is not None:
                 run = store.extend_run(shorter.run_id, draws)
             else:
                 run = existing or store.create_run(**args)  # type: ignore[arg-type]
             spec = ensemble_spec(run.run_key, run.run_id, parsed, loaded, year_list, seed)
+            session = store.staging_dir.name
+            if location is not None:
+                # what killed drivers of this run left there: their draws run again
+                location.clean_run(run.run_id, lambda: session_names(store.root))
+                spec = replace(spec, results_url=location.url,
+                               results_folder=location.session_folder(run.run_id, session))
             n_workers = max(1, len(client.scheduler_info()["workers"]))
             batches = _batches(todo, n_workers, batch_size)
             counts = [len(done), 0]
-            for outcomes in _run_batches(client, spec, batches):
-                _record(store, run.run_id, outcomes, failures)
-                counts[0] += sum(isinstance(o, DrawFiles) for o in outcomes)
-                counts[1] = len(failures)
-                del outcomes  # stored: let the batch's files go before the next one arrives
-                if progress is not None:
-                    progress(EnsembleProgress(counts[0], counts[1], draws, len(done)))
+            try:
+                for outcomes in _run_batches(client, spec, batches):
+                    remote = [o for o in outcomes if isinstance(o, RemoteDraw)]
+                    if location is not None:
+                        outcomes = _fetched(location, outcomes)
+                    _record(store, run.run_id, outcomes, failures)
+                    if location is not None:
+                        location.remove_draws(remote)  # committed (or refused): not needed
+                    counts[0] += sum(isinstance(o, DrawFiles) for o in outcomes)
+                    counts[1] = len(failures)
+                    del outcomes  # stored: let the batch's files go before the next one arrives
+                    if progress is not None:
+                        progress(EnsembleProgress(counts[0], counts[1], draws, len(done)))
+            finally:
+                if location is not None:
+                    location.remove_session(run.run_id, session)
         return EnsembleOutcome(store.get_run(run.run_id), len(todo), len(done), failures,
                                tuple(damaged), extended_from)
     finally:
@@ -232,8 +268,8 @@ def _spec_value(spec: EnsembleSpec) -> EnsembleSpec:
     return spec
 
 
-def _run_batches(client: Any, spec: EnsembleSpec,
-                 batches: list[list[int]]) -> Iterator[list[DrawFiles | DrawFailure]]:
+def _run_batches(client: Any, spec: EnsembleSpec, batches: list[list[int]]
+                 ) -> Iterator[list[DrawFiles | RemoteDraw | DrawFailure]]:
     """Submit every batch and yield each one's outcomes as it finishes (any order).
 
     The spec (with the world, a few hundred kB) goes to the cluster once, as the result of a
@@ -249,7 +285,7 @@ def _run_batches(client: Any, spec: EnsembleSpec,
     try:
         for future in as_completed(futures):  # type: ignore[no-untyped-call]
             try:
-                outcomes: list[DrawFiles | DrawFailure] = future.result()
+                outcomes: list[DrawFiles | RemoteDraw | DrawFailure] = future.result()
             except VersionMismatchError:
                 raise
             except Exception as exc:  # the whole task failed (e.g. its worker could not set up)
@@ -275,7 +311,65 @@ def _check_worker_code(client: Any) -> None:
             raise VersionMismatchError("code", own, version, address)
 
 
-def _record(store: RunStore, run_id: str, outcomes: list[DrawFiles | DrawFailure],
+def _results_location(url: str | None) -> ResultsLocation | None:
+    """The results URL opened and checked from this process (None: results through Dask)."""
+    if url is None:
+        return None
+    location = ResultsLocation(url)
+    location.check_writable()
+    return location
+
+
+def _probe_on_worker(url: str, token: str) -> tuple[str, str]:
+    """On a worker: write a probe file under ``url``; its path, or ("", the error)."""
+    from rareflow.store.remote import write_probe
+
+    try:
+        return write_probe(url, token), ""
+    except Exception as exc:
+        return "", f"{type(exc).__name__}: {exc}".replace("\n", " ")
+
+
+def _check_workers_reach(client: Any, location: ResultsLocation) -> None:
+    """Raise :class:`ResultsUrlError` unless every connected worker's writes reach this process.
+
+    Each worker writes a probe file under the URL and the driver reads it back: a URL that
+    names a folder local to each machine (``file://`` without a shared mount, ``memory://``)
+    is refused here, before any draw runs.
+    """
+    token = uuid.uuid4().hex
+    written: dict[str, tuple[str, str]] = client.run(_probe_on_worker, location.url, token)
+    try:
+        for address, (path, error) in sorted(written.items()):
+            if error:
+                raise ResultsUrlError(f"worker {address} cannot write to results URL "
+                                      f"{location.url} ({error})")
+            if not location.read_probe(path, token):
+                raise ResultsUrlError(
+                    f"what worker {address} writes under results URL {location.url} does not "
+                    "reach this process: give a URL that this process and every worker share "
+                    "(a shared mount, s3://, gs://), not a folder local to each machine")
+    finally:
+        location.remove_probes([path for path, _ in written.values() if path])
+
+
+def _fetched(location: ResultsLocation, outcomes: list[DrawFiles | RemoteDraw | DrawFailure]
+             ) -> list[DrawFiles | RemoteDraw | DrawFailure]:
+    """The batch with each draw written under the results URL fetched and checked."""
+    fetched = iter(location.fetch([o for o in outcomes if isinstance(o, RemoteDraw)]))
+    out: list[DrawFiles | RemoteDraw | DrawFailure] = []
+    for outcome in outcomes:
+        if isinstance(outcome, RemoteDraw):
+            item = next(fetched)
+            out.append(DrawFailure(item.draw, item.error) if isinstance(item, FetchFailure)
+                       else item)
+        else:
+            out.append(outcome)
+    return out
+
+
+def _record(store: RunStore, run_id: str,
+            outcomes: list[DrawFiles | RemoteDraw | DrawFailure],
             failures: dict[int, str]) -> None:
     store.commit_files(run_id, [o for o in outcomes if isinstance(o, DrawFiles)])
     for outcome in outcomes:

@@ -19,8 +19,9 @@ A worker shares nothing with the driver but the scheduler. The world travels wit
 JSON, parsed once per worker and ensemble), and so does the scenario; before it runs anything the
 worker checks that its rareflow code and its reading of the world are the driver's
 (:mod:`rareflow.runs.ensemble.versions`). It encodes each draw into its Parquet files in memory
-and returns them (:class:`~rareflow.store.staging.DrawFiles`); the driver writes them into its
-run store and records them, so workers never need to see the store.
+and returns them (:class:`~rareflow.store.staging.DrawFiles`), or, given a results URL, writes
+them there and returns their manifest (:class:`~rareflow.store.remote.RemoteDraw`); the driver
+writes them into its run store and records them, so workers never need to see the store.
 """
 
 from __future__ import annotations
@@ -51,6 +52,7 @@ from rareflow.runs.ensemble.series import USED_VARIABLES, key_series
 from rareflow.runs.ensemble.versions import check_code_version, check_data_version, code_version
 from rareflow.runs.infeasible import InfeasibleScenarioError
 from rareflow.scenario.scenario import Scenario
+from rareflow.store.remote import RemoteDraw, ResultsLocation
 from rareflow.store.staging import DrawFiles, encode_draw_files
 
 
@@ -72,6 +74,11 @@ class EnsembleSpec:
     world: str = DEFAULT_WORLD
     #: The code version of the process that made the spec (the driver).
     code_version: str = field(default_factory=code_version)
+    #: Where workers write each draw's files (an fsspec URL that the driver reads too), or ""
+    #: to return the files through Dask.
+    results_url: str = ""
+    #: The driver session's folder under ``results_url`` (see :mod:`rareflow.store.remote`).
+    results_folder: str = ""
 
 
 @dataclass(frozen=True)
@@ -189,21 +196,27 @@ def worker_model(spec: EnsembleSpec) -> WorkerModel:
     return model
 
 
-def run_batch(spec: EnsembleSpec, draws: list[int]) -> list[DrawFiles | DrawFailure]:
+def run_batch(spec: EnsembleSpec,
+              draws: list[int]) -> list[DrawFiles | RemoteDraw | DrawFailure]:
     """Run ``draws`` and return their encoded files; a failing draw is reported, the others go on.
 
-    Raises :class:`~rareflow.runs.ensemble.versions.VersionMismatchError` before running
-    anything if this worker's code or its reading of the world differs from the driver's.
+    With a ``results_url`` in the spec, each draw's files are written there instead and only
+    their manifest (:class:`~rareflow.store.remote.RemoteDraw`) is returned. Raises
+    :class:`~rareflow.runs.ensemble.versions.VersionMismatchError` before running anything if
+    this worker's code or its reading of the world differs from the driver's.
     """
     check_code_version(spec.code_version)
+    location = ResultsLocation(spec.results_url) if spec.results_url else None
     model = worker_model(spec)
-    encoded: list[DrawFiles | DrawFailure] = []
+    encoded: list[DrawFiles | RemoteDraw | DrawFailure] = []
     for index, outcome in model.run_draws(draws).items():
         if isinstance(outcome, DrawFailure):
             encoded.append(outcome)
             continue
         try:
-            encoded.append(encode_draw_files(spec.run_id, index, outcome))
+            drawn = encode_draw_files(spec.run_id, index, outcome)
+            encoded.append(drawn if location is None
+                           else location.put_draw(spec.results_folder, drawn))
         except Exception as exc:
             encoded.append(_failure(index, exc))
     return encoded
