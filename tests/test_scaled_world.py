@@ -11,7 +11,10 @@ from rareflow.data.loader import load_world
 from rareflow.engine.balance import balance_residuals, transformation_losses
 from rareflow.engine.simulate import simulate
 from rareflow.model.elements import INDIVIDUAL_ELEMENTS, OTHER_HEAVY_MEMBERS
+from rareflow.model.errors import DataError
 from rareflow.model.world import World
+from rareflow.policy import compile_policies
+from rareflow.scenario import load_scenario
 from rareflow.testing import tiny_world
 from rareflow.testing.elements import individual_elements
 from rareflow.testing.worlds import scaled_world
@@ -92,3 +95,9 @@ def test_a_generated_17_element_world_balances_and_reports_every_element() -> No
     for member in OTHER_HEAVY_MEMBERS:
         assert float(separated.sel(element=member)) > 0.0, member
     assert float(separated.sel(element="Pm")) == 0.0  # no deposit carries promethium
+
+
+def test_element_policies_are_refused_in_a_17_element_world() -> None:
+    world = individual_elements(tiny_world())
+    with pytest.raises(DataError, match="do not support yet"):
+        compile_policies(load_scenario("heavy-ban"), world, missing="skip")
