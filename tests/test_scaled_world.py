@@ -101,3 +101,17 @@ def test_element_policies_are_refused_in_a_17_element_world() -> None:
     world = individual_elements(tiny_world())
     with pytest.raises(DataError, match="do not support yet"):
         compile_policies(load_scenario("heavy-ban"), world, missing="skip")
+
+
+def test_an_element_a_magnet_recipe_uses_goes_through_the_metal_stage() -> None:
+    world = individual_elements(tiny_world())
+    assert world.magnet_elements == ("NdPr", "Sm", "Tb", "Dy")
+    grades = tuple(
+        grade.model_copy(update={"content_kg_reo_per_t": {**grade.content_kg_reo_per_t,
+                                                          "Ho": 5.0}})
+        if grade.id == "ht" else grade for grade in world.magnet_grades)
+    world = World(**{**dict(world), "magnet_grades": grades})
+    assert world.magnet_elements == ("NdPr", "Sm", "Tb", "Dy", "Ho")
+    result = simulate(world, range(2024, 2026))
+    _assert_balances_close(result)
+    assert float(result.production.sel(stage="metal", element="Ho").sum()) > 0.0
