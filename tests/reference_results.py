@@ -16,9 +16,9 @@ from rareflow.engine.inputs import YearInputs
 from rareflow.engine.inventory import OPENING_ORIGIN, STOCK_ELASTICITY, cover_years
 from rareflow.engine.lpcore import INF
 from rareflow.engine.market import NORMAL_SHARE, MarketModel, Solution
-from rareflow.engine.network import MIXED_HEAVY_ELEMENTS, SWARF_SHARE
+from rareflow.engine.network import SWARF_SHARE, mixed_heavy_elements
 from rareflow.model.demand_curve import curve_steps
-from rareflow.model.elements import ELEMENTS, ORIGINS, STAGES
+from rareflow.model.elements import ORIGINS, STAGES
 
 PRODUCTS = ("concentrate", "oxide", "metal", "magnet", "mixed_heavy")
 
@@ -68,7 +68,7 @@ def reference_to_dataset(model: MarketModel, solution: Solution, year: int) -> x
     coords: dict[str, Sequence[object]] = {
         "stage": list(STAGES),
         "region": world.region_ids,
-        "element": list(ELEMENTS),
+        "element": list(world.elements),
         "origin": list(ORIGINS),
         "product": list(PRODUCTS),
         "exporter": world.region_ids,
@@ -227,7 +227,8 @@ def _mixed_heavy_made(model: MarketModel, solution: Solution) -> pd.DataFrame:
     column's feed × the deposit share of every SEG+HRE element the plant leaves × recovery."""
     net = model.network
     fac = net.facilities.set_index("facility")
-    left = {f.id: [e for e in MIXED_HEAVY_ELEMENTS if e not in f.elements]
+    heavy = mixed_heavy_elements(model.world)
+    left = {f.id: [e for e in heavy if e not in f.elements]
             for f in model.world.facilities if f.stage == "separation" and f.elements is not None}
     sep = _values(model, solution, "separate")
     sep = sep.loc[sep.facility.isin(list(left))]

@@ -45,9 +45,11 @@ def _assert_conserved(ds):
     n_regions=st.integers(2, 7),
     n_deposits=st.integers(1, 5),
     per_stage=st.integers(1, 4),
+    individual=st.booleans(),
 )
-def test_mass_balance_closes_in_random_worlds(seed, n_regions, n_deposits, per_stage):
-    world = random_world(seed, n_regions, n_deposits, per_stage)
+def test_mass_balance_closes_in_random_worlds(seed, n_regions, n_deposits, per_stage, individual):
+    # the world tracks either the default element groups or all 17 rare earths one by one
+    world = random_world(seed, n_regions, n_deposits, per_stage, individual=individual)
     _, _, ds = _solve(world)
     _assert_conserved(ds)
 

@@ -50,9 +50,12 @@ def _perturbed_inputs(world, year: int, seed: int):
     n_regions=st.integers(2, 7),
     n_deposits=st.integers(1, 5),
     per_stage=st.integers(1, 4),
+    individual=st.booleans(),
 )
-def test_fast_results_equal_reference_in_random_worlds(seed, n_regions, n_deposits, per_stage):
-    world = random_world(seed, n_regions, n_deposits, per_stage)
+def test_fast_results_equal_reference_in_random_worlds(seed, n_regions, n_deposits, per_stage,
+                                                       individual):
+    # the world tracks either the default element groups or all 17 rare earths one by one
+    world = random_world(seed, n_regions, n_deposits, per_stage, individual=individual)
     model = MarketModel(world)
     for year in (2024, 2031):
         inputs = _perturbed_inputs(world, year, seed)

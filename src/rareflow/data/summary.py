@@ -9,7 +9,7 @@ from __future__ import annotations
 from dataclasses import asdict, dataclass
 from typing import Any
 
-from rareflow.model.elements import ELEMENTS, STAGES, Element, Stage
+from rareflow.model.elements import STAGES, Element, Stage
 from rareflow.model.world import World
 
 #: Vintage of reported mine production the bundled data is calibrated on.
@@ -83,7 +83,7 @@ def reported_mine(world: World, year: int, vintage: str = CALIBRATION_VINTAGE) -
 
 def mined_by_element(world: World, year: int) -> dict[Element, float]:
     """REO mined at full mining capacity in ``year``, split by the deposits' element shares."""
-    totals = dict.fromkeys(ELEMENTS, 0.0)
+    totals = dict.fromkeys(world.elements, 0.0)
     for facility in world.facilities:
         if facility.stage != "mining" or facility.deposit is None:
             continue
@@ -95,7 +95,7 @@ def mined_by_element(world: World, year: int) -> dict[Element, float]:
 
 def magnet_content(world: World) -> dict[Element, float]:
     """Rare earths (t REO) contained in the base-year magnet demand rows, by element."""
-    totals = dict.fromkeys(ELEMENTS, 0.0)
+    totals = dict.fromkeys(world.elements, 0.0)
     for row in world.demand:
         sector = world.sector(row.sector)
         for grade_id, share in sector.magnet_mix.items():

@@ -69,7 +69,7 @@ import pandas as pd
 
 from rareflow.engine.lpcore import Family, LinearProgram
 from rareflow.model.demand_curve import SEGMENTS
-from rareflow.model.elements import DEPOSIT_CLASSES, ELEMENTS, MAGNET_ELEMENTS, ORIGINS
+from rareflow.model.elements import DEPOSIT_CLASSES, ORIGINS
 from rareflow.model.world import World
 
 #: Share of metal lost as swarf (grinding and machining scrap) when making sintered NdFeB.
@@ -81,8 +81,16 @@ HIGH_PURITY_PCT = 99.0
 #: Elements a light-separation plant leaves in its heavy cut when it does not separate them:
 #: samarium, europium and gadolinium (SEG, Eu and Gd in ``other_heavy``) and the heavy rare
 #: earths with yttrium (HRE), sold or stockpiled as a mixed heavy concentrate (MP Materials'
-#: "SEG+", Lynas's "SEGH").
-MIXED_HEAVY_ELEMENTS = ("Sm", "Dy", "Tb", "Y", "other_heavy")
+#: "SEG+", Lynas's "SEGH"). Those of a world that tracks the rare earths one by one follow the
+#: bundled worlds' five (this order names the mixes: :func:`mixed_heavy_elements`); Sc, which
+#: no light-separation flowsheet recovers, stays in the heavy cut too.
+MIXED_HEAVY_ELEMENTS = ("Sm", "Dy", "Tb", "Y", "other_heavy",
+                        "Eu", "Gd", "Ho", "Er", "Tm", "Yb", "Lu", "Sc")
+
+
+def mixed_heavy_elements(world: World) -> tuple[str, ...]:
+    """The elements of :data:`MIXED_HEAVY_ELEMENTS` that ``world`` tracks, in that order."""
+    return tuple(e for e in MIXED_HEAVY_ELEMENTS if e in world.elements)
 
 
 #: The column family of each stage's facilities: what its capacity row bounds (t/y of activity).
@@ -197,7 +205,7 @@ def _share_table(world: World) -> pd.DataFrame:
         {"deposit": d.id, "deposit_region": d.country, "deposit_class": d.deposit_class,
          "element": e, "share": d.shares.get(e, 0.0)}
         for d in world.deposits
-        for e in ELEMENTS
+        for e in world.elements
     ]
     return pd.DataFrame(rows)
 
@@ -253,15 +261,15 @@ def build_network(world: World) -> Network:
     china = world.china
     fac = _facility_table(world)
     shares = _share_table(world)
-    elements = _frame(element=list(ELEMENTS))
+    elements = _frame(element=list(world.elements))
     origins = _frame(origin=list(ORIGINS))
-    magnet_elements = _frame(element=list(MAGNET_ELEMENTS))
+    magnet_elements = _frame(element=list(world.magnet_elements))
 
     recipes = pd.DataFrame(
         [
             {"grade_id": g.id, "element": e, "content": g.content_kg_reo_per_t.get(e, 0.0) / 1000}
             for g in world.magnet_grades
-            for e in MAGNET_ELEMENTS
+            for e in world.magnet_elements
         ]
     )
     mix = pd.DataFrame(
@@ -323,7 +331,7 @@ def build_network(world: World) -> Network:
     lp.add_columns("oxide_dispose", oxide_nodes)
 
     # --- metal -------------------------------------------------------------------------
-    metal_plants = _element_table(world, "metal", MAGNET_ELEMENTS)
+    metal_plants = _element_table(world, "metal", world.magnet_elements)
     lp.add_columns("metal_make", _cross(metal_plants, origins))
     magnet_regions = set(fac.loc[fac.stage == "magnet", "region"])
     metal_nodes = _cross(_frame(region=sorted(metal_regions | magnet_regions)), magnet_elements,
@@ -373,7 +381,7 @@ def build_network(world: World) -> Network:
     lp.add_columns("oxide_use", _cross(oxide_demand, origins, _frame(grade=list(GRADES))))
 
     # --- recycling and stockpiles --------------------------------------------------------
-    recyclers = _element_table(world, "recycling", ELEMENTS)
+    recyclers = _element_table(world, "recycling", world.elements)
     lp.add_columns("recycle", _cross(recyclers, origins))
     scrap_regions = sorted(recycler_regions | magnet_regions | set(demand_regions))
     scrap_nodes = _cross(_frame(region=scrap_regions), elements, origins)
@@ -415,8 +423,9 @@ def _heavy_cuts(world: World, sep: pd.DataFrame,
     A plant that separates every element, or one whose feed has none of those it leaves,
     makes no mixed heavy concentrate.
     """
+    heavy = mixed_heavy_elements(world)
     left_by_plant = {
-        f.id: "+".join(e for e in MIXED_HEAVY_ELEMENTS if e not in f.elements)
+        f.id: "+".join(e for e in heavy if e not in f.elements)
         for f in world.facilities if f.stage == "separation" and f.elements is not None
     }
     left_by_plant = {plant: left for plant, left in left_by_plant.items() if left}
@@ -449,7 +458,7 @@ def _declare_mixed_heavy(lp: LinearProgram, world: World, fac: pd.DataFrame, cut
     """Columns and rows of the mixed heavy concentrate (added after all others)."""
     made = cuts[["region", "mix", "origin"]].drop_duplicates()
     takers = fac.loc[fac.mixed_heavy_feed & (fac.stage == "separation"), ["facility", "region"]]
-    separable = _element_table(world, "separation", ELEMENTS)
+    separable = _element_table(world, "separation", world.elements)
     # a plant refines a mix if it separates at least one of the mix's elements
     usable = takers.merge(separable).merge(mixes[["mix", "element"]])[["facility", "region", "mix"]]
     refine = usable.drop_duplicates().merge(made[["mix", "origin"]].drop_duplicates())
@@ -490,7 +499,7 @@ def _outputs(world: World, lp: LinearProgram, fac: pd.DataFrame, shares: pd.Data
     conc = conc.assign(stage="concentration", origin=origin_tag(conc.deposit_region, china))
 
     # Separated oxide: the elements the plant separates, by share of its feed's deposit.
-    separable = _element_table(world, "separation", ELEMENTS)
+    separable = _element_table(world, "separation", world.elements)
     out = _labelled(lp.columns["separate"]).merge(
         sep[["facility", "deposit", "deposit_region", "grade"]])
     out = out.merge(shares[["deposit", "element", "share"]]).merge(separable)

@@ -39,7 +39,7 @@ from rareflow.engine.network import SWARF_SHARE, origin_tag
 from rareflow.engine.pythontext import python_text
 from rareflow.engine.yeartables import KeyMatcher, TableView, same_columns
 from rareflow.model.demand_curve import curve_steps
-from rareflow.model.elements import ELEMENTS, ORIGINS, STAGES
+from rareflow.model.elements import ORIGINS, STAGES
 from rareflow.model.results_contract import PRODUCTS, written_by
 
 #: Units of each variable a solve writes (``attrs["units"]``), from the result contract.
@@ -188,7 +188,7 @@ class ResultPlan:
         self.grid = Grid({
             "stage": STAGES,
             "region": world.region_ids,
-            "element": ELEMENTS,
+            "element": world.elements,
             "origin": ORIGINS,
             "product": PRODUCTS,
             "exporter": world.region_ids,

@@ -1,16 +1,27 @@
-"""The fixed vocabularies of the model: elements, stages, origins and feed classes.
+"""The fixed vocabularies of the model: element names, stages, origins and feed classes.
 
-Elements are tracked in tonnes of rare-earth oxide equivalent (t REO). ``other_heavy`` groups the
-medium and heavy rare earths that the model does not track one by one (Eu, Gd, Ho, Er, Tm, Yb, Lu),
-so that a deposit's shares over :data:`ELEMENTS` sum to one.
+Elements are tracked in tonnes of rare-earth oxide equivalent (t REO). Each world declares which
+elements it tracks (``World.elements``); the default, that of the bundled worlds, is
+:data:`ELEMENTS`, where ``other_heavy`` groups the medium and heavy rare earths not tracked one
+by one (Eu, Gd, Ho, Er, Tm, Yb, Lu), so that a deposit's shares over :data:`ELEMENTS` sum to one.
+A world may instead track those one by one (:data:`INDIVIDUAL_ELEMENTS`: all 17 rare earths,
+with Nd and Pr traded together as ``NdPr``, as didymium is).
 """
 
 from typing import Literal, get_args
 
-Element = Literal["NdPr", "Dy", "Tb", "Sm", "La", "Ce", "Y", "other_heavy"]
-ELEMENTS: tuple[Element, ...] = get_args(Element)
+#: Every element name a world may track: the bundled worlds' groups and the single rare earths.
+Element = Literal["NdPr", "Dy", "Tb", "Sm", "La", "Ce", "Y", "other_heavy",
+                  "Sc", "Pm", "Eu", "Gd", "Ho", "Er", "Tm", "Yb", "Lu"]
+ELEMENT_NAMES: tuple[Element, ...] = get_args(Element)
+#: The elements a world tracks unless it declares others (those of the bundled worlds).
+ELEMENTS: tuple[Element, ...] = ELEMENT_NAMES[:8]
+#: All 17 rare earths one by one (Nd and Pr as one traded ``NdPr``), in atomic-number order.
+INDIVIDUAL_ELEMENTS: tuple[Element, ...] = (
+    "Sc", "Y", "La", "Ce", "NdPr", "Pm", "Sm", "Eu", "Gd", "Tb", "Dy", "Ho", "Er", "Tm", "Yb", "Lu")
 
-#: Elements that go into permanent magnets (NdFeB and SmCo) through the metal stage.
+#: Elements that go into permanent magnets (NdFeB and SmCo) through the metal stage (besides
+#: any other element a world's magnet recipe uses: ``World.magnet_elements``).
 MAGNET_ELEMENTS: tuple[Element, ...] = ("NdPr", "Dy", "Tb", "Sm")
 
 Stage = Literal["mining", "concentration", "separation", "metal", "magnet", "recycling"]

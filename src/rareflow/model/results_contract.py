@@ -99,7 +99,8 @@ class ResultAttribute:
 RESULT_COORDINATES: Final[tuple[ResultCoordinate, ...]] = (
     ResultCoordinate("year", ("year",), "int", "calendar year"),
     ResultCoordinate("region", ("region",), "str", "region ids of the world (ISO-3, `ROW`)"),
-    ResultCoordinate("element", ("element",), "str", "`NdPr Dy Tb Sm La Ce Y other_heavy`"),
+    ResultCoordinate("element", ("element",), "str",
+                     "the world's elements (bundled worlds: `NdPr Dy Tb Sm La Ce Y other_heavy`)"),
     ResultCoordinate("origin", ("origin",), "str",
                      "`china` (mined or separated in China), `other`"),
     ResultCoordinate("stage", ("stage",), "str",

@@ -9,7 +9,7 @@ from typing import TypeVar
 from pydantic import BaseModel, ConfigDict, model_validator
 
 from rareflow.model.deposits import Deposit
-from rareflow.model.elements import DEPOSIT_CLASSES
+from rareflow.model.elements import DEPOSIT_CLASSES, ELEMENTS, MAGNET_ELEMENTS, Element
 from rareflow.model.errors import DataError, closest_name, unknown_name_error
 from rareflow.model.facilities import Facility
 from rareflow.model.market import (
@@ -54,6 +54,11 @@ class World(BaseModel):
     stage_shares: tuple[StageShare, ...] = ()
     stockpiles: tuple[Stockpile, ...] = ()
     scrap: tuple[ScrapSupply, ...] = ()
+    #: The elements this world tracks, in the order of the results' ``element`` axis; every
+    #: element its data names must be one of them. The bundled worlds track the default
+    #: eight (``other_heavy`` grouping Eu, Gd, Ho, Er, Tm, Yb, Lu); a generated world may track
+    #: the rare earths one by one (``rareflow.model.elements.INDIVIDUAL_ELEMENTS``).
+    elements: tuple[Element, ...] = ELEMENTS
     #: Name of the bundled world this data is (``"2024"``, ``"2010"``; see
     #: ``rareflow.data.loader.available_worlds``); overrides keep the name of the world they
     #: were laid over.
@@ -124,12 +129,45 @@ class World(BaseModel):
             _check_ref("region", stock.region, regions, stock.region, "region")
         for scrap in self.scrap:
             _check_ref("region", scrap.region, regions, scrap.region, "region")
+        self._check_elements()
         return self
+
+    def _check_elements(self) -> None:
+        """Every element the data names is one of :attr:`elements` (no element twice)."""
+        _require_unique("element", self.elements)
+        tracked = set(self.elements)
+        named: list[tuple[Iterable[str], str, str]] = [
+            *((deposit.shares, deposit.id, "shares") for deposit in self.deposits),
+            *((grade.content_kg_reo_per_t, grade.id, "content_kg_reo_per_t")
+              for grade in self.magnet_grades),
+            *((facility.elements or (), facility.id, "elements")
+              for facility in self.facilities),
+            *(((row.element,) if row.element is not None else (), f"{row.region}/{row.sector}",
+               "element") for row in self.demand),
+            *(((price.element,), f"{price.element}/{price.market}", "element")
+              for price in self.reference_prices),
+            *(((stock.element,), stock.region, "element") for stock in self.stockpiles),
+            *(((scrap.element,), scrap.region, "element") for scrap in self.scrap),
+        ]
+        for elements, record, field in named:
+            for element in elements:
+                if element not in tracked:
+                    raise unknown_name_error("element", element, tracked, record=record,
+                                             field=field)
 
     @property
     def region_ids(self) -> list[str]:
         """Region ids in data order."""
         return [region.id for region in self.regions]
+
+    @property
+    def magnet_elements(self) -> tuple[Element, ...]:
+        """Tracked elements that reach magnets through the metal stage, in :attr:`elements` order.
+
+        The NdFeB and SmCo elements and any other element a magnet grade's recipe uses.
+        """
+        in_recipes = {e for grade in self.magnet_grades for e in grade.content_kg_reo_per_t}
+        return tuple(e for e in self.elements if e in MAGNET_ELEMENTS or e in in_recipes)
 
     @property
     def china(self) -> str:

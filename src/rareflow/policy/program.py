@@ -42,6 +42,7 @@ from rareflow.engine.network import Network
 from rareflow.engine.results import to_dataset
 from rareflow.engine.schedule import Schedule
 from rareflow.engine.simulate import SimulationState, simulate
+from rareflow.model.elements import ELEMENTS
 from rareflow.model.errors import DataError
 from rareflow.model.results_contract import FISCAL_COMPONENTS, VARIABLES
 from rareflow.model.world import World
@@ -313,6 +314,24 @@ class ScenarioProgram:
         return to_dataset(self._probe, solution, inputs.year), solution.col_value
 
 
+def _refuse_element_policies_off_the_default_elements(policies: Sequence[InstrumentBase],
+                                                      world: World) -> None:
+    """Refuse element policies in a world that does not track the default elements.
+
+    Policies map element names onto the bundled groups (``Gd`` → ``other_heavy``); in a world
+    that tracks other elements they would silently miss.
+    """
+    if world.elements == ELEMENTS:
+        return
+    by_element = [policy.id for policy in policies
+                  if hasattr(policy, "tracked_elements") or hasattr(policy, "tracked_element")]
+    if by_element:
+        raise DataError(
+            f"policies {', '.join(by_element)} name elements by the bundled worlds' groups "
+            f"({' '.join(ELEMENTS)}); world '{world.provenance.name}' tracks "
+            f"{' '.join(world.elements)}, which they do not support yet", record=by_element[0])
+
+
 def compile_policies(
     scenario: Scenario,
     world: World,
@@ -343,6 +362,7 @@ def compile_policies(
                            f"{', '.join(absent)}"))
             continue
         kept.append(policy)
+    _refuse_element_policies_off_the_default_elements(kept, world)
     stockpiles = [policy for policy in kept if isinstance(policy, Stockpile)]
     program_world = stockpile_world(world, stockpiles)
     effects: list[Effect[Any]] = []

@@ -10,25 +10,30 @@ from typing import Any
 
 import numpy as np
 
-from rareflow.model.elements import ELEMENTS, MAGNET_ELEMENTS, STAGES
+from rareflow.model.elements import ELEMENTS, INDIVIDUAL_ELEMENTS, MAGNET_ELEMENTS, STAGES
 from rareflow.model.world import World
+from rareflow.testing.elements import RELATIVE_PRICES, individual_elements
 
 _TEST = {"assumption": "synthetic test data"}
 
 
 #: Reference oxide prices (USD/kg) of the test worlds, in both markets.
-_OXIDE_REFERENCES = {"NdPr": 55.0, "Dy": 260.0, "Tb": 800.0, "Sm": 3.0, "La": 1.0, "Ce": 1.2,
-                     "Y": 6.0, "other_heavy": 20.0}
+#: (Single heavy rare earths, Sc and Pm: for worlds that track the rare earths one by one.)
+_OXIDE_REFERENCES: dict[str, float] = {
+    "NdPr": 55.0, "Dy": 260.0, "Tb": 800.0, "Sm": 3.0, "La": 1.0, "Ce": 1.2, "Y": 6.0,
+    "other_heavy": 20.0, "Sc": 700.0, "Pm": 20.0,
+    **{str(element): price for element, price in RELATIVE_PRICES.items()}}
 
 
 def _demand_curve(reference: float, elasticity: float = 0.3) -> dict[str, float]:
     return {"reference_price_usd_per_kg": reference, "elasticity": elasticity}
 
 
-def _reference_prices(base_year: int = 2024) -> list[dict[str, Any]]:
-    return [{"element": element, "market": market, "year": base_year, "usd_per_kg": price,
-             **_TEST}
-            for element, price in _OXIDE_REFERENCES.items()
+def _reference_prices(base_year: int = 2024,
+                      elements: tuple[str, ...] = ELEMENTS) -> list[dict[str, Any]]:
+    return [{"element": element, "market": market, "year": base_year,
+             "usd_per_kg": _OXIDE_REFERENCES[element], **_TEST}
+            for element in elements
             for market in ("china", "outside_china")]
 
 
@@ -156,25 +161,29 @@ def tiny_world() -> World:
 
 
 def random_world(seed: int, n_regions: int = 4, n_deposits: int = 3,
-                 facilities_per_stage: int = 3) -> World:
+                 facilities_per_stage: int = 3, *, individual: bool = False) -> World:
     """A random but valid world: random regions, deposits, facilities and demand.
 
-    Used by property tests (conservation must hold in any world) and by scaling studies.
+    Used by property tests (conservation must hold in any world) and by scaling studies. With
+    ``individual`` the world tracks all 17 rare earths one by one
+    (:data:`~rareflow.model.elements.INDIVIDUAL_ELEMENTS`) instead of the default groups.
     """
+    elements = INDIVIDUAL_ELEMENTS if individual else ELEMENTS
+    mined = tuple(e for e in elements if e != "Pm")  # no ore carries promethium
     rng = np.random.default_rng(seed)
     regions = [f"R{i:02d}" for i in range(n_regions - 1)]
     region_ids = ["CHN", *[_code(i) for i in range(len(regions))]]
     deposits = []
     for i in range(n_deposits):
-        raw = rng.dirichlet(np.full(len(ELEMENTS), 0.6))
+        raw = rng.dirichlet(np.full(len(mined), 0.6))
         raw = np.round(raw, 6)
         raw[-1] = 1.0 - raw[:-1].sum()
         if raw[-1] < 0:
-            raw = np.full(len(ELEMENTS), 1.0 / len(ELEMENTS))
+            raw = np.full(len(mined), 1.0 / len(mined))
         deposits.append({
             "id": f"dep{i}", "name": f"deposit {i}", "country": str(rng.choice(region_ids)),
             "deposit_class": str(rng.choice(["bastnasite", "ionic_clay", "monazite_sand"])),
-            "shares": {e: float(s) for e, s in zip(ELEMENTS, raw, strict=True)}, **_TEST,
+            "shares": {e: float(s) for e, s in zip(mined, raw, strict=True)}, **_TEST,
         })
     facilities: list[dict[str, Any]] = []
     for d in deposits:
@@ -206,7 +215,7 @@ def random_world(seed: int, n_regions: int = 4, n_deposits: int = 3,
             if rng.random() < 0.7:
                 demand.append({"region": region, "sector": sector, "year": 2024,
                                "tonnes": float(rng.uniform(100, 50_000)), **_TEST})
-        for element in ELEMENTS:
+        for element in elements:
             if rng.random() < 0.5:
                 demand.append({"region": region, "sector": "other", "year": 2024,
                                "element": element, "tonnes": float(rng.uniform(10, 20_000)),
@@ -223,7 +232,8 @@ def random_world(seed: int, n_regions: int = 4, n_deposits: int = 3,
                                            "oxide": 0.2, "metal": 0.2, "magnet": 0.5}, **_TEST},
         "stockpiles": [{"region": str(rng.choice(region_ids)), "element": "Dy",
                         "initial_t": 100.0, "capacity_t": 500.0, **_TEST}],
-        "reference_prices": _reference_prices(),
+        "reference_prices": _reference_prices(elements=elements),
+        "elements": elements,
     }
     return World.model_validate(data)
 
@@ -233,7 +243,8 @@ def _code(i: int) -> str:
     return "X" + letters[(i // 26) % 26] + letters[i % 26]
 
 
-def scaled_world(world: World, copies: int = 2, twins: int = 1) -> World:
+def scaled_world(world: World, copies: int = 2, twins: int = 1, *,
+                 individual: bool = False) -> World:
     """A larger world made from ``world``, for scaling studies (not a forecast).
 
     Every region but China gets ``copies`` clones (new three-letter ids, same groups), each
@@ -241,9 +252,12 @@ def scaled_world(world: World, copies: int = 2, twins: int = 1) -> World:
     included, also gets ``twins`` twins in its own region. Capacities and demand are split
     evenly between a thing and its clones, so world totals stay those of ``world``; tariffs
     and re-export hubs extend to the clones. With the defaults the bundled world (22 regions,
-    101 facilities) becomes 64 regions and 378 facilities. The tracked elements are the
-    model's vocabulary and stay as they are.
+    101 facilities) becomes 64 regions and 378 facilities. The tracked elements stay those of
+    ``world`` unless ``individual``: then its grouped heavy rare earths are first split into
+    all 17 rare earths one by one (:func:`~rareflow.testing.elements.individual_elements`).
     """
+    if individual:
+        world = individual_elements(world)
     china = world.china
     taken = set(world.region_ids)
     fresh = (a + b + c for a in "QXZ" for b in "ABCDEFGHIJKLMNOPQRSTUVWXYZ"
