@@ -29,6 +29,8 @@ from __future__ import annotations
 
 import math
 import os
+import signal
+import threading
 from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -154,7 +156,8 @@ def run_ensemble(
             batches = _batches(todo, n_workers, batch_size)
             counts = [len(done), 0]
             for outcomes in _run_batches(client, spec, batches):
-                _record(store, run.run_id, outcomes, failures)
+                with _interrupt_after():
+                    _record(store, run.run_id, outcomes, failures)
                 counts[0] += sum(isinstance(o, DrawFiles) for o in outcomes)
                 counts[1] = len(failures)
                 del outcomes  # stored: let the batch's files go before the next one arrives
@@ -282,6 +285,29 @@ def _record(store: RunStore, run_id: str, outcomes: list[DrawFiles | DrawFailure
         if isinstance(outcome, DrawFailure):
             store.record_failure(run_id, outcome.draw, outcome.error)
             failures[outcome.draw] = outcome.error
+
+
+@contextmanager
+def _interrupt_after() -> Iterator[None]:
+    """Hold Ctrl-C (SIGINT) while a batch is committed; raise it once the commit is done.
+
+    The commit writes the batch's files with a thread pool; a KeyboardInterrupt raised in the
+    main thread while it waits on that pool can leave a future's lock held, and the pool's
+    threads then wait on it forever (the process hangs instead of stopping). A commit takes a
+    fraction of a second, so the interrupt waits for it, and the stopped ensemble resumes from
+    a store with that batch recorded.
+    """
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+    received: list[int] = []
+    previous = signal.signal(signal.SIGINT, lambda signum, _frame: received.append(signum))
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGINT, signal.default_int_handler if previous is None else previous)
+    if received:
+        raise KeyboardInterrupt
 
 
 class SchedulerUnreachableError(ConnectionError):
