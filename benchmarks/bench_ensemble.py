@@ -20,12 +20,13 @@
     grow with the number of draws, not with years per draw, except the end's summary, which
     reads the key series of every draw).
 
-  Stop/resume passes when: no process hangs on SIGINT; no draw done before a stop is lost or
-  redone (the resumed run reports the stored draws as resumed and runs only the others, and
-  every draw row was written once: ``attempts`` = 1); the run completes with every draw stored
-  exactly once (one ``draw=`` folder and one row per draw, none failed); and the files of a
-  sample of draws (the last ones done before each stop, the first ones after it, a few random
-  ones) equal those of the same draws computed without interruption in this process
+  Stop/resume passes when: no start hangs on SIGINT or leaves processes behind (workers
+  included); no draw done before a stop is lost or redone (the resumed run reports the stored
+  draws as resumed and runs only the others, and every draw row was written once:
+  ``attempts`` = 1); the run completes with every draw stored exactly once (one ``draw=``
+  folder and one row per draw, none failed); and the files of a sample of draws (the last ones
+  done before each stop, the first ones after it, a few random ones) equal those of the same
+  draws computed without interruption in this process
   (:func:`~rareflow.runs.ensemble.worker.run_batch`, the function the workers run).
 """
 
@@ -55,21 +56,23 @@ SCENARIO = "baseline"
 SEED = 1
 YEARS = range(2024, 2041)
 WORKERS = 2
-THROUGHPUT_DRAWS = 240
+THROUGHPUT_DRAWS = 200
 TARGET_RATE = 10.0
 FULL_DRAWS = 10_000
 FULL_STOPS = 3
-SAMPLE_DRAWS = 300
+SAMPLE_DRAWS = 200
 SAMPLE_STOPS = 1
 TARGET_SECONDS = 1200.0
 #: Uninterrupted runs whose peak memory is compared without ``--full`` (2-year draws).
-MEMORY_DRAWS = (100, 1000)
+MEMORY_DRAWS = (60, 600)
 MEMORY_YEARS = range(2024, 2026)
 #: Without ``--full``: the reference run of the memory ratio at full size (draws × 17 years).
 FULL_MEMORY_REFERENCE = 1000
 TARGET_MEMORY_RATIO = 1.2
 #: Seconds a stopped ``rareflow ensemble`` gets to exit before it counts as hung.
 STOP_TIMEOUT = 120.0
+#: Seconds a stopped ensemble's workers get to exit after it did.
+LEFTOVER_GRACE = 5.0
 POLL_SECONDS = 0.25
 SRC = str(Path(__file__).resolve().parents[1] / "src")
 
@@ -127,6 +130,8 @@ class Segment:
     counts: list[tuple[float, int]] = field(default_factory=list)
     stop_latency: float | None = None
     hung: bool = False
+    #: Processes of its group still alive ``LEFTOVER_GRACE`` s after it exited (then killed).
+    leftover: int = 0
     returncode: int | None = None
     payload: dict[str, object] | None = None
     stderr: str = ""
@@ -224,8 +229,23 @@ def run_segment(store: Path, draws: int, years: range, stop_at: int | None,
             segment.payload = json.loads(text)
         except json.JSONDecodeError:
             segment.stderr += "\n(stdout was not JSON) " + text[-500:]
+    segment.leftover = _group_left(process.pid)
     _reap_group(process.pid)
     return segment
+
+
+def _group_left(pgid: int) -> int:
+    """Processes of group ``pgid`` still alive after :data:`LEFTOVER_GRACE` seconds."""
+    deadline = time.monotonic() + LEFTOVER_GRACE
+    while True:
+        alive = 0
+        for proc in psutil.process_iter():
+            with suppress(psutil.Error, OSError):
+                if os.getpgid(proc.pid) == pgid and proc.status() != psutil.STATUS_ZOMBIE:
+                    alive += 1
+        if alive == 0 or time.monotonic() > deadline:
+            return alive
+        time.sleep(0.5)
 
 
 def _reap_group(pgid: int) -> None:
@@ -297,6 +317,9 @@ def stop_resume(draws: int, stops: int, years: range = YEARS) -> StopResume:
             if segment.hung:
                 problems.append(f"start {len(segments)} did not exit within {STOP_TIMEOUT:.0f} s "
                                 "of SIGINT (killed)")
+            if segment.leftover:
+                problems.append(f"start {len(segments)} left {segment.leftover} processes "
+                                f"running {LEFTOVER_GRACE:.0f} s after it exited (killed)")
             if done_sets and not done_sets[-1] <= done:
                 problems.append(f"draws lost at a stop: {sorted(done_sets[-1] - done)[:10]}")
             done_sets.append(done)

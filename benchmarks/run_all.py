@@ -19,9 +19,9 @@ PASS/FAIL (≈ 10 min on a quiet 2-core machine, more on a loaded one):
   LocalCluster, counted once both workers have built their model (``bench_ensemble``);
 * ``ensemble_10000_draws_seconds`` < 1200 s, ``ensemble_stop_resume`` (0 problems) and
   ``ensemble_peak_memory_10000_vs_1000`` ≤ 1.2: ``rareflow ensemble`` as a subprocess, stopped
-  with SIGINT at random points and resumed until complete. By default a 300-draw run stopped
+  with SIGINT at random points and resumed until complete. By default a 200-draw run stopped
   once, the 10,000-draw time *projected* from it (the line says so) and memory compared at
-  scaled-down sizes (1,000 vs 100 draws of 2 years). ``--full`` runs the 10,000 draws for real,
+  scaled-down sizes (600 vs 60 draws of 2 years). ``--full`` runs the 10,000 draws for real,
   stopped 3 times (≈ 40–50 min at today's speed), and compares memory with an uninterrupted
   1,000-draw run; ``--full-draws N`` runs that same code on N draws instead.
 
@@ -68,7 +68,7 @@ def main(argv: list[str] | None = None) -> int:
                         help="give PASS/FAIL verdicts even when the machine is busy")
     parser.add_argument("--full", action="store_true",
                         help="run the 10,000-draw ensemble for real (≈ 40-50 min) instead of "
-                             "projecting it from a 300-draw sample")
+                             "projecting it from a 200-draw sample")
     parser.add_argument("--full-draws", type=int, default=bench_ensemble.FULL_DRAWS,
                         metavar="N", help="draws of the --full ensemble (to try it on fewer)")
     args = parser.parse_args(argv)
