@@ -107,7 +107,9 @@ def _fmt(value: float, unit: str) -> str:
     if unit == "%":
         return f"{value:.1f} %"
     if unit == "x":
-        return f"{value:.1f}x"
+        return f"{value:.2f}x" if value < 10 else f"{value:.1f}x"
+    if abs(value) >= 1000:
+        return f"{value:,.0f} {unit}".rstrip()
     return f"{value:.3g} {unit}".rstrip()
 
 

@@ -23,7 +23,7 @@ PASS/FAIL (≈ 10 min on a quiet 2-core machine, more on a loaded one):
   once, the 10,000-draw time *projected* from it (the line says so) and memory compared at
   scaled-down sizes (600 vs 60 draws of 2 years). ``--full`` runs the 10,000 draws for real,
   stopped 3 times (≈ 40–50 min at today's speed), and compares memory with an uninterrupted
-  1,000-draw run; ``--full-draws N`` runs that same code on N draws instead.
+  1,000-draw run; ``--full-draws N`` runs that same code on N draws instead (memory against N/10).
 
 The first round's ensemble targets (1,000 draws < 120 s, 1→2 workers ≥ 1.7×) are gone: #21's
 throughput, 10,000-draw and memory lines replace them.
@@ -81,8 +81,12 @@ def main(argv: list[str] | None = None) -> int:
               + (" (--force: with verdicts anyway)" if args.force else ""))
     targets: list[Target] = []
     for module in BENCHMARKS:
+        begun = time.perf_counter()
         targets += module.main()
+        print(f"({module.__name__}: {time.perf_counter() - begun:.0f} s)")
+    begun = time.perf_counter()
     targets += bench_ensemble.main(full=args.full, full_draws=args.full_draws)
+    print(f"(bench_ensemble: {time.perf_counter() - begun:.0f} s)")
     print(f"\n=== targets ({time.perf_counter() - start:.0f} s in all) ===")
     return report(targets, load, force=args.force)
 
