@@ -11,7 +11,7 @@
   started again with the same arguments until it completes; its wall times are summed and the
   peak resident memory of its process tree is sampled every 0.1 s.
 
-  - ``--full`` (``main(full=True)``): the 10,000-draw run for real (≈ 40-50 min on 2 cores),
+  - ``--full`` (``main(full=True)``): the 10,000-draw run for real (≈ 1 h on 2 cores today),
     stopped at ``FULL_STOPS`` random points; memory against an uninterrupted run of a tenth as
     many draws (1,000 × 17 years). ``full_draws`` replaces the 10,000 (to try the same code on
     fewer draws; the memory reference shrinks with it).
@@ -194,8 +194,10 @@ def run_segment(store: Path, draws: int, years: range, stop_at: int | None,
     segment = Segment(done_before=stored_draw_folders(store))
     with tempfile.TemporaryFile() as out, tempfile.TemporaryFile() as err:
         started = time.perf_counter()
+        # SIGINT's default action in the child even when this runs under nohup (ignored there)
         process = subprocess.Popen(ensemble_args(store, draws, years), stdout=out, stderr=err,
-                                   env=environment, start_new_session=True)
+                                   env=environment, start_new_session=True,
+                                   preexec_fn=_default_sigint)
         last = segment.done_before
         with tree_peak(psutil.Process(process.pid)) as peak:
             while process.poll() is None:
@@ -233,6 +235,11 @@ def run_segment(store: Path, draws: int, years: range, stop_at: int | None,
     segment.leftover = _group_left(process.pid)
     _reap_group(process.pid)
     return segment
+
+
+def _default_sigint() -> None:
+    """In the child before exec: SIGINT back to its default action, as in a terminal."""
+    signal.signal(signal.SIGINT, signal.SIG_DFL)
 
 
 def _group_left(pgid: int) -> int:
@@ -318,6 +325,10 @@ def stop_resume(draws: int, stops: int, years: range = YEARS) -> StopResume:
             if segment.hung:
                 problems.append(f"start {len(segments)} did not exit within {STOP_TIMEOUT:.0f} s "
                                 "of SIGINT (killed)")
+            if point is not None and segment.stop_latency is None:
+                problems.append(f"start {len(segments)} completed before its stop point")
+            elif point is not None and segment.returncode == 0:
+                problems.append(f"start {len(segments)} went on to the end after SIGINT")
             if segment.leftover:
                 problems.append(f"start {len(segments)} left {segment.leftover} processes "
                                 f"running {LEFTOVER_GRACE:.0f} s after it exited (killed)")
@@ -481,7 +492,7 @@ def main(full: bool = False, full_draws: int = FULL_DRAWS) -> list[Target]:
 if __name__ == "__main__":
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--full", action="store_true",
-                        help=f"run the {FULL_DRAWS:,}-draw ensemble for real (≈ 40-50 min)")
+                        help=f"run the {FULL_DRAWS:,}-draw ensemble for real (≈ 1 h)")
     parser.add_argument("--full-draws", type=int, default=FULL_DRAWS,
                         help="draws of the --full run (to try it on fewer)")
     arguments = parser.parse_args()

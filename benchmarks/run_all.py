@@ -3,7 +3,7 @@
     python benchmarks/run_all.py [--force] [--full [--full-draws N]]
 
 One ``TARGET`` line per target of issue #21, each with the measured value, the bound and
-PASS/FAIL (≈ 10 min on a quiet 2-core machine, more on a loaded one):
+PASS/FAIL (12.5 min on the shared 2-core VM at load ≈ 7; less on a quiet one):
 
 * ``cli_help_seconds`` < 0.5 s (``bench_cli``);
 * ``scenario_2024_2040_seconds`` < 1 s: ``simulate`` on the bundled 2024 world, build
@@ -22,7 +22,7 @@ PASS/FAIL (≈ 10 min on a quiet 2-core machine, more on a loaded one):
   with SIGINT at random points and resumed until complete. By default a 200-draw run stopped
   once, the 10,000-draw time *projected* from it (the line says so) and memory compared at
   scaled-down sizes (600 vs 60 draws of 2 years). ``--full`` runs the 10,000 draws for real,
-  stopped 3 times (≈ 40–50 min at today's speed), and compares memory with an uninterrupted
+  stopped 3 times (≈ 1 h at today's ≈ 3.5 draws/s), and compares memory with an uninterrupted
   1,000-draw run; ``--full-draws N`` runs that same code on N draws instead (memory against N/10).
 
 The first round's ensemble targets (1,000 draws < 120 s, 1→2 workers ≥ 1.7×) are gone: #21's
@@ -67,7 +67,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--force", action="store_true",
                         help="give PASS/FAIL verdicts even when the machine is busy")
     parser.add_argument("--full", action="store_true",
-                        help="run the 10,000-draw ensemble for real (≈ 40-50 min) instead of "
+                        help="run the 10,000-draw ensemble for real (≈ 1 h) instead of "
                              "projecting it from a 200-draw sample")
     parser.add_argument("--full-draws", type=int, default=bench_ensemble.FULL_DRAWS,
                         metavar="N", help="draws of the --full ensemble (to try it on fewer)")

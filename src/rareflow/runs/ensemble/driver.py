@@ -295,18 +295,23 @@ def _interrupt_after() -> Iterator[None]:
     main thread while it waits on that pool can leave a future's lock held, and the pool's
     threads then wait on it forever (the process hangs instead of stopping). A commit takes a
     fraction of a second, so the interrupt waits for it, and the stopped ensemble resumes from
-    a store with that batch recorded.
+    a store with that batch recorded. An ignored SIGINT (e.g. under ``nohup``) stays ignored.
     """
-    if threading.current_thread() is not threading.main_thread():
+    previous = signal.getsignal(signal.SIGINT)
+    if threading.current_thread() is not threading.main_thread() or previous is signal.SIG_IGN:
         yield
         return
     received: list[int] = []
-    previous = signal.signal(signal.SIGINT, lambda signum, _frame: received.append(signum))
+    signal.signal(signal.SIGINT, lambda signum, _frame: received.append(signum))
     try:
         yield
     finally:
         signal.signal(signal.SIGINT, signal.default_int_handler if previous is None else previous)
-    if received:
+    if not received:
+        return
+    if callable(previous):
+        previous(signal.SIGINT, None)  # Python's default handler raises KeyboardInterrupt
+    else:  # SIG_DFL
         raise KeyboardInterrupt
 
 
