@@ -3,7 +3,7 @@
     python benchmarks/run_all.py [--force] [--full [--full-draws N]]
 
 One ``TARGET`` line per target of issue #21, each with the measured value, the bound and
-PASS/FAIL (12.5 min on the shared 2-core VM at load ≈ 7; less on a quiet one):
+PASS/FAIL (on the shared 2-core VM: 8 min at load 1.3–2.9, 12.5 min at load ≈ 7):
 
 * ``cli_help_seconds`` < 0.5 s (``bench_cli``);
 * ``scenario_2024_2040_seconds`` < 1 s: ``simulate`` on the bundled 2024 world, build
