@@ -39,6 +39,11 @@ class Target:
     unit: str = ""
     higher_is_better: bool = False
     skipped: str | None = None
+    #: The bound itself passes (``<=``) instead of ``<`` (for lower-is-better targets).
+    at_most: bool = False
+    #: How the value was obtained when that is not a plain measurement (e.g. "projected
+    #: from 300 draws"); printed after the value.
+    note: str = ""
 
     @property
     def passed(self) -> bool:
@@ -47,16 +52,20 @@ class Target:
             return False
         if self.higher_is_better:
             return self.measured >= self.target
+        if self.at_most:
+            return self.measured <= self.target
         return self.measured < self.target
 
     def line(self, untrusted: str | None = None) -> str:
         """The ``TARGET ...`` summary line; ``untrusted``: why it gets no PASS/FAIL verdict."""
-        bound = (">= " if self.higher_is_better else "< ") + _fmt(self.target, self.unit)
+        relation = ">= " if self.higher_is_better else "<= " if self.at_most else "< "
+        bound = relation + _fmt(self.target, self.unit)
         if self.skipped is not None or self.measured is None:
             return f"TARGET {self.name}: SKIPPED (target {bound}): {self.skipped}"
         verdict = untrusted or ("PASS" if self.passed else "FAIL")
-        return f"TARGET {self.name}: measured {_fmt(self.measured, self.unit)} (target {bound}) " \
-               f"{verdict}"
+        note = f" [{self.note}]" if self.note else ""
+        return f"TARGET {self.name}: measured {_fmt(self.measured, self.unit)}{note} " \
+               f"(target {bound}) {verdict}"
 
 
 @dataclass(frozen=True)
@@ -98,7 +107,9 @@ def _fmt(value: float, unit: str) -> str:
     if unit == "%":
         return f"{value:.1f} %"
     if unit == "x":
-        return f"{value:.1f}x"
+        return f"{value:.2f}x" if value < 10 else f"{value:.1f}x"
+    if abs(value) >= 1000:
+        return f"{value:,.0f} {unit}".rstrip()
     return f"{value:.3g} {unit}".rstrip()
 
 

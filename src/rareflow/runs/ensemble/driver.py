@@ -37,6 +37,8 @@ from __future__ import annotations
 
 import math
 import os
+import signal
+import threading
 import uuid
 from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
@@ -185,7 +187,8 @@ def run_ensemble(
                     remote = [o for o in outcomes if isinstance(o, RemoteDraw)]
                     if location is not None:
                         outcomes = _fetched(location, outcomes)
-                    _record(store, run.run_id, outcomes, failures)
+                    with _interrupt_after():
+                        _record(store, run.run_id, outcomes, failures)
                     if location is not None:
                         location.remove_draws(remote)  # committed (or refused): not needed
                     counts[0] += sum(isinstance(o, DrawFiles) for o in outcomes)
@@ -376,6 +379,34 @@ def _record(store: RunStore, run_id: str,
         if isinstance(outcome, DrawFailure):
             store.record_failure(run_id, outcome.draw, outcome.error)
             failures[outcome.draw] = outcome.error
+
+
+@contextmanager
+def _interrupt_after() -> Iterator[None]:
+    """Hold Ctrl-C (SIGINT) while a batch is committed; raise it once the commit is done.
+
+    The commit writes the batch's files with a thread pool; a KeyboardInterrupt raised in the
+    main thread while it waits on that pool can leave a future's lock held, and the pool's
+    threads then wait on it forever (the process hangs instead of stopping). A commit takes a
+    fraction of a second, so the interrupt waits for it, and the stopped ensemble resumes from
+    a store with that batch recorded. An ignored SIGINT (e.g. under ``nohup``) stays ignored.
+    """
+    previous = signal.getsignal(signal.SIGINT)
+    if threading.current_thread() is not threading.main_thread() or previous is signal.SIG_IGN:
+        yield
+        return
+    received: list[int] = []
+    signal.signal(signal.SIGINT, lambda signum, _frame: received.append(signum))
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGINT, signal.default_int_handler if previous is None else previous)
+    if not received:
+        return
+    if callable(previous):
+        previous(signal.SIGINT, None)  # Python's default handler raises KeyboardInterrupt
+    else:  # SIG_DFL
+        raise KeyboardInterrupt
 
 
 class SchedulerUnreachableError(ConnectionError):
