@@ -26,10 +26,14 @@ writes them into its run store and records them, so workers never need to see th
 
 from __future__ import annotations
 
+import ctypes
+import ctypes.util
+import functools
 import hashlib
 import json
 import threading
 import traceback
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -219,4 +223,30 @@ def run_batch(spec: EnsembleSpec,
                            else location.put_draw(spec.results_folder, drawn))
         except Exception as exc:
             encoded.append(_failure(index, exc))
+    release_freed_memory()
     return encoded
+
+
+@functools.cache
+def _malloc_trim() -> Callable[[int], int] | None:
+    try:
+        libc = ctypes.CDLL(ctypes.util.find_library("c") or "libc.so.6")
+        trim: Callable[[int], int] = libc.malloc_trim
+    except (OSError, AttributeError):  # not glibc (macOS, musl, Windows)
+        return None
+    return trim
+
+
+def release_freed_memory() -> None:
+    """Hand the heap memory freed by a batch back to the operating system (glibc only).
+
+    Local workers run with glibc's adaptive trim threshold (see the driver's ``_client``): freed
+    memory is kept for the next draw's arrays, which is fast, but over hundreds of batches the
+    kept fragments add up. One ``malloc_trim`` per batch costs milliseconds. Measured on 1,500
+    two-year draws on 2 workers (batches of 25): without it each worker's memory rose steadily,
+    from 329 to 368 MiB; with it, it rose and fell back, ending at 309–320 MiB (peaks 330–343).
+    Elsewhere than glibc this does nothing.
+    """
+    trim = _malloc_trim()
+    if trim is not None:
+        trim(0)
