@@ -8,12 +8,8 @@ other protocols go through the same fsspec calls.
 from __future__ import annotations
 
 import importlib.util
-import os
 import re
-import signal
-import subprocess
 import sys
-import time
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -29,7 +25,7 @@ from rareflow.store import RunStore, encode_draw_files
 from rareflow.store.remote import FetchFailure, RemoteDraw, ResultsLocation, ResultsUrlError
 from rareflow.store.sessions import session_names
 from rareflow.store.staging import DrawFiles
-from store_progress import done_draws
+from store_progress import start_and_kill
 
 YEARS = range(2024, 2027)
 SCENARIO = "slow-rebuild"
@@ -93,18 +89,7 @@ def test_killed_url_run_resumes_only_missing_draws(
     args = [sys.executable, "-m", "rareflow", "ensemble", SCENARIO, "--draws", "6",
             "--seed", str(SEED), "--years", "2024-2026", "--store", str(store),
             "--workers", "1", "--batch-size", "1", "--results-url", remote.as_uri(), "--json"]
-    log = tmp_path / "first-attempt.log"
-    with log.open("wb") as sink:
-        process = subprocess.Popen(args, start_new_session=True, stdout=subprocess.DEVNULL,
-                                   stderr=sink)
-        deadline = time.monotonic() + 240
-        while done_draws(store) < 2:
-            assert process.poll() is None, log.read_text()
-            assert time.monotonic() < deadline, "no draws finished in time"
-            time.sleep(0.2)
-        os.killpg(process.pid, signal.SIGKILL)
-        process.wait()
-    killed_at = done_draws(store)
+    killed_at = start_and_kill(args, store, tmp_path / "first-attempt.log")
     assert 2 <= killed_at < 6
     with RunStore(store, read_only=True) as opened:
         [run] = opened.list_runs()

@@ -3,11 +3,8 @@
 from __future__ import annotations
 
 import json
-import os
-import signal
 import subprocess
 import sys
-import time
 from pathlib import Path
 
 import numpy as np
@@ -19,7 +16,7 @@ from rareflow.cli import main
 from rareflow.runs.ensemble import ensemble_summary, run_ensemble
 from rareflow.runs.ensemble import worker as worker_module
 from rareflow.store import RunStore
-from store_progress import done_draws
+from store_progress import start_and_kill
 
 YEARS = range(2024, 2027)
 SCENARIO = "slow-rebuild"
@@ -148,18 +145,7 @@ def test_killed_ensemble_resumes_only_missing_draws(
     args = [sys.executable, "-m", "rareflow", "ensemble", SCENARIO, "--draws", "6",
             "--seed", "3", "--years", "2024-2026", "--store", str(store), "--workers", "1",
             "--batch-size", "1", "--json"]
-    log = tmp_path / "first-attempt.log"
-    with log.open("wb") as sink:
-        process = subprocess.Popen(args, start_new_session=True, stdout=subprocess.DEVNULL,
-                                   stderr=sink)
-        deadline = time.monotonic() + 240
-        while done_draws(store) < 2:
-            assert process.poll() is None, log.read_text()
-            assert time.monotonic() < deadline, "no draws finished in time"
-            time.sleep(0.2)
-        os.killpg(process.pid, signal.SIGKILL)
-        process.wait()
-    killed_at = done_draws(store)
+    killed_at = start_and_kill(args, store, tmp_path / "first-attempt.log")
     assert 2 <= killed_at < 6
     resumed = subprocess.run(args, capture_output=True, text=True, timeout=300, check=True)
     payload = json.loads(resumed.stdout)

@@ -5,10 +5,9 @@ from __future__ import annotations
 import math
 
 import pytest
-import xarray as xr
 
+from conservation import assert_balances_close
 from rareflow.data.loader import load_world
-from rareflow.engine.balance import balance_residuals, transformation_losses
 from rareflow.engine.simulate import simulate
 from rareflow.model.elements import INDIVIDUAL_ELEMENTS, OTHER_HEAVY_MEMBERS
 from rareflow.model.errors import DataError
@@ -48,15 +47,6 @@ def test_scaled_world_solves() -> None:
     assert float(result["surplus"].sum()) > 0.0
 
 
-def _assert_balances_close(result: xr.Dataset) -> None:
-    scale = max(1.0, float(result.production.max()))
-    for node, residual in balance_residuals(result).items():
-        worst = float(abs(residual).max())
-        assert worst <= 1e-6 * scale, f"{node} balance off by {worst} t"
-    for step, loss in transformation_losses(result).items():
-        assert float(loss.min()) >= -1e-6 * scale, f"{step} creates material"
-
-
 def test_individual_elements_split_the_heavy_group_and_keep_world_totals() -> None:
     world = load_world()
     split = individual_elements(world)
@@ -90,7 +80,7 @@ def test_a_generated_17_element_world_balances_and_reports_every_element() -> No
     world = scaled_world(load_world(), copies=1, twins=0, individual=True)
     result = simulate(world, range(2024, 2027))
     assert tuple(result.element.values) == INDIVIDUAL_ELEMENTS
-    _assert_balances_close(result)
+    assert_balances_close(result)
     separated = result.production.sel(stage="separation").sum(["year", "region", "origin"])
     for member in OTHER_HEAVY_MEMBERS:
         assert float(separated.sel(element=member)) > 0.0, member
@@ -113,5 +103,5 @@ def test_an_element_a_magnet_recipe_uses_goes_through_the_metal_stage() -> None:
     world = World(**{**dict(world), "magnet_grades": grades})
     assert world.magnet_elements == ("NdPr", "Sm", "Tb", "Dy", "Ho")
     result = simulate(world, range(2024, 2026))
-    _assert_balances_close(result)
+    assert_balances_close(result)
     assert float(result.production.sel(stage="metal", element="Ho").sum()) > 0.0
