@@ -18,6 +18,8 @@ floors are defined from the very first year.
 from __future__ import annotations
 
 import copy
+import threading
+from collections import OrderedDict
 from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
 from typing import Any, Generic, TypeVar
@@ -89,8 +91,8 @@ def lookup_price(
     if reference is None or table.empty:
         return np.zeros(len(table))
     price = _year_slice(reference["price"].sel(stage=stage))
-    return _gather(price, {"region": table[region], "element": table["element"],
-                           "origin": table["origin"]}, fallback_dim="element")
+    return _gather(price, table, {"region": region, "element": "element", "origin": "origin"},
+                   fallback_dim="element")
 
 
 def lookup_magnet_price(
@@ -100,19 +102,59 @@ def lookup_magnet_price(
     if reference is None or table.empty:
         return np.zeros(len(table))
     price = _year_slice(reference["magnet_price"])
-    return _gather(price, {"region": table[region], "grade": table["grade_id"]},
-                   fallback_dim="grade")
+    return _gather(price, table, {"region": region, "grade": "grade_id"}, fallback_dim="grade")
 
 
-def _gather(price: xr.DataArray, keys: dict[str, pd.Series], fallback_dim: str) -> np.ndarray:
-    """``price`` at each row's labels, never negative.
+class _LabelCodeCache:
+    """Positions of a table's key labels in a price array's indexes, kept between years.
+
+    Policies look prices up every year for the same tables of covered columns (found once per
+    run), and every year's result shares its coordinate indexes with the year before (one
+    result plan per market), so the same ``get_indexer`` calls would be repeated each year. An
+    entry is used only while the table and the indexes are the very objects it was made for
+    (it holds them, so their ids cannot be reused) and the table has as many rows; the least
+    recently used entries go beyond :attr:`LIMIT`.
+    """
+
+    LIMIT = 64
+
+    def __init__(self) -> None:
+        self._entries: OrderedDict[tuple[object, ...], tuple[pd.DataFrame, tuple[pd.Index, ...],
+                                                              list[np.ndarray]]] = OrderedDict()
+        self._lock = threading.Lock()
+
+    def __call__(self, indexes: tuple[pd.Index, ...], table: pd.DataFrame,
+                 columns: tuple[str, ...]) -> list[np.ndarray]:
+        """``indexes[i].get_indexer(table[columns[i]])`` for each ``i`` (cached)."""
+        key = (id(table), len(table), columns, *map(id, indexes))
+        with self._lock:
+            entry = self._entries.get(key)
+            if (entry is not None and entry[0] is table
+                    and all(a is b for a, b in zip(entry[1], indexes, strict=True))):
+                self._entries.move_to_end(key)
+                return entry[2]
+        codes = [index.get_indexer(pd.Index(table[column]))
+                 for index, column in zip(indexes, columns, strict=True)]
+        with self._lock:
+            while len(self._entries) >= self.LIMIT:
+                self._entries.popitem(last=False)
+            self._entries[key] = (table, indexes, codes)
+        return codes
+
+
+_label_codes = _LabelCodeCache()
+
+
+def _gather(price: xr.DataArray, table: pd.DataFrame, keys: dict[str, str],
+            fallback_dim: str) -> np.ndarray:
+    """``price`` at each row's labels (dimension → ``table`` column in ``keys``), never negative.
 
     Where a label is absent or the price NaN: the highest price of the row's ``fallback_dim``
     label anywhere, then 0.
     """
     price = price.transpose(*keys)
     values = price.to_numpy()
-    codes = [price.indexes[dim].get_indexer(pd.Index(labels)) for dim, labels in keys.items()]
+    codes = _label_codes(tuple(price.indexes[dim] for dim in keys), table, tuple(keys.values()))
     known = np.logical_and.reduce([code >= 0 for code in codes])
     out = np.full(len(codes[0]), np.nan)
     out[known] = values[tuple(code[known] for code in codes)]

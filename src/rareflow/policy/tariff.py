@@ -29,10 +29,13 @@ export subsidy (negative tariff, e.g. ``price-war``) a positive one.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 import numpy as np
 import pandas as pd
 
-from rareflow.engine.network import SHIP_FAMILY
+from rareflow.engine.network import SHIP_FAMILY, Network
+from rareflow.model.world import World
 from rareflow.policy.base import (
     PRICE_STAGE,
     AccountContext,
@@ -50,13 +53,31 @@ class TariffEffect(Effect[Tariff]):
 
     order = 40
 
+    def __init__(self, policies: Sequence[Tariff], world: World) -> None:
+        super().__init__(policies, world)
+        self._covered: dict[tuple[object, ...], pd.DataFrame] = {}
+        self._covered_network: Network | None = None
+
     def covered(self, ctx: YearContext, policy: Tariff, *, by_origin: bool = True
                 ) -> pd.DataFrame:
         """Covered ship columns (unique) with ``weight``: covered t REO per unit (concentrate).
 
         With ``by_origin`` (charges), China-origin material that can have been re-exported
-        counts as shipped from China (see the module docstring).
+        counts as shipped from China (see the module docstring). The columns depend on the
+        network and the policy's route only, not on the year: they are found once per run.
         """
+        key = (policy.product, policy.exporter, policy.importer,
+               tuple(policy.tracked_elements()), by_origin)
+        if self._covered_network is not ctx.network:
+            self._covered.clear()
+            self._covered_network = ctx.network
+        table = self._covered.get(key)
+        if table is None:
+            table = self._covered[key] = self._find_covered(ctx, policy, by_origin=by_origin)
+        return table
+
+    def _find_covered(self, ctx: YearContext, policy: Tariff, *, by_origin: bool
+                      ) -> pd.DataFrame:
         table = traded_columns(ctx.network, policy.product)
         exporters = area_or_all(ctx.world, policy.exporter)
         importers = area_or_all(ctx.world, policy.importer)
