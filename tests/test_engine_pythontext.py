@@ -59,3 +59,18 @@ def test_overlapping_threads_restore_the_setting_once_the_last_leaves() -> None:
         thread.join(10)
     assert seen == ["python"]
     assert pd.get_option("mode.string_storage") == before
+
+
+def test_results_keep_the_default_text_storage() -> None:
+    """Only the engine's build uses the Python storage: a user's merges with results do not
+    meet two storages (which would turn their text columns into objects)."""
+    from rareflow.engine.simulate import simulate
+    from rareflow.testing import tiny_world
+
+    result = simulate(tiny_world(), [2024])
+    for name, coordinate in result.coords.items():
+        index = coordinate.to_index()
+        if isinstance(index.dtype, pd.StringDtype):
+            assert index.dtype.storage == storage(), name
+    table = result.production.isel(year=0).to_series().reset_index()
+    assert not any(pd.api.types.is_object_dtype(dtype) for dtype in table.dtypes)

@@ -4,7 +4,9 @@ pandas 3 stores text (values and column labels) as Arrow arrays by default. The 
 is thousands of small merges, crosses and column inserts on key tables of a few hundred rows,
 where each conversion to and from Arrow costs more than the work itself: with the Python
 storage, ``build_market`` of the bundled world takes ≈ 0.2 CPU s less (≈ 40 % of the build).
-Values, dtype (``str``) and results are the same; only the storage behind them differs.
+Values, dtype (``str``) and results are the same; only the storage behind them differs. What
+users get keeps pandas' default storage: result coordinates are made outside this block, since
+a merge of two text columns of different storages gives an ``object`` column.
 
 The storage is a process-wide pandas option, so :func:`python_text` sets it under a lock,
 counts nested and concurrent users, and restores the caller's setting when the last one

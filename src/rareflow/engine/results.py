@@ -213,15 +213,19 @@ class ResultPlan:
         self._cells: list[np.ndarray] = []
         self._cols: list[np.ndarray] = []
         self._coefs: list[np.ndarray] = []
-        self._declare_flows(model)
+        # the declarations join the network's key tables (see engine.pythontext); the grid
+        # and the coordinates of every result keep pandas' default text storage
+        with python_text():
+            self._declare_flows(model)
         cells = np.concatenate(self._cells)
         keep = cells >= 0
         self.flows = sparse.csr_matrix(
             (np.concatenate(self._coefs)[keep], (cells[keep], np.concatenate(self._cols)[keep])),
             shape=(offset, model.lp.n_cols),
         )
-        self.price, self.magnet_price = self._declare_prices(model)
-        self.reference, self.choke, self.inventory_cells = self._declare_bounds(model)
+        with python_text():
+            self.price, self.magnet_price = self._declare_prices(model)
+            self.reference, self.choke, self.inventory_cells = self._declare_bounds(model)
         self._static_coords = xr.Coordinates({
             name: self.grid.coords[name]
             for name in ("region", "element", "origin", "stage", "grade", "exporter", "importer",
@@ -471,8 +475,7 @@ def result_plan(model: MarketModel) -> ResultPlan:
                      and other.network is model.network and other.world is model.world),
                     None)
         if plan is None:
-            with python_text():
-                plan = ResultPlan(model)
+            plan = ResultPlan(model)
         _PLANS[model] = plan
     return plan
 
