@@ -1,12 +1,15 @@
-"""Price lookups of policies: labels found in the result's indexes, reused only when valid."""
+"""Price lookups of policies: arrays and label positions reused only while they are valid."""
 
 from __future__ import annotations
 
+import gc
+
 import numpy as np
 import pandas as pd
+import pytest
 import xarray as xr
 
-from rareflow.policy.base import lookup_price
+from rareflow.policy.base import _price_grids, lookup_price
 
 
 def _reference(regions: list[str], scale: float = 1.0) -> xr.Dataset:
@@ -35,3 +38,30 @@ def test_other_indexes_or_another_table_are_looked_up_again() -> None:
     assert lookup_price(_reference(["USA", "CHN"]), "separation", table).tolist() == [1.0]
     edited = table.assign(region=["CHN"])
     assert lookup_price(_reference(["USA", "CHN"]), "separation", edited).tolist() == [5.0]
+
+
+def test_a_replaced_price_variable_is_read_again() -> None:
+    table = pd.DataFrame({"region": ["USA"], "element": ["Dy"], "origin": ["china"]})
+    reference = _reference(["CHN", "USA"])
+    assert lookup_price(reference, "separation", table).tolist() == [5.0]
+    reference["price"] = reference["price"] * 3
+    assert lookup_price(reference, "separation", table).tolist() == [15.0]
+
+
+def test_a_years_price_is_its_first_year_and_a_missing_stage_is_an_error() -> None:
+    table = pd.DataFrame({"region": ["USA"], "element": ["Tb"], "origin": ["other"]})
+    reference = _reference(["CHN", "USA"]).expand_dims(year=[2030])
+    assert lookup_price(reference, "separation", table).tolist() == [8.0]
+    with pytest.raises(KeyError):
+        lookup_price(reference, "metal", table)
+
+
+def test_price_arrays_are_dropped_with_their_dataset() -> None:
+    table = pd.DataFrame({"region": ["USA"], "element": ["Dy"], "origin": ["china"]})
+    reference = _reference(["CHN", "USA"])
+    lookup_price(reference, "separation", table)
+    key = id(reference)
+    assert key in _price_grids._grids
+    del reference
+    gc.collect()
+    assert key not in _price_grids._grids

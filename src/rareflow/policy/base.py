@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import copy
 import threading
+import weakref
 from collections import OrderedDict
 from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
@@ -27,6 +28,7 @@ from typing import Any, Generic, TypeVar
 import numpy as np
 import pandas as pd
 import xarray as xr
+from xarray.indexes import PandasIndex
 
 from rareflow.engine.inputs import YearInputs
 from rareflow.engine.lpcore import INF, Family
@@ -90,9 +92,8 @@ def lookup_price(
     """
     if reference is None or table.empty:
         return np.zeros(len(table))
-    price = _year_slice(reference["price"].sel(stage=stage))
-    return _gather(price, table, {"region": region, "element": "element", "origin": "origin"},
-                   fallback_dim="element")
+    grid = _price_grids.get(reference, "price", stage)
+    return _gather(grid, table, (region, "element", "origin"))
 
 
 def lookup_magnet_price(
@@ -101,8 +102,96 @@ def lookup_magnet_price(
     """Magnet price (USD/kg magnet) per row of ``table`` (``region`` and ``grade_id``)."""
     if reference is None or table.empty:
         return np.zeros(len(table))
-    price = _year_slice(reference["magnet_price"])
-    return _gather(price, table, {"region": region, "grade": "grade_id"}, fallback_dim="grade")
+    grid = _price_grids.get(reference, "magnet_price", None)
+    return _gather(grid, table, (region, "grade_id"))
+
+
+#: Dimensions of each price variable as the lookups read it; the second one is the fallback's
+#: (a missing price is the highest of the row's element, or grade, anywhere).
+_PRICE_DIMS = {"price": ("region", "element", "origin"), "magnet_price": ("region", "grade")}
+_FALLBACK_AXIS = 1
+
+
+@dataclass(frozen=True)
+class _PriceGrid:
+    """One price variable of a result as a plain array, with its indexes and fallbacks."""
+
+    values: np.ndarray
+    indexes: tuple[pd.Index, ...]
+    #: Highest price of each label of the fallback dimension anywhere (NaN where none).
+    best: np.ndarray
+
+
+class _PriceGrids:
+    """The price arrays of result datasets, made once per (dataset, variable, stage).
+
+    Every policy looks up prices in the same reference dataset each year, and selecting,
+    transposing and reducing it through xarray cost more than the lookups themselves. Entries
+    are dropped when their dataset is collected (datasets are not hashable, so they are kept by
+    id with a finaliser) and used only while its variable is the same object, so a dataset
+    whose price variable was replaced is read again.
+    """
+
+    def __init__(self) -> None:
+        self._grids: dict[int, dict[tuple[str, str | None], tuple[object, _PriceGrid]]] = {}
+        self._lock = threading.Lock()
+
+    def get(self, dataset: xr.Dataset, name: str, stage: str | None) -> _PriceGrid:
+        """The grid of ``dataset[name]`` (at ``stage`` when given), first year if any."""
+        variable = dataset.variables[name]
+        key = id(dataset)
+        with self._lock:
+            entry = self._grids.get(key, {}).get((name, stage))
+        if entry is not None and entry[0] is variable:
+            return entry[1]
+        grid = _price_grid(dataset, name, stage)
+        with self._lock:
+            if key not in self._grids:
+                self._grids[key] = {}
+                weakref.finalize(dataset, self._forget, key)
+            self._grids[key][(name, stage)] = (variable, grid)
+        return grid
+
+    def _forget(self, key: int) -> None:
+        with self._lock:
+            self._grids.pop(key, None)
+
+
+def _price_grid(dataset: xr.Dataset, name: str, stage: str | None) -> _PriceGrid:
+    """``dataset[name]`` at ``stage`` and the first year, as an array over :data:`_PRICE_DIMS`.
+
+    Read from the variable's array and the dataset's indexes directly (the same as ``sel``,
+    ``isel(year=0)`` and ``transpose`` on the ``DataArray``, without building one).
+    """
+    variable = dataset.variables[name]
+    values = np.asarray(variable.values, dtype=float)
+    dims = [str(dim) for dim in variable.dims]
+    if "year" in dims:
+        values = np.take(values, 0, axis=dims.index("year"))
+        dims.remove("year")
+    if stage is not None:
+        position = _index(dataset, "stage").get_loc(stage)
+        if not isinstance(position, int | np.integer):
+            raise ValueError(f"{name} has the stage {stage!r} more than once")
+        values = np.take(values, position, axis=dims.index("stage"))
+        dims.remove("stage")
+    wanted = _PRICE_DIMS[name]
+    if sorted(dims) != sorted(wanted):
+        raise ValueError(f"{name} has dimensions {tuple(dims)}, expected {wanted}")
+    values = values.transpose([dims.index(dim) for dim in wanted])
+    others = tuple(i for i in range(values.ndim) if i != _FALLBACK_AXIS)
+    with np.errstate(all="ignore"):
+        best = np.nanmax(np.where(np.isnan(values), -np.inf, values), axis=others)
+    best = np.where(np.isfinite(best), best, np.nan)
+    return _PriceGrid(values, tuple(_index(dataset, dim) for dim in wanted), best)
+
+
+def _index(dataset: xr.Dataset, dim: str) -> pd.Index:
+    index = dataset.xindexes[dim]
+    return index.index if isinstance(index, PandasIndex) else dataset.indexes[dim]
+
+
+_price_grids = _PriceGrids()
 
 
 class _LabelCodeCache:
@@ -145,27 +234,19 @@ class _LabelCodeCache:
 _label_codes = _LabelCodeCache()
 
 
-def _gather(price: xr.DataArray, table: pd.DataFrame, keys: dict[str, str],
-            fallback_dim: str) -> np.ndarray:
-    """``price`` at each row's labels (dimension → ``table`` column in ``keys``), never negative.
+def _gather(grid: _PriceGrid, table: pd.DataFrame, columns: tuple[str, ...]) -> np.ndarray:
+    """``grid`` at each row's labels, never negative.
 
-    Where a label is absent or the price NaN: the highest price of the row's ``fallback_dim``
-    label anywhere, then 0.
+    ``columns`` name the table's columns in the grid's dimension order. Where a label is absent
+    or the price NaN: the highest price of the row's fallback label anywhere, then 0.
     """
-    price = price.transpose(*keys)
-    values = price.to_numpy()
-    codes = _label_codes(tuple(price.indexes[dim] for dim in keys), table, tuple(keys.values()))
+    codes = _label_codes(grid.indexes, table, columns)
     known = np.logical_and.reduce([code >= 0 for code in codes])
     out = np.full(len(codes[0]), np.nan)
-    out[known] = values[tuple(code[known] for code in codes)]
-    axis = list(keys).index(fallback_dim)
-    others = tuple(i for i in range(values.ndim) if i != axis)
-    with np.errstate(all="ignore"):
-        best = np.nanmax(np.where(np.isnan(values), -np.inf, values), axis=others)
-    best = np.where(np.isfinite(best), best, np.nan)
-    fallback_code = codes[axis]
+    out[known] = grid.values[tuple(code[known] for code in codes)]
+    fallback_code = codes[_FALLBACK_AXIS]
     missing = np.isnan(out) & (fallback_code >= 0)
-    out[missing] = best[fallback_code[missing]]
+    out[missing] = grid.best[fallback_code[missing]]
     return np.asarray(np.maximum(np.nan_to_num(out, nan=0.0), 0.0), dtype=float)
 
 

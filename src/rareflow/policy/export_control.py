@@ -59,6 +59,7 @@ from rareflow.engine.lpcore import INF
 from rareflow.engine.network import SHIP_FAMILY, Network
 from rareflow.engine.simulate import content_per_tonne
 from rareflow.engine.yeartables import column_list, same_columns
+from rareflow.model.world import World
 from rareflow.policy.base import (
     PRICE_STAGE,
     AccountContext,
@@ -67,7 +68,7 @@ from rareflow.policy.base import (
     YearContext,
     traded_columns,
 )
-from rareflow.policy.precaution import raise_precaution
+from rareflow.policy.precaution import WaryHolders, raise_precaution
 from rareflow.scenario.instruments import ExportControl
 
 ROWS = "policy_export_limit"
@@ -143,6 +144,10 @@ class ExportControlEffect(Effect[ExportControl]):
     row_families = (ROWS,)
     order = 30
 
+    def __init__(self, policies: Sequence[ExportControl], world: World) -> None:
+        super().__init__(policies, world)
+        self._wary = WaryHolders()
+
     def declare(self, network: Network) -> None:
         """One limit row per (policy, product, element); quotas one row per policy."""
         tables = [self._covered(network, policy) for policy in self.policies]
@@ -169,7 +174,7 @@ class ExportControlEffect(Effect[ExportControl]):
         self.reference: np.ndarray = np.zeros(family.size)
         #: Covered demand (t REO) of each row's policy in the year its reference was observed.
         self.reference_demand: np.ndarray = np.zeros(family.size)
-        self._delay_groups: dict[str, list[tuple[str, pd.DataFrame]]] = {}
+        self._delay_groups: dict[str, list[tuple[str, pd.DataFrame, np.ndarray]]] = {}
         self._covered_rows: dict[tuple[str, tuple[str, ...]], _CoveredRows] = {}
         # Per policy, worked out once rather than with pandas every year: its rows, its
         # covered columns, and those columns' positions by ship family (for a full ban).
@@ -227,7 +232,8 @@ class ExportControlEffect(Effect[ExportControl]):
         lower, upper = ctx.rows(ROWS)
         for policy in self.policies:
             raise_precaution(ctx, policy.destination_regions(ctx.world),
-                             policy.tracked_elements(), policy.precaution_fraction(ctx.year))
+                             policy.tracked_elements(), policy.precaution_fraction(ctx.year),
+                             self._wary)
             active = policy.active_fraction(ctx.year)
             if active <= 0:
                 continue
@@ -254,10 +260,11 @@ class ExportControlEffect(Effect[ExportControl]):
         groups = self._delay_groups.get(policy.id)
         if groups is None:  # the covered columns are fixed: group them once per policy
             unique = cols.drop_duplicates(["family", "local"])
-            groups = [(str(product), group.reset_index(drop=True))
+            groups = [(str(product), group.reset_index(drop=True),
+                       group.local.to_numpy(dtype=np.int64))
                       for product, group in unique.groupby("product")]
             self._delay_groups[policy.id] = groups
-        for product, group in groups:
+        for product, group, local in groups:
             if product == "magnet":
                 price = ctx.magnet_price(group, region="exporter")
             elif product in PRICE_STAGE:
@@ -265,7 +272,7 @@ class ExportControlEffect(Effect[ExportControl]):
             else:
                 continue
             cost = price * CARRYING_RATE * policy.delay_months / 12.0 * active
-            ctx.add_cost(SHIP_FAMILY[str(product)], group.local.to_numpy(), cost)
+            ctx.add_cost(SHIP_FAMILY[product], local, cost)
 
     def _block_technology(self, ctx: YearContext, policy: ExportControl, active: float) -> None:
         covered = set(policy.destination_regions(ctx.world))

@@ -28,11 +28,15 @@ of each flow.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+from dataclasses import dataclass
+
 import numpy as np
 import pandas as pd
 import xarray as xr
 
 from rareflow.engine.network import SHIP_FAMILY, Network
+from rareflow.model.world import World
 from rareflow.policy.base import (
     AccountContext,
     Effect,
@@ -69,10 +73,99 @@ def floor_columns(network: Network, policy: PriceFloor) -> pd.DataFrame:
     return table.loc[table.coef > 0].reset_index(drop=True)
 
 
+class _FamilyColumns:
+    """Rows of a column table grouped by column family: ``(family, rows, local, coef)`` each.
+
+    The grouping (pandas ``groupby("family")`` order) depends only on the table, which is fixed
+    for a run, so it is worked out once.
+    """
+
+    def __init__(self, table: pd.DataFrame) -> None:
+        self.groups = [
+            (str(family), group.index.to_numpy(dtype=np.int64),
+             group.local.to_numpy(dtype=np.int64), group.coef.to_numpy(dtype=float))
+            for family, group in table.groupby("family")
+        ]
+
+    def credit(self, ctx: YearContext, per_row: np.ndarray) -> None:
+        """Add ``-per_row`` (USD per unit) to the cost of each row's column."""
+        for family, rows, local, _ in self.groups:
+            ctx.add_cost(family, local, -per_row[rows])
+
+    def volume(self, ctx: AccountContext) -> np.ndarray:
+        """Solved output of each row (column value x coef; 0 where the solution is unknown)."""
+        volume = np.zeros(sum(len(rows) for _, rows, _, _ in self.groups))
+        for family, rows, local, coef in self.groups:
+            values = ctx.values(family)
+            if values is not None:
+                volume[rows] = values[local] * coef
+        return volume
+
+    def total(self, ctx: AccountContext) -> float:
+        """Sum over families of ``dot(column values, coef)`` (0 where the solution is unknown)."""
+        total = 0.0
+        for family, _, local, coef in self.groups:
+            values = ctx.values(family)
+            if values is not None:
+                total += float(np.dot(values[local], coef))
+        return total
+
+
+@dataclass
+class _RegionDispositions:
+    """What a producer region does with a floored product's element, as column positions.
+
+    ``made``: the region's output columns of the element; ``export_local``, ``export_coef`` and
+    ``importers``: its ship columns to other regions; ``producers``: the floored facilities there.
+    """
+
+    made: _FamilyColumns
+    export_local: np.ndarray
+    export_coef: np.ndarray
+    importers: np.ndarray
+    producers: list[str]
+
+
+class _FloorLayout:
+    """A price floor's covered columns and its producer regions' dispositions (once per run)."""
+
+    def __init__(self, network: Network, policy: PriceFloor) -> None:
+        self.network = network
+        self.table = floor_columns(network, policy)
+        self.columns = _FamilyColumns(self.table)
+        self.coef = self.table.coef.to_numpy(dtype=float)
+        self.producer_regions = self.table.region.to_numpy()
+        element = policy.tracked_element()
+        ships = traded_columns(network, policy.product)
+        ships = ships.loc[ships.element == element]
+        made = network.outputs
+        made = made.loc[(made["product"] == policy.product) & (made.element == element)]
+        self.regions: dict[str, _RegionDispositions] = {}
+        for region in sorted(set(self.producer_regions)):
+            own = ships.loc[(ships.exporter == region) & (ships.importer != region)]
+            self.regions[region] = _RegionDispositions(
+                made=_FamilyColumns(made.loc[made.region == region]),
+                export_local=own.local.to_numpy(dtype=np.int64),
+                export_coef=own.coef.to_numpy(dtype=float),
+                importers=own.importer.to_numpy(),
+                producers=self.table.loc[self.table.region == region,
+                                         "facility"].unique().tolist())
+
+
 class PriceFloorEffect(Effect[PriceFloor]):
     """Negative costs (subsidies) on floored producers' output; fiscal cost of the gap."""
 
     order = 40
+
+    def __init__(self, policies: Sequence[PriceFloor], world: World) -> None:
+        super().__init__(policies, world)
+        self._layouts: dict[str, _FloorLayout] = {}
+
+    def _layout(self, network: Network, policy: PriceFloor) -> _FloorLayout:
+        layout = self._layouts.get(policy.id)
+        if layout is None or layout.network is not network:
+            layout = self._layouts[policy.id] = _FloorLayout(network, policy)
+        return layout
 
     def _gap(
         self, reference: xr.Dataset | None, policy: PriceFloor, table: pd.DataFrame
@@ -86,17 +179,15 @@ class PriceFloorEffect(Effect[PriceFloor]):
 
     def adjust(self, ctx: YearContext) -> None:
         """Credit ``gap x coef x active share`` on each producer's output columns."""
-        covered: dict[str, pd.DataFrame] = {}
+        covered: dict[str, _FloorLayout] = {}
         for policy in self.policies:
             active = policy.active_fraction(ctx.year)
             if active <= 0:
                 continue
-            table = floor_columns(ctx.network, policy)
-            gap = self._gap(ctx.reference, policy, table)
-            for family, group in table.assign(credit=gap * table.coef * active).groupby("family"):
-                ctx.add_cost(str(family), group.local.to_numpy(),
-                             -group.credit.to_numpy(dtype=float))
-            covered[policy.id] = table
+            layout = self._layout(ctx.network, policy)
+            gap = self._gap(ctx.reference, policy, layout.table)
+            layout.columns.credit(ctx, gap * layout.coef * active)
+            covered[policy.id] = layout
         ctx.notes["price_floor"] = covered
 
     def account(self, ctx: AccountContext) -> Outcome:
@@ -105,65 +196,48 @@ class PriceFloorEffect(Effect[PriceFloor]):
         covered = ctx.year_context.notes.get("price_floor", {})
         assert isinstance(covered, dict)
         for policy in self.policies:
-            table = covered.get(policy.id)
-            if table is None:
+            layout = covered.get(policy.id)
+            if layout is None:
                 continue
-            gap = self._gap(ctx.result, policy, table)
-            volume = np.zeros(len(table))
-            for family, group in table.groupby("family"):
-                values = ctx.values(str(family))
-                if values is not None:
-                    volume[group.index.to_numpy()] = (
-                        values[group.local.to_numpy(dtype=np.int64)] * group.coef.to_numpy())
+            gap = self._gap(ctx.result, policy, layout.table)
+            volume = layout.columns.volume(ctx)
             active = policy.active_fraction(ctx.year)
             cost = float(np.dot(gap, volume)) * active / 1000.0
             outcome.fiscal_usd_m[policy.id] = cost
             outcome.components[policy.id] = {"floor_payment": cost}
-            outcome.destinations[policy.id] = floored_destinations(
-                ctx, policy, table.assign(volume=volume))
+            outcome.destinations[policy.id] = floored_destinations(ctx, policy, layout, volume)
         return outcome
 
 
 def floored_destinations(
-    ctx: AccountContext, policy: PriceFloor, table: pd.DataFrame
+    ctx: AccountContext, policy: PriceFloor, layout: _FloorLayout, volume: np.ndarray
 ) -> dict[str, float]:
-    """Floored volume (``table.volume``, t) by destination region.
+    """Floored volume (``volume``, t per row of ``layout.table``) by destination region.
 
     Pro rata to each producer region's exports and home use of the element, leaving out
     destinations the floored producers have halted sales to (see the module docstring).
     """
-    network = ctx.network
-    element = policy.tracked_element()
-    ships = traded_columns(network, policy.product)
-    ships = ships.loc[ships.element == element]
-    made = network.outputs
-    made = made.loc[(made["product"] == policy.product) & (made.element == element)]
     ship_values = ctx.values(SHIP_FAMILY[policy.product])
     out: dict[str, float] = {}
-    for region, floored in table.groupby("region").volume.sum().items():
+    by_region = pd.Series(volume).groupby(layout.producer_regions).sum()
+    for region, floored in by_region.items():
         region = str(region)
         if floored <= 0:
             continue
-        produced = 0.0
-        for family, group in made.loc[made.region == region].groupby("family"):
-            values = ctx.values(str(family))
-            if values is not None:
-                produced += float(np.dot(values[group.local.to_numpy(dtype=np.int64)],
-                                         group.coef.to_numpy()))
+        dispositions = layout.regions[region]
+        produced = dispositions.made.total(ctx)
         exports: dict[str, float] = {}
         if ship_values is not None:
-            own = ships.loc[(ships.exporter == region) & (ships.importer != region)]
-            flows = ship_values[own.local.to_numpy(dtype=np.int64)] * own.coef.to_numpy()
-            for importer, flow in pd.Series(flows).groupby(own.importer.to_numpy()).sum().items():
+            flows = ship_values[dispositions.export_local] * dispositions.export_coef
+            for importer, flow in pd.Series(flows).groupby(dispositions.importers).sum().items():
                 if flow > 0:
                     exports[str(importer)] = float(flow)
-        flows = {**exports, region: max(0.0, produced - sum(exports.values()))}
-        producers = table.loc[table.region == region, "facility"].unique().tolist()
+        shipped = {**exports, region: max(0.0, produced - sum(exports.values()))}
         for destination in halted_destinations(ctx.year_context.notes.get(HALT_NOTES),
-                                               producers, policy.product):
-            flows.pop(destination, None)
-        total = sum(flows.values())
-        shares = ({d: flow / total for d, flow in flows.items()} if total > 0
+                                               dispositions.producers, policy.product):
+            shipped.pop(destination, None)
+        total = sum(shipped.values())
+        shares = ({d: flow / total for d, flow in shipped.items()} if total > 0
                   else {region: 1.0})
         for destination, share in shares.items():
             out[destination] = out.get(destination, 0.0) + float(floored) * share

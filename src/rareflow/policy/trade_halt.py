@@ -35,8 +35,9 @@ import pandas as pd
 from rareflow.engine.lpcore import INF
 from rareflow.engine.network import Network
 from rareflow.model.errors import DataError
+from rareflow.model.world import World
 from rareflow.policy.base import Effect, YearContext, areas, traded_columns
-from rareflow.policy.precaution import raise_precaution
+from rareflow.policy.precaution import WaryHolders, raise_precaution
 from rareflow.scenario.instruments import TradeHalt
 
 ROWS = "policy_trade_halt"
@@ -84,6 +85,10 @@ class TradeHaltEffect(Effect[TradeHalt]):
     row_families = (ROWS,)
     order = 45
 
+    def __init__(self, policies: Sequence[TradeHalt], world: World) -> None:
+        super().__init__(policies, world)
+        self._wary = WaryHolders()
+
     def declare(self, network: Network) -> None:
         """One row per (policy, exporter, product, element) with shipments to a destination."""
         keys: list[pd.DataFrame] = []
@@ -130,6 +135,8 @@ class TradeHaltEffect(Effect[TradeHalt]):
                                      made.col.to_numpy(dtype=np.int64),
                                      -made.coef.to_numpy(dtype=float))
         self.rows = family.keys.reset_index(drop=True)
+        self.policy_rows = {policy.id: np.flatnonzero((self.rows.policy == policy.id).to_numpy())
+                            for policy in self.policies}
         self.sellers = {
             policy.id: ({f.id for f in network.world.facilities if f.country == policy.country}
                         if policy.country is not None else halted_facilities(network, policy))
@@ -148,8 +155,9 @@ class TradeHaltEffect(Effect[TradeHalt]):
             halted.append(HaltNote(frozenset(self.sellers[policy.id]), frozenset(policy.products),
                                    frozenset(destinations)))
             if policy.country is not None:
-                raise_precaution(ctx, destinations, policy.tracked_elements(), active)
-            own = np.flatnonzero((self.rows.policy == policy.id).to_numpy())
+                raise_precaution(ctx, destinations, policy.tracked_elements(), active,
+                                 self._wary)
+            own = self.policy_rows[policy.id]
             if active >= 1.0:
                 upper[own] = 0.0
                 continue
