@@ -9,7 +9,7 @@ import pandas as pd
 import pytest
 import xarray as xr
 
-from rareflow.policy.base import _price_grids, lookup_price
+from rareflow.policy.base import PricedRows, _price_grids, lookup_magnet_price, lookup_price
 
 
 def _reference(regions: list[str], scale: float = 1.0) -> xr.Dataset:
@@ -22,22 +22,35 @@ def _reference(regions: list[str], scale: float = 1.0) -> xr.Dataset:
 
 
 def test_prices_follow_each_rows_labels_and_a_new_year_of_the_same_indexes() -> None:
-    table = pd.DataFrame({"region": ["USA", "CHN", "XXX"], "element": ["Tb", "Dy", "Dy"],
-                          "origin": ["other", "china", "other"]})
+    rows = PricedRows(pd.DataFrame({"region": ["USA", "CHN", "XXX"],
+                                    "element": ["Tb", "Dy", "Dy"],
+                                    "origin": ["other", "china", "other"]}))
     first = _reference(["CHN", "USA"])
-    assert lookup_price(first, "separation", table).tolist() == [8.0, 1.0, 6.0]  # XXX: best Dy
+    assert lookup_price(first, "separation", rows).tolist() == [8.0, 1.0, 6.0]  # XXX: best Dy
     # the next year's result shares the coordinate indexes but not the prices
     second = first.copy(data={"price": first["price"].to_numpy() * 10})
     assert second.indexes["region"] is first.indexes["region"]
-    assert lookup_price(second, "separation", table).tolist() == [80.0, 10.0, 60.0]
+    assert lookup_price(second, "separation", rows).tolist() == [80.0, 10.0, 60.0]
 
 
 def test_other_indexes_or_another_table_are_looked_up_again() -> None:
-    table = pd.DataFrame({"region": ["USA"], "element": ["Dy"], "origin": ["china"]})
-    assert lookup_price(_reference(["CHN", "USA"]), "separation", table).tolist() == [5.0]
-    assert lookup_price(_reference(["USA", "CHN"]), "separation", table).tolist() == [1.0]
-    edited = table.assign(region=["CHN"])
+    rows = PricedRows(pd.DataFrame({"region": ["USA"], "element": ["Dy"], "origin": ["china"]}))
+    assert lookup_price(_reference(["CHN", "USA"]), "separation", rows).tolist() == [5.0]
+    assert lookup_price(_reference(["USA", "CHN"]), "separation", rows).tolist() == [1.0]
+    assert lookup_price(_reference(["CHN", "USA"]), "separation", rows).tolist() == [5.0]
+    edited = rows.table.assign(region=["CHN"])
     assert lookup_price(_reference(["USA", "CHN"]), "separation", edited).tolist() == [5.0]
+
+
+def test_magnet_prices_of_the_same_rows_use_their_own_positions() -> None:
+    magnet = xr.DataArray([[10.0, 20.0], [30.0, 40.0]], dims=("grade", "region"),
+                          coords={"grade": ["N42", "N52"], "region": ["USA", "CHN"]})
+    reference = _reference(["CHN", "USA"]).assign(magnet_price=magnet)
+    rows = PricedRows(pd.DataFrame({"region": ["CHN"], "element": ["Dy"], "origin": ["china"],
+                                    "grade_id": ["N52"]}))
+    for _ in range(2):
+        assert lookup_price(reference, "separation", rows).tolist() == [1.0]
+        assert lookup_magnet_price(reference, rows).tolist() == [40.0]
 
 
 def test_a_replaced_price_variable_is_read_again() -> None:

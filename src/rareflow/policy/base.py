@@ -20,7 +20,6 @@ from __future__ import annotations
 import copy
 import threading
 import weakref
-from collections import OrderedDict
 from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
 from typing import Any, Generic, TypeVar
@@ -30,6 +29,7 @@ import pandas as pd
 import xarray as xr
 from xarray.indexes import PandasIndex
 
+from rareflow.engine.carried import LabelPositions
 from rareflow.engine.inputs import YearInputs
 from rareflow.engine.lpcore import INF, Family
 from rareflow.engine.market import Adjustments
@@ -82,28 +82,66 @@ def _year_slice(data: xr.DataArray) -> xr.DataArray:
     return data.isel(year=0) if "year" in data.dims else data
 
 
+class PricedRows:
+    """A fixed table whose rows are priced every year, with its labels' positions kept.
+
+    An effect makes one per table of columns it prices each year (the table must not change
+    afterwards). Every year's result shares its coordinate indexes with the year before (one
+    result plan per market), so the positions of the table's labels in them are found once and
+    kept while the indexes are the same objects.
+    """
+
+    def __init__(self, table: pd.DataFrame) -> None:
+        self.table = table
+        self._labels: dict[str, list[object]] = {}
+        self._positions: dict[tuple[str, int, str], LabelPositions] = {}
+
+    def __len__(self) -> int:
+        return len(self.table)
+
+    def codes(self, grid: _PriceGrid, columns: tuple[str, ...]) -> list[np.ndarray]:
+        """Position of each row's label in each of ``grid``'s indexes (−1 where absent).
+
+        ``columns`` name the table's column for each of the grid's dimensions, in order.
+        """
+        codes = []
+        for axis, (index, column) in enumerate(zip(grid.indexes, columns, strict=True)):
+            labels = self._labels.get(column)
+            if labels is None:
+                labels = self._labels[column] = self.table[column].tolist()
+            positions = self._positions.setdefault((grid.name, axis, column), LabelPositions())
+            codes.append(positions(index, labels))
+        return codes
+
+
+def _rows(table: PricedRows | pd.DataFrame) -> PricedRows:
+    return table if isinstance(table, PricedRows) else PricedRows(table)
+
+
 def lookup_price(
-    reference: xr.Dataset | None, stage: str, table: pd.DataFrame, region: str = "region"
+    reference: xr.Dataset | None, stage: str, table: PricedRows | pd.DataFrame,
+    region: str = "region",
 ) -> np.ndarray:
     """Price (USD/kg) per row of ``table`` (``region``, ``element``, ``origin`` columns).
 
     Missing prices (a node without a balance row) fall back to the highest price of the element
-    anywhere, then to 0. Negative duals (disposal) count as 0.
+    anywhere, then to 0. Negative duals (disposal) count as 0. A table priced every year is
+    best passed as :class:`PricedRows`, which keeps its label positions.
     """
-    if reference is None or table.empty:
+    if reference is None or len(table) == 0:
         return np.zeros(len(table))
     grid = _price_grids.get(reference, "price", stage)
-    return _gather(grid, table, (region, "element", "origin"))
+    return _gather(grid, _rows(table), (region, "element", "origin"))
 
 
 def lookup_magnet_price(
-    reference: xr.Dataset | None, table: pd.DataFrame, region: str = "region"
+    reference: xr.Dataset | None, table: PricedRows | pd.DataFrame, region: str = "region"
 ) -> np.ndarray:
     """Magnet price (USD/kg magnet) per row of ``table`` (``region`` and ``grade_id``)."""
-    if reference is None or table.empty:
+    if reference is None or len(table) == 0:
         return np.zeros(len(table))
     grid = _price_grids.get(reference, "magnet_price", None)
-    return _gather(grid, table, (region, "grade_id"))
+    return _gather(grid, _rows(table), (region, "grade_id"))
 
 
 #: Dimensions of each price variable as the lookups read it; the second one is the fallback's
@@ -116,6 +154,7 @@ _FALLBACK_AXIS = 1
 class _PriceGrid:
     """One price variable of a result as a plain array, with its indexes and fallbacks."""
 
+    name: str
     values: np.ndarray
     indexes: tuple[pd.Index, ...]
     #: Highest price of each label of the fallback dimension anywhere (NaN where none).
@@ -183,7 +222,7 @@ def _price_grid(dataset: xr.Dataset, name: str, stage: str | None) -> _PriceGrid
     with np.errstate(all="ignore"):
         best = np.nanmax(np.where(np.isnan(values), -np.inf, values), axis=others)
     best = np.where(np.isfinite(best), best, np.nan)
-    return _PriceGrid(values, tuple(_index(dataset, dim) for dim in wanted), best)
+    return _PriceGrid(name, values, tuple(_index(dataset, dim) for dim in wanted), best)
 
 
 def _index(dataset: xr.Dataset, dim: str) -> pd.Index:
@@ -194,53 +233,13 @@ def _index(dataset: xr.Dataset, dim: str) -> pd.Index:
 _price_grids = _PriceGrids()
 
 
-class _LabelCodeCache:
-    """Positions of a table's key labels in a price array's indexes, kept between years.
-
-    Policies look prices up every year for the same tables of covered columns (found once per
-    run), and every year's result shares its coordinate indexes with the year before (one
-    result plan per market), so the same ``get_indexer`` calls would be repeated each year. An
-    entry is used only while the table and the indexes are the very objects it was made for
-    (it holds them, so their ids cannot be reused) and the table has as many rows; the least
-    recently used entries go beyond :attr:`LIMIT`.
-    """
-
-    LIMIT = 64
-
-    def __init__(self) -> None:
-        self._entries: OrderedDict[tuple[object, ...], tuple[pd.DataFrame, tuple[pd.Index, ...],
-                                                              list[np.ndarray]]] = OrderedDict()
-        self._lock = threading.Lock()
-
-    def __call__(self, indexes: tuple[pd.Index, ...], table: pd.DataFrame,
-                 columns: tuple[str, ...]) -> list[np.ndarray]:
-        """``indexes[i].get_indexer(table[columns[i]])`` for each ``i`` (cached)."""
-        key = (id(table), len(table), columns, *map(id, indexes))
-        with self._lock:
-            entry = self._entries.get(key)
-            if (entry is not None and entry[0] is table
-                    and all(a is b for a, b in zip(entry[1], indexes, strict=True))):
-                self._entries.move_to_end(key)
-                return entry[2]
-        codes = [index.get_indexer(pd.Index(table[column]))
-                 for index, column in zip(indexes, columns, strict=True)]
-        with self._lock:
-            while len(self._entries) >= self.LIMIT:
-                self._entries.popitem(last=False)
-            self._entries[key] = (table, indexes, codes)
-        return codes
-
-
-_label_codes = _LabelCodeCache()
-
-
-def _gather(grid: _PriceGrid, table: pd.DataFrame, columns: tuple[str, ...]) -> np.ndarray:
+def _gather(grid: _PriceGrid, rows: PricedRows, columns: tuple[str, ...]) -> np.ndarray:
     """``grid`` at each row's labels, never negative.
 
-    ``columns`` name the table's columns in the grid's dimension order. Where a label is absent
+    ``columns`` name the rows' columns in the grid's dimension order. Where a label is absent
     or the price NaN: the highest price of the row's fallback label anywhere, then 0.
     """
-    codes = _label_codes(grid.indexes, table, columns)
+    codes = rows.codes(grid, columns)
     known = np.logical_and.reduce([code >= 0 for code in codes])
     out = np.full(len(codes[0]), np.nan)
     out[known] = grid.values[tuple(code[known] for code in codes)]
@@ -321,11 +320,13 @@ class YearContext:
         """Lower and upper bound arrays of policy row family ``family`` (edit in place)."""
         return self.row_bounds[family]
 
-    def price(self, stage: str, table: pd.DataFrame, region: str = "region") -> np.ndarray:
+    def price(self, stage: str, table: PricedRows | pd.DataFrame,
+              region: str = "region") -> np.ndarray:
         """Reference price (USD/kg) per row of ``table``; see :func:`lookup_price`."""
         return lookup_price(self.reference, stage, table, region)
 
-    def magnet_price(self, table: pd.DataFrame, region: str = "region") -> np.ndarray:
+    def magnet_price(self, table: PricedRows | pd.DataFrame,
+                     region: str = "region") -> np.ndarray:
         """Reference magnet price per row of ``table``; see :func:`lookup_magnet_price`."""
         return lookup_magnet_price(self.reference, table, region)
 

@@ -65,6 +65,7 @@ from rareflow.policy.base import (
     AccountContext,
     Effect,
     Outcome,
+    PricedRows,
     YearContext,
     traded_columns,
 )
@@ -174,7 +175,7 @@ class ExportControlEffect(Effect[ExportControl]):
         self.reference: np.ndarray = np.zeros(family.size)
         #: Covered demand (t REO) of each row's policy in the year its reference was observed.
         self.reference_demand: np.ndarray = np.zeros(family.size)
-        self._delay_groups: dict[str, list[tuple[str, pd.DataFrame, np.ndarray]]] = {}
+        self._delay_groups: dict[str, list[tuple[str, PricedRows, np.ndarray]]] = {}
         self._covered_rows: dict[tuple[str, tuple[str, ...]], _CoveredRows] = {}
         # Per policy, worked out once rather than with pandas every year: its rows, its
         # covered columns, and those columns' positions by ship family (for a full ban).
@@ -260,15 +261,15 @@ class ExportControlEffect(Effect[ExportControl]):
         groups = self._delay_groups.get(policy.id)
         if groups is None:  # the covered columns are fixed: group them once per policy
             unique = cols.drop_duplicates(["family", "local"])
-            groups = [(str(product), group.reset_index(drop=True),
+            groups = [(str(product), PricedRows(group.reset_index(drop=True)),
                        group.local.to_numpy(dtype=np.int64))
                       for product, group in unique.groupby("product")]
             self._delay_groups[policy.id] = groups
-        for product, group, local in groups:
+        for product, rows, local in groups:
             if product == "magnet":
-                price = ctx.magnet_price(group, region="exporter")
+                price = ctx.magnet_price(rows, region="exporter")
             elif product in PRICE_STAGE:
-                price = ctx.price(PRICE_STAGE[str(product)], group, region="exporter")
+                price = ctx.price(PRICE_STAGE[product], rows, region="exporter")
             else:
                 continue
             cost = price * CARRYING_RATE * policy.delay_months / 12.0 * active

@@ -39,17 +39,21 @@ volume. It is negative when the market is above the contract price (the buyer ga
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 import numpy as np
 import pandas as pd
 import xarray as xr
 
 from rareflow.engine.lpcore import INF
 from rareflow.engine.network import Network
+from rareflow.model.world import World
 from rareflow.policy.base import (
     PRICE_STAGE,
     AccountContext,
     Effect,
     Outcome,
+    PricedRows,
     YearContext,
     local_table,
     lookup_magnet_price,
@@ -101,23 +105,36 @@ def _deliveries(network: Network, stage: str, origin: str, buyer: str) -> pd.Dat
     return pd.concat(tables, ignore_index=True).assign(coef=1.0)
 
 
-def market_value(reference: xr.Dataset | None, table: pd.DataFrame) -> np.ndarray:
-    """Market value (USD per unit) of each output row of :func:`output_columns`."""
-    value = np.zeros(len(table))
-    magnets = (table.stage == "").to_numpy()
-    if magnets.any():
-        value[magnets] = lookup_magnet_price(reference, table.loc[magnets])
-    for stage in ("metal", "separation"):
-        rows = (table.stage == stage).to_numpy()
-        if rows.any():
-            value[rows] = lookup_price(reference, stage, table.loc[rows])
-    return np.asarray(value * table.coef.to_numpy(dtype=float), dtype=float)
+class OutputValues:
+    """Market value (USD per unit) of each output row of :func:`output_columns`.
+
+    The rows are fixed for a run: they are split by price stage once, and each part keeps its
+    label positions (:class:`~rareflow.policy.base.PricedRows`).
+    """
+
+    def __init__(self, table: pd.DataFrame) -> None:
+        self.size = len(table)
+        self.coef = table.coef.to_numpy(dtype=float)
+        stage = table.stage.to_numpy()
+        self.parts: list[tuple[np.ndarray, str | None, PricedRows]] = []
+        for name in ("", "metal", "separation"):
+            rows = stage == name
+            if rows.any():
+                self.parts.append((rows, name or None, PricedRows(table.loc[rows])))
+
+    def __call__(self, reference: xr.Dataset | None) -> np.ndarray:
+        """The values at ``reference``'s prices (magnets: the grade's magnet price)."""
+        value = np.zeros(self.size)
+        for rows, stage, priced in self.parts:
+            value[rows] = (lookup_magnet_price(reference, priced) if stage is None
+                           else lookup_price(reference, stage, priced))
+        return np.asarray(value * self.coef, dtype=float)
 
 
 def contract_gap(policy: Offtake, value: np.ndarray, coef: np.ndarray) -> np.ndarray:
     """USD per kg of output of each output row: ``contract price - market price``.
 
-    ``value`` is the market value per unit of each output column (see :func:`market_value`) and
+    ``value`` is the market value per unit of each output column (see :class:`OutputValues`) and
     ``coef`` the output per unit, so the market price per kg of output is ``value / coef``.
     """
     per_kg = np.divide(value, coef, out=np.zeros_like(value), where=coef > 0)
@@ -131,6 +148,17 @@ class OfftakeEffect(Effect[Offtake]):
     row_families = (ROWS, COVER_ROWS, VOLUME_ROWS)
     slack_families = (CONTRACT,)
     order = 40
+
+    def __init__(self, policies: Sequence[Offtake], world: World) -> None:
+        super().__init__(policies, world)
+        #: (policy id, "contracts" or "outputs") -> the values of those rows, made once.
+        self._values: dict[tuple[str, str], OutputValues] = {}
+
+    def _output_values(self, policy_id: str, kind: str, table: pd.DataFrame) -> OutputValues:
+        values = self._values.get((policy_id, kind))
+        if values is None:
+            values = self._values[(policy_id, kind)] = OutputValues(table)
+        return values
 
     def declare(self, network: Network) -> None:
         """Delivery rows per policy; contract columns, cover and volume rows for priced ones."""
@@ -214,9 +242,9 @@ class OfftakeEffect(Effect[Offtake]):
                 continue
             cover_upper[own.local.to_numpy()] = 0.0
             volume_upper[index] = cap
-            rows = out.iloc[own.output.to_numpy()]
-            gap = contract_gap(policy, market_value(ctx.reference, rows),
-                               rows.coef.to_numpy(dtype=float))
+            values = self._output_values(policy.id, "contracts",
+                                         out.iloc[own.output.to_numpy()])
+            gap = contract_gap(policy, values(ctx.reference), values.coef)
             paying = gap > 0
             ctx.ban(CONTRACT, own.local.to_numpy()[paying], banned=False)
             ctx.add_cost(CONTRACT, own.local.to_numpy()[paying], -gap[paying])
@@ -245,7 +273,8 @@ class OfftakeEffect(Effect[Offtake]):
                 covered = covered * active
             elif total > cap > 0:
                 covered = covered * cap / total
-            gap = contract_gap(policy, market_value(ctx.result, out), coef)
+            gap = contract_gap(policy, self._output_values(policy.id, "outputs", out)(ctx.result),
+                               coef)
             cost = float(np.dot(gap, covered)) / 1000.0
             outcome.fiscal_usd_m[policy.id] = cost
             outcome.components[policy.id] = {"offtake_net_cost": cost}

@@ -41,6 +41,7 @@ from rareflow.policy.base import (
     AccountContext,
     Effect,
     Outcome,
+    PricedRows,
     YearContext,
     local_table,
     lookup_magnet_price,
@@ -132,6 +133,7 @@ class _FloorLayout:
     def __init__(self, network: Network, policy: PriceFloor) -> None:
         self.network = network
         self.table = floor_columns(network, policy)
+        self.rows = PricedRows(self.table)
         self.columns = _FamilyColumns(self.table)
         self.coef = self.table.coef.to_numpy(dtype=float)
         self.producer_regions = self.table.region.to_numpy()
@@ -168,13 +170,13 @@ class PriceFloorEffect(Effect[PriceFloor]):
         return layout
 
     def _gap(
-        self, reference: xr.Dataset | None, policy: PriceFloor, table: pd.DataFrame
+        self, reference: xr.Dataset | None, policy: PriceFloor, rows: PricedRows
     ) -> np.ndarray:
         if policy.product == "magnet":
-            price = lookup_magnet_price(reference, table)
+            price = lookup_magnet_price(reference, rows)
         else:
             stage = "separation" if policy.product == "oxide" else "metal"
-            price = lookup_price(reference, stage, table)
+            price = lookup_price(reference, stage, rows)
         return np.maximum(0.0, policy.floor_usd_per_kg - price)
 
     def adjust(self, ctx: YearContext) -> None:
@@ -185,7 +187,7 @@ class PriceFloorEffect(Effect[PriceFloor]):
             if active <= 0:
                 continue
             layout = self._layout(ctx.network, policy)
-            gap = self._gap(ctx.reference, policy, layout.table)
+            gap = self._gap(ctx.reference, policy, layout.rows)
             layout.columns.credit(ctx, gap * layout.coef * active)
             covered[policy.id] = layout
         ctx.notes["price_floor"] = covered
@@ -199,7 +201,7 @@ class PriceFloorEffect(Effect[PriceFloor]):
             layout = covered.get(policy.id)
             if layout is None:
                 continue
-            gap = self._gap(ctx.result, policy, layout.table)
+            gap = self._gap(ctx.result, policy, layout.rows)
             volume = layout.columns.volume(ctx)
             active = policy.active_fraction(ctx.year)
             cost = float(np.dot(gap, volume)) * active / 1000.0

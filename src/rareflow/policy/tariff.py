@@ -41,6 +41,7 @@ from rareflow.policy.base import (
     AccountContext,
     Effect,
     Outcome,
+    PricedRows,
     YearContext,
     area_or_all,
     traded_columns,
@@ -55,11 +56,11 @@ class TariffEffect(Effect[Tariff]):
 
     def __init__(self, policies: Sequence[Tariff], world: World) -> None:
         super().__init__(policies, world)
-        self._covered: dict[tuple[object, ...], pd.DataFrame] = {}
+        self._covered: dict[tuple[object, ...], PricedRows] = {}
         self._covered_network: Network | None = None
 
     def covered(self, ctx: YearContext, policy: Tariff, *, by_origin: bool = True
-                ) -> pd.DataFrame:
+                ) -> PricedRows:
         """Covered ship columns (unique) with ``weight``: covered t REO per unit (concentrate).
 
         With ``by_origin`` (charges), China-origin material that can have been re-exported
@@ -71,10 +72,11 @@ class TariffEffect(Effect[Tariff]):
         if self._covered_network is not ctx.network:
             self._covered.clear()
             self._covered_network = ctx.network
-        table = self._covered.get(key)
-        if table is None:
-            table = self._covered[key] = self._find_covered(ctx, policy, by_origin=by_origin)
-        return table
+        rows = self._covered.get(key)
+        if rows is None:
+            rows = self._covered[key] = PricedRows(
+                self._find_covered(ctx, policy, by_origin=by_origin))
+        return rows
 
     def _find_covered(self, ctx: YearContext, policy: Tariff, *, by_origin: bool
                       ) -> pd.DataFrame:
@@ -96,24 +98,24 @@ class TariffEffect(Effect[Tariff]):
                                element=("element", "first"), grade_id=("grade_id", "first"))
         return table.drop_duplicates(["local"]).assign(weight=1.0)
 
-    def clawback(self, ctx: YearContext, policy: Tariff) -> pd.DataFrame:
+    def clawback(self, ctx: YearContext, policy: Tariff) -> PricedRows:
         """Shipments back into the exporters of a subsidised product (charged the subsidy)."""
         reverse = policy.model_copy(update={"exporter": policy.importer,
                                             "importer": policy.exporter})
         return self.covered(ctx, reverse, by_origin=False)
 
-    def rate(self, ctx: YearContext, policy: Tariff, table: pd.DataFrame) -> np.ndarray:
+    def rate(self, ctx: YearContext, policy: Tariff, rows: PricedRows) -> np.ndarray:
         """USD per unit of each covered column (before the active share)."""
         if policy.usd_per_kg is not None:
-            return policy.usd_per_kg * table.weight.to_numpy(dtype=float)
+            return policy.usd_per_kg * rows.table.weight.to_numpy(dtype=float)
         assert policy.ad_valorem is not None
         if policy.product == "magnet":
-            price = ctx.magnet_price(table, region="exporter")
+            price = ctx.magnet_price(rows, region="exporter")
         elif policy.product == "concentrate":
-            price = ctx.price(PRICE_STAGE["concentrate"], table, region="exporter")
-            price = price * table.weight.to_numpy(dtype=float)
+            price = ctx.price(PRICE_STAGE["concentrate"], rows, region="exporter")
+            price = price * rows.table.weight.to_numpy(dtype=float)
         else:
-            price = ctx.price(PRICE_STAGE[policy.product], table, region="exporter")
+            price = ctx.price(PRICE_STAGE[policy.product], rows, region="exporter")
         return np.asarray(policy.ad_valorem * price, dtype=float)
 
     def adjust(self, ctx: YearContext) -> None:
@@ -124,12 +126,13 @@ class TariffEffect(Effect[Tariff]):
             if active <= 0:
                 continue
             subsidy = (policy.usd_per_kg or 0.0) < 0 or (policy.ad_valorem or 0.0) < 0
-            table = self.covered(ctx, policy, by_origin=not subsidy)
-            rate = self.rate(ctx, policy, table) * active
+            rows = self.covered(ctx, policy, by_origin=not subsidy)
+            rate = self.rate(ctx, policy, rows) * active
+            table = rows.table
             if subsidy:
                 back = self.clawback(ctx, policy)
                 back_rate = -self.rate(ctx, policy, back) * active
-                table = pd.concat([table, back], ignore_index=True)
+                table = pd.concat([table, back.table], ignore_index=True)
                 rate = np.concatenate([rate, back_rate])
             ctx.add_cost(SHIP_FAMILY[policy.product], table.local.to_numpy(), rate)
             charged[policy.id] = (table, rate)
