@@ -217,15 +217,14 @@ class ResultPlan:
         # and the coordinates of every result keep pandas' default text storage
         with python_text():
             self._declare_flows(model)
+            self.price, self.magnet_price = self._declare_prices(model)
+            self.reference, self.choke, self.inventory_cells = self._declare_bounds(model)
         cells = np.concatenate(self._cells)
         keep = cells >= 0
         self.flows = sparse.csr_matrix(
             (np.concatenate(self._coefs)[keep], (cells[keep], np.concatenate(self._cols)[keep])),
             shape=(offset, model.lp.n_cols),
         )
-        with python_text():
-            self.price, self.magnet_price = self._declare_prices(model)
-            self.reference, self.choke, self.inventory_cells = self._declare_bounds(model)
         self._static_coords = xr.Coordinates({
             name: self.grid.coords[name]
             for name in ("region", "element", "origin", "stage", "grade", "exporter", "importer",
