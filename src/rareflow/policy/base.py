@@ -448,6 +448,15 @@ class Effect(Generic[PolicyT]):
     def reset(self) -> None:
         """Forget what earlier runs observed (called before the first year of a run)."""
 
+    def needs_reference(self) -> bool:
+        """Whether :meth:`adjust` or :meth:`observe` reads reference prices or flows.
+
+        When no effect of a scenario does, the first year is not probed (see
+        :class:`~rareflow.policy.program.ScenarioProgram`): effects that only change capacity,
+        demand or bounds from their own numbers say ``False``.
+        """
+        return True
+
     def adjust(self, ctx: YearContext) -> None:
         """Change the year's inputs and record costs, bans and bounds in ``ctx``."""
 

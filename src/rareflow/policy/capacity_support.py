@@ -42,6 +42,10 @@ class CapacitySupportEffect(Effect[CapacitySupport]):
 
     order = 10
 
+    def needs_reference(self) -> bool:
+        """No: this effect reads no prices or flows of a reference year."""
+        return False
+
     def __init__(self, policies: Sequence[CapacitySupport], world: World) -> None:
         super().__init__(policies, world)
         #: First simulated year of supports without a ``start`` (their grant year).

@@ -21,6 +21,10 @@ class DemandShockEffect(Effect[DemandShock]):
 
     order = 0
 
+    def needs_reference(self) -> bool:
+        """No: this effect reads no prices or flows of a reference year."""
+        return False
+
     def adjust(self, ctx: YearContext) -> None:
         """Scale magnet and oxide demand of the covered sectors and regions."""
         magnet = ctx.inputs.magnet_demand.copy()

@@ -206,6 +206,10 @@ class ExportControlEffect(Effect[ExportControl]):
             return pd.DataFrame()
         return pd.concat(tables, ignore_index=True).assign(policy=policy.id)
 
+    def needs_reference(self) -> bool:
+        """Only with limit rows: a technology-only control reads no reference flows or prices."""
+        return len(self.row_keys) > 0
+
     def reset(self) -> None:
         """Forget reference volumes."""
         self.reference = np.zeros(len(self.row_keys))

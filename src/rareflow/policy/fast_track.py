@@ -20,6 +20,10 @@ class FastTrackEffect(Effect[FastTrack]):
 
     order = 10
 
+    def needs_reference(self) -> bool:
+        """No: this effect reads no prices or flows of a reference year."""
+        return False
+
     def adjust(self, ctx: YearContext) -> None:
         """Record the (bounded) advance of each covered facility in the capacity plan."""
         for policy in self.policies:

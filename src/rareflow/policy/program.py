@@ -208,7 +208,7 @@ class ScenarioProgram:
         if state.previous is None:
             for effect in self.effects:
                 effect.reset()
-            if self.effects:
+            if any(effect.needs_reference() for effect in self.effects):
                 reference, probe_values = self._probe_solve(inputs)
         ctx = YearContext(inputs.year, network, state, inputs, reference, self.row_families,
                           self.slack_families, self.schedule)

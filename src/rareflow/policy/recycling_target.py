@@ -99,6 +99,10 @@ class RecyclingTargetEffect(Effect[RecyclingTarget]):
     slack_families = (SLACK, CREDIT)
     order = 40
 
+    def needs_reference(self) -> bool:
+        """No: this effect reads no prices or flows of a reference year."""
+        return False
+
     def declare(self, network: Network) -> None:
         """A target row, two credit bounds, a credit and a shortfall column per constraint."""
         bound = [p for p in self.policies if p.enforcement == "constraint"]

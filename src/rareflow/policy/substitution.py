@@ -29,6 +29,10 @@ class SubstitutionEffect(Effect[Substitution]):
 
     order = 60
 
+    def needs_reference(self) -> bool:
+        """No: this effect reads no prices or flows of a reference year."""
+        return False
+
     def adjust(self, ctx: YearContext) -> None:
         """Apply sector-wide policies to the inputs, regional ones to rows and costs."""
         available = ctx.inputs.substitution_available.copy()
