@@ -20,7 +20,9 @@ maps), HiGHS's cold first solve, its warm re-solves and all the Python around th
 from __future__ import annotations
 
 import math
+import sys
 import time
+from collections.abc import Sequence
 
 from _common import YEARS, Target, bundled_or_tiny_world, header
 from rareflow.engine.inputs import DefaultInputs, YearInputs
@@ -83,17 +85,27 @@ BUNDLED_SCALES = (("1x", 0, 0, False), ("1x17", 0, 0, True), ("2x", 1, 1, False)
                   ("4x", 2, 1, False), ("4x17", 2, 1, True))
 
 
-def bundled_scaling() -> Target:
-    """Whole ``simulate`` runs on the bundled world and on larger worlds made from it."""
+def bundled_scaling(only: Sequence[str] = ()) -> Target:
+    """Whole ``simulate`` runs on the bundled world and on larger worlds made from it.
+
+    ``only``: labels of :data:`BUNDLED_SCALES` to run instead of all, in that order (a label
+    named twice runs twice), e.g. ``("4x17",) * 3`` to time the target's world alone; the
+    target is then that of the last one run.
+    """
+    scales = ([scale for name in only for scale in BUNDLED_SCALES if scale[0] == name]
+              if only else list(BUNDLED_SCALES))
+    if not scales:
+        raise ValueError(f"no world named {list(only)}; known: "
+                         f"{[scale[0] for scale in BUNDLED_SCALES]}")
     world, label = bundled_or_tiny_world()
     _warm_up()
     result_plan(MarketModel(world))  # the first build of a large world pays ≈ 0.5 s once
     header(f"scaling the {label}: simulate {YEARS.start}–{YEARS.stop - 1}, build included")
     print(f"{'world':>5} {'regions':>7} {'facil.':>6} {'elem.':>5} {'cols':>7} {'rows':>6} "
           f"{'nnz':>7} {'total s':>8} {'build s':>8} {'cold s':>7} {'warm s':>7} "
-          f"{'warm/yr':>8} {'python s':>9} {'cpu s':>6}")
+          f"{'warm/yr':>8} {'python s':>9} {'cpu s':>6} {'it':>7}")
     rows: list[dict[str, float]] = []
-    for name, copies, twins, individual in BUNDLED_SCALES:
+    for name, copies, twins, individual in scales:
         scaled = (world if copies == twins == 0 and not individual
                   else scaled_world(world, copies, twins, individual=individual))
         start, cpu_start = time.perf_counter(), time.process_time()
@@ -113,27 +125,31 @@ def bundled_scaling() -> Target:
               f"{model.lp.n_cols:>7} {model.lp.n_rows:>6} {model.lp.matrix().nnz:>7} "
               f"{total:>8.2f} {build:>8.2f} {cold:>7.2f} {warm:>7.2f} "
               f"{warm / max(len(solves) - 1, 1) * 1e3:>6.1f}ms {row['python']:>9.2f} "
-              f"{cpu:>6.2f}")
-    growth = {name: rows[-1][name] / rows[0][name]
-              for name in ("cols", "build", "cold", "warm", "python", "total")}
-    print(f"{BUNDLED_SCALES[-1][0]} / 1x: " + ", ".join(f"{name} x{factor:.1f}"
-                                                       for name, factor in growth.items()))
-    fastest = max(("build", "cold", "warm", "python"), key=lambda name: growth[name])
-    print(f"grows fastest: {fastest}  (cpu s: this process's CPU time, close to the wall time "
-          "of a quiet machine; on a loaded one compare ratios)")
+              f"{cpu:>6.2f} {model.iterations[0]:>7}/{sum(model.iterations[1:])}")
+    if scales[0][0] != scales[-1][0]:
+        growth = {name: rows[-1][name] / rows[0][name]
+                  for name in ("cols", "build", "cold", "warm", "python", "total")}
+        print(f"{scales[-1][0]} / {scales[0][0]}: " + ", ".join(
+            f"{name} x{factor:.1f}" for name, factor in growth.items()))
+        fastest = max(("build", "cold", "warm", "python"), key=lambda name: growth[name])
+        print(f"grows fastest: {fastest}")
+    print("(cpu s: this process's CPU time, close to the wall time of a quiet machine; on a "
+          "loaded one compare ratios; it: HiGHS's simplex iterations, cold / all warm years)")
     return Target("scaled_world_4x_2024_2040_seconds", rows[-1]["total"], 10.0, "s")
 
 
 class _TimedModel(MarketModel):
-    """A market model that keeps HiGHS's ``run()`` time of each solve."""
+    """A market model that keeps HiGHS's ``run()`` time and simplex iterations of each solve."""
 
     def __init__(self, world: World) -> None:
         super().__init__(world)
         self.solves: list[float] = []
+        self.iterations: list[int] = []
 
     def solve(self, warm: bool = True) -> Solution:
         solution = super().solve(warm)
         self.solves.append(solution.solve_seconds)
+        self.iterations.append(solution.iterations)
         return solution
 
 
@@ -164,5 +180,6 @@ def _warm_up() -> None:
 
 
 if __name__ == "__main__":
-    for target in main():
+    # ``python bench_scaling.py 4x17 4x17 4x17``: only those worlds made from the bundled one
+    for target in main() if len(sys.argv) < 2 else [bundled_scaling(sys.argv[1:])]:
         print(target.line())
