@@ -24,7 +24,7 @@ from rareflow.runs.validation import (
     model_series,
     run_backtests,
 )
-from rareflow.runs.validation_page import blocks, html_page, markdown, write_docs
+from rareflow.runs.validation_page import blocks, html_page, markdown, number, percent, write_docs
 from world_vintages import TEST_WORLD, WORLDS_ENV, write_test_world
 
 RECORD = """\
@@ -246,3 +246,10 @@ def test_a_selection_the_results_lack_is_named(
     with pytest.raises(DataError, match="no stage 'minig'") as caught:
         model_series(result, series, load_world(vintage=TEST_WORLD))
     assert caught.value.suggestion == "mining"
+
+
+def test_the_page_prints_no_sign_on_a_value_that_rounds_to_zero() -> None:
+    assert [number(v) for v in (-1e-9, 1e-9, -0.004, -0.006, -12.04, -150.2)] == [
+        "0.00", "0.00", "0.00", "-0.01", "-12.0", "-150"]
+    assert [percent(v) for v in (-1e-9, 0.0, -0.004, -0.006, 0.25)] == [
+        "+0%", "+0%", "+0%", "-1%", "+25%"]

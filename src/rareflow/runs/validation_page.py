@@ -61,13 +61,24 @@ def number(value: float | None) -> str:
         return "—"
     size = abs(value)
     if size >= 100:
-        return f"{value:,.0f}"
-    return f"{value:.1f}" if size >= 10 else f"{value:.2f}"
+        return _unsigned_zero(f"{value:,.0f}")
+    return _unsigned_zero(f"{value:.1f}" if size >= 10 else f"{value:.2f}")
 
 
 def percent(share: float | None) -> str:
-    """A share as a signed percentage ('—' when there is none)."""
-    return "—" if share is None else f"{share:+.0%}"
+    """A share as a signed percentage ('—' when there is none; '+0%' when it rounds to 0)."""
+    if share is None:
+        return "—"
+    text = f"{share:+.0%}"
+    return "+0%" if text == "-0%" else text
+
+
+def _unsigned_zero(text: str) -> str:
+    """``text`` without the minus of a value that rounds to zero ('-0.00' is '0.00').
+
+    Solver round-off leaves differences such as −1e−9 t, whose sign differs between machines.
+    """
+    return text[1:] if text.startswith("-") and not any(c in text for c in "123456789") else text
 
 
 def multiple(movement: Movement | None) -> str:
