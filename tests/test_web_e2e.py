@@ -252,7 +252,9 @@ def test_a_run_shows_its_progress_year_by_year(page: Page) -> None:
     before = _run_all_years(page, "actual-path-2025")
     expect(page.locator("#run-progress-text")).to_contain_text(re.compile(r"[1-9]\d* of 17 years"),
                                                                timeout=RUN_TIMEOUT_MS)
-    expect(page.locator("#status")).to_contain_text("finished", timeout=RUN_TIMEOUT_MS)
+    # not just "finished": while running, the status reads "…, last finished 2040 · 3 s"
+    expect(page.locator("#status")).to_contain_text(re.compile(r"Run [0-9a-f]{12} finished in"),
+                                                    timeout=RUN_TIMEOUT_MS)
     expect(page.locator("#runs tbody tr[data-run-id]")).to_have_count(before + 1)
 
 
