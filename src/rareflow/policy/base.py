@@ -12,7 +12,8 @@ scenario's policies of that type at once, vectorised over LP families:
 
 Prices come from the *reference* dataset: last year's result, or in the first simulated year an
 unpolicied solve of that year (a probe), so myopic rules such as ad-valorem tariffs and price
-floors are defined from the very first year.
+floors are defined from the very first year. The probe is solved only when some effect reads a
+reference (:meth:`Effect.needs_reference`).
 """
 
 from __future__ import annotations
