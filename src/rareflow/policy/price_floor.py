@@ -82,11 +82,13 @@ class _FamilyColumns:
     """
 
     def __init__(self, table: pd.DataFrame) -> None:
-        self.groups = [
-            (str(family), group.index.to_numpy(dtype=np.int64),
-             group.local.to_numpy(dtype=np.int64), group.coef.to_numpy(dtype=float))
-            for family, group in table.groupby("family")
-        ]
+        self.size = len(table)
+        local = table["local"].to_numpy(dtype=np.int64)
+        coef = table["coef"].to_numpy(dtype=float)
+        # positions in the table (not its index labels), in ascending row order per family
+        positions = table.groupby("family").indices
+        self.groups = [(str(family), rows, local[rows], coef[rows])
+                       for family, rows in sorted(positions.items())]
 
     def credit(self, ctx: YearContext, per_row: np.ndarray) -> None:
         """Add ``-per_row`` (USD per unit) to the cost of each row's column."""
@@ -95,7 +97,7 @@ class _FamilyColumns:
 
     def volume(self, ctx: AccountContext) -> np.ndarray:
         """Solved output of each row (column value x coef; 0 where the solution is unknown)."""
-        volume = np.zeros(sum(len(rows) for _, rows, _, _ in self.groups))
+        volume = np.zeros(self.size)
         for family, rows, local, coef in self.groups:
             values = ctx.values(family)
             if values is not None:
