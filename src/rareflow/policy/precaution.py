@@ -52,17 +52,17 @@ class WaryHolders:
 
 
 def raise_precaution(ctx: YearContext, regions: Iterable[str], elements: Iterable[str],
-                     share: float, holders: WaryHolders | None = None) -> None:
+                     share: float, holders: WaryHolders) -> None:
     """Raise the precautionary cover of holders in ``regions`` of ``elements`` to ``share``.
 
     ``share`` (0..1) is the part of the year the precaution lasts. Columns already raised by
     another policy this year keep the larger share; the stock-demand steps are scaled by the
-    ratio of the new factor to the one already applied. ``holders`` keeps the positions of the
-    holders between calls (a fresh lookup when not given).
+    ratio of the new factor to the one already applied. ``holders`` (the calling effect's)
+    keeps the positions of the holders between calls.
     """
     if share <= 0:
         return
-    wary = (holders or WaryHolders())(ctx.network, regions, elements)
+    wary = holders(ctx.network, regions, elements)
     if wary.size == 0:
         return
     applied = ctx.notes.get(NOTES)
